@@ -1,0 +1,13 @@
+//! keybridge: TR-31 key blocks from AWS Payment Cryptography into Dspread QPOS card readers.
+//!
+//! * [`tr31`] — the key block codec (parse, validate, wrap, unwrap).
+//! * [`kcv`] — key check values.
+//! * [`secret`] — zeroizing, redacting containers for key material.
+//! * [`crypto`] — the block-cipher modes the two above are built on.
+
+pub mod crypto;
+pub mod kcv;
+pub mod secret;
+pub mod tr31;
+
+pub use secret::SecretBytes;

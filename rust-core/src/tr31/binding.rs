@@ -1,0 +1,140 @@
+//! Key block binding: the encryption key (KBEK) and authentication key (KBAK) derived from the
+//! KBPK, and how each version encrypts the payload and computes the MAC.
+//!
+//! * A, C — variant binding: KBEK = KBPK ⊕ 45…, KBAK = KBPK ⊕ 4D…; TDES-CBC with the first 8
+//!   header bytes as IV; MAC = CBC-MAC over header ‖ ciphertext, leftmost 4 bytes.
+//! * B, D, E — derivation binding: KBEK/KBAK = CMAC_KBPK(counter ‖ usage ‖ 00 ‖ algorithm ‖
+//!   length); MAC = CMAC_KBAK(header ‖ clear payload); the MAC is the CBC IV (B, D) or the
+//!   initial CTR block (E).
+
+use zeroize::Zeroizing;
+
+use super::fields::Version;
+use crate::crypto::{BlockCipher, CipherFamily, CmacSubkeys};
+
+/// The pair of keys one KBPK yields for one version.
+pub(crate) struct BindingKeys {
+    version: Version,
+    kbek: BlockCipher,
+    kbak: BlockCipher,
+    kbak_subkeys: Option<CmacSubkeys>,
+}
+
+/// Derivation-data "key usage" values (TR-31 / X9.143 key derivation binding).
+const USAGE_ENCRYPTION_CBC: u16 = 0x0000;
+const USAGE_MAC: u16 = 0x0001;
+const USAGE_ENCRYPTION_CTR: u16 = 0x0002;
+
+/// Derivation-data "algorithm" value for a KBPK, by family and length.
+fn derivation_algorithm(family: CipherFamily, length: usize) -> u16 {
+    match (family, length) {
+        (CipherFamily::Tdes, 16) => 0x0000,
+        (CipherFamily::Tdes, _) => 0x0001,
+        (_, 16) => 0x0002,
+        (_, 24) => 0x0003,
+        _ => 0x0004,
+    }
+}
+
+impl BindingKeys {
+    /// Derives KBEK and KBAK. The KBPK length must already be valid for the version.
+    pub(crate) fn derive(version: Version, kbpk: &[u8]) -> Self {
+        let family = version.kbpk_family();
+        let (kbek, kbak) = match version {
+            Version::A | Version::C => (variant(kbpk, 0x45), variant(kbpk, 0x4D)),
+            Version::B | Version::D | Version::E => {
+                let kbpk_cipher = BlockCipher::new(family, kbpk).expect("KBPK length checked by the caller");
+                let subkeys = kbpk_cipher.cmac_subkeys();
+                let algorithm = derivation_algorithm(family, kbpk.len());
+                let enc_usage = if version == Version::E { USAGE_ENCRYPTION_CTR } else { USAGE_ENCRYPTION_CBC };
+                let derive = |usage| derive_key(&kbpk_cipher, &subkeys, usage, algorithm, kbpk.len());
+                (derive(enc_usage), derive(USAGE_MAC))
+            }
+        };
+        let kbek = BlockCipher::new(family, &kbek).expect("derived key has the KBPK's length");
+        let kbak = BlockCipher::new(family, &kbak).expect("derived key has the KBPK's length");
+        let kbak_subkeys = matches!(version, Version::B | Version::D | Version::E).then(|| kbak.cmac_subkeys());
+        Self { version, kbek, kbak, kbak_subkeys }
+    }
+
+    /// The MAC of a block. For A/C `payload` is the ciphertext, otherwise the clear payload.
+    pub(crate) fn mac(&self, header: &[u8], payload: &[u8]) -> Zeroizing<[u8; 16]> {
+        let full = match &self.kbak_subkeys {
+            None => self.kbak.cbc_mac(&[header, payload]),
+            Some(subkeys) => self.kbak.cmac(subkeys, &[header, payload]),
+        };
+        Zeroizing::new(full)
+    }
+
+    /// Encrypts the payload in place. `mac` is the block's MAC (the IV or counter for B/D/E).
+    pub(crate) fn encrypt(&self, header: &[u8], mac: &[u8], payload: &mut [u8]) {
+        match self.version {
+            Version::A | Version::C => self.kbek.cbc_encrypt(&header[..8], payload),
+            Version::B | Version::D => self.kbek.cbc_encrypt(mac, payload),
+            Version::E => self.kbek.ctr_apply(mac, payload),
+        }
+    }
+
+    /// Decrypts the payload in place (the inverse of [`Self::encrypt`]).
+    pub(crate) fn decrypt(&self, header: &[u8], mac: &[u8], payload: &mut [u8]) {
+        match self.version {
+            Version::A | Version::C => self.kbek.cbc_decrypt(&header[..8], payload),
+            Version::B | Version::D => self.kbek.cbc_decrypt(mac, payload),
+            Version::E => self.kbek.ctr_apply(mac, payload),
+        }
+    }
+}
+
+fn variant(kbpk: &[u8], mask: u8) -> Zeroizing<Vec<u8>> {
+    Zeroizing::new(kbpk.iter().map(|b| b ^ mask).collect())
+}
+
+/// One derived key: CMAC outputs for counters 1, 2, … concatenated and cut to `length`.
+fn derive_key(kbpk: &BlockCipher, subkeys: &CmacSubkeys, usage: u16, algorithm: u16, length: usize) -> Zeroizing<Vec<u8>> {
+    let bs = kbpk.block_size();
+    let bits = (length * 8) as u16;
+    let mut out = Zeroizing::new(Vec::with_capacity(length + bs));
+    let mut counter = 1u8;
+    while out.len() < length {
+        let [u0, u1] = usage.to_be_bytes();
+        let [a0, a1] = algorithm.to_be_bytes();
+        let [l0, l1] = bits.to_be_bytes();
+        let input = [counter, u0, u1, 0x00, a0, a1, l0, l1];
+        out.extend_from_slice(&kbpk.cmac(subkeys, &[&input])[..bs]);
+        counter += 1;
+    }
+    out.truncate(length);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn derived(version: Version, kbpk: &str) -> (String, String) {
+        let kbpk = hex::decode(kbpk).unwrap();
+        let family = version.kbpk_family();
+        let cipher = BlockCipher::new(family, &kbpk).unwrap();
+        let sk = cipher.cmac_subkeys();
+        let alg = derivation_algorithm(family, kbpk.len());
+        let enc = derive_key(&cipher, &sk, USAGE_ENCRYPTION_CBC, alg, kbpk.len());
+        let mac = derive_key(&cipher, &sk, USAGE_MAC, alg, kbpk.len());
+        (hex::encode_upper(&*enc), hex::encode_upper(&*mac))
+    }
+
+    #[test]
+    fn derived_keys_match_the_published_examples() {
+        // TR-31:2018 A.7.4 and A.7.2.2 (values in ../shared/NOTES-tr31.md).
+        assert_eq!(
+            derived(Version::D, "88E1AB2A2E3DD38C1FA039A536500CC8A87AB9D62DC92C01058FA79F44657DE6"),
+            (
+                "396C9382A6E2E66A088774E1D6E46541F5EAD67D7204F8DD0D7AE8FDA334D3AC".into(),
+                "4EF24317696213840451890756757E573E0673483888F9B7F9B7517827F95022".into()
+            )
+        );
+        assert_eq!(
+            derived(Version::B, "DD7515F2BFC17F85CE48F3CA25CB21F6"),
+            ("698832F8778A7CFCBC79559DAB07B88A".into(), "DD6CEEC1782D8453671BF8358AF9DB47".into())
+        );
+    }
+}

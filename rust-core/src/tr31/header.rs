@@ -1,0 +1,175 @@
+//! The key block header: 16 fixed characters followed by the optional blocks.
+//!
+//! `[0]` version · `[1..5]` block length (decimal) · `[5..7]` key usage · `[7]` algorithm ·
+//! `[8]` mode of use · `[9..11]` key version · `[11]` exportability · `[12..14]` number of
+//! optional blocks (decimal) · `[14]` key context · `[15]` reserved `0`.
+
+use serde::Serialize;
+
+use super::error::{Field, Tr31Error};
+use super::fields::{Algorithm, Exportability, KeyContext, KeyUsage, KeyVersion, ModeOfUse, Version};
+use super::optional::{self, KnownBlockId, OptionalBlock};
+
+/// Length of the fixed part of the header.
+pub const FIXED_LEN: usize = 16;
+
+/// A key block header: the key's attributes, bound to the key by the MAC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Header {
+    pub version: Version,
+    pub key_usage: KeyUsage,
+    pub algorithm: Algorithm,
+    pub mode_of_use: ModeOfUse,
+    pub key_version: KeyVersion,
+    pub exportability: Exportability,
+    pub key_context: KeyContext,
+    pub optional_blocks: Vec<OptionalBlock>,
+}
+
+/// A header as read from text, with the numbers the text declared.
+#[derive(Debug, Clone)]
+pub(crate) struct ParsedHeader {
+    pub header: Header,
+    /// The block length the header declares.
+    pub declared_length: usize,
+    /// Offset just past the last optional block.
+    pub end: usize,
+}
+
+impl Header {
+    /// A header with no optional blocks, key version `00` and key context `0`.
+    pub fn new(version: Version, key_usage: KeyUsage, algorithm: Algorithm, mode_of_use: ModeOfUse, exportability: Exportability) -> Self {
+        Self {
+            version,
+            key_usage,
+            algorithm,
+            mode_of_use,
+            key_version: KeyVersion::None,
+            exportability,
+            key_context: KeyContext::Any,
+            optional_blocks: Vec::new(),
+        }
+    }
+
+    /// The first optional block with this ID.
+    pub fn optional_block(&self, id: KnownBlockId) -> Option<&OptionalBlock> {
+        self.optional_blocks.iter().find(|b| b.id == id.code())
+    }
+
+    /// Total encoded length of the optional blocks.
+    pub fn optional_blocks_len(&self) -> usize {
+        self.optional_blocks.iter().map(OptionalBlock::encoded_len).sum()
+    }
+
+    /// Encodes the header with `block_length` in the length field.
+    pub fn encode(&self, block_length: usize) -> String {
+        let mut out = String::with_capacity(FIXED_LEN + self.optional_blocks_len());
+        out.push_str(self.version.code());
+        out.push_str(&format!("{block_length:04}"));
+        out.push_str(self.key_usage.code());
+        out.push_str(self.algorithm.code());
+        out.push_str(self.mode_of_use.code());
+        out.push_str(&self.key_version.code());
+        out.push_str(self.exportability.code());
+        out.push_str(&format!("{:02}", self.optional_blocks.len()));
+        out.push_str(self.key_context.code());
+        out.push('0');
+        for block in &self.optional_blocks {
+            block.encode_into(&mut out);
+        }
+        out
+    }
+
+    /// Reads a header from the start of `text`. Field values are checked for syntax here; the
+    /// X9.143 rules that relate fields to each other are in `validate`.
+    pub(crate) fn parse(text: &str) -> Result<ParsedHeader, Tr31Error> {
+        let bytes = text.as_bytes();
+        if bytes.len() < FIXED_LEN {
+            return Err(Tr31Error::TooShort { length: bytes.len(), minimum: FIXED_LEN });
+        }
+        if let Some(at) = bytes[..FIXED_LEN].iter().position(|b| !(0x20..=0x7E).contains(b)) {
+            return Err(Tr31Error::BadCharacter { field: field_at(at), position: at, byte: bytes[at] });
+        }
+        let field = |f: Field, len: usize| &bytes[f.header_offset()..f.header_offset() + len];
+        let unknown = |f: Field, len: usize| Tr31Error::UnknownValue {
+            field: f,
+            position: f.header_offset(),
+            value: String::from_utf8_lossy(field(f, len)).into_owned(),
+        };
+        let version = Version::from_code(field(Field::Version, 1)).ok_or_else(|| unknown(Field::Version, 1))?;
+        let declared_length = decimal(field(Field::BlockLength, 4)).ok_or_else(|| unknown(Field::BlockLength, 4))?;
+        let key_usage = KeyUsage::from_code(field(Field::KeyUsage, 2)).ok_or_else(|| unknown(Field::KeyUsage, 2))?;
+        let algorithm = Algorithm::from_code(field(Field::Algorithm, 1)).ok_or_else(|| unknown(Field::Algorithm, 1))?;
+        let mode_of_use = ModeOfUse::from_code(field(Field::ModeOfUse, 1)).ok_or_else(|| unknown(Field::ModeOfUse, 1))?;
+        let key_version = KeyVersion::from_code(field(Field::KeyVersion, 2)).ok_or_else(|| unknown(Field::KeyVersion, 2))?;
+        let exportability =
+            Exportability::from_code(field(Field::Exportability, 1)).ok_or_else(|| unknown(Field::Exportability, 1))?;
+        let count = decimal(field(Field::OptionalBlockCount, 2)).ok_or_else(|| unknown(Field::OptionalBlockCount, 2))?;
+        let key_context = KeyContext::from_code(field(Field::KeyContext, 1)).ok_or_else(|| unknown(Field::KeyContext, 1))?;
+        if field(Field::Reserved, 1) != b"0" {
+            return Err(unknown(Field::Reserved, 1));
+        }
+        let (optional_blocks, end) = optional::parse_blocks(text, FIXED_LEN, count)?;
+        Ok(ParsedHeader {
+            header: Header { version, key_usage, algorithm, mode_of_use, key_version, exportability, key_context, optional_blocks },
+            declared_length,
+            end,
+        })
+    }
+}
+
+fn decimal(digits: &[u8]) -> Option<usize> {
+    digits.iter().try_fold(0usize, |acc, &d| d.is_ascii_digit().then(|| acc * 10 + usize::from(d - b'0')))
+}
+
+/// The fixed-header field that contains character `at`.
+fn field_at(at: usize) -> Field {
+    const ORDER: [Field; 10] = [
+        Field::Reserved,
+        Field::KeyContext,
+        Field::OptionalBlockCount,
+        Field::Exportability,
+        Field::KeyVersion,
+        Field::ModeOfUse,
+        Field::Algorithm,
+        Field::KeyUsage,
+        Field::BlockLength,
+        Field::Version,
+    ];
+    ORDER.into_iter().find(|f| f.header_offset() <= at).unwrap_or(Field::Version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_encodes_the_published_ks_header() {
+        let text = "B0104B0TX12S0100KS1800604B120F9292800000";
+        let parsed = Header::parse(text).unwrap();
+        assert_eq!(parsed.declared_length, 104);
+        assert_eq!(parsed.end, text.len());
+        let h = &parsed.header;
+        assert_eq!((h.version, h.key_usage, h.algorithm, h.mode_of_use), (Version::B, KeyUsage::B0, Algorithm::Tdes, ModeOfUse::DeriveKeys));
+        assert_eq!((h.key_version, h.exportability), (KeyVersion::Version(*b"12"), Exportability::Sensitive));
+        assert_eq!(h.encode(104), text);
+    }
+
+    #[test]
+    fn each_bad_field_is_named_with_its_position() {
+        let good = "D0112P0AE00E0000";
+        let cases = [(0, 'Z', Field::Version), (2, 'x', Field::BlockLength), (5, 'Q', Field::KeyUsage), (7, 'Z', Field::Algorithm), (8, 'Z', Field::ModeOfUse), (9, '#', Field::KeyVersion), (11, 'Z', Field::Exportability), (12, 'x', Field::OptionalBlockCount), (14, '9', Field::KeyContext), (15, '1', Field::Reserved)];
+        for (at, c, field) in cases {
+            let mut text = good.to_string();
+            text.replace_range(at..at + 1, &c.to_string());
+            match Header::parse(&text) {
+                Err(Tr31Error::UnknownValue { field: f, position, .. }) => {
+                    assert_eq!((f, position), (field, field.header_offset()), "{text}")
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        assert!(matches!(Header::parse("D0112P0AE00E000"), Err(Tr31Error::TooShort { length: 15, .. })));
+        assert!(matches!(Header::parse("D0112P0\u{7}E00E0000"), Err(Tr31Error::BadCharacter { field: Field::Algorithm, position: 7, .. })));
+    }
+}

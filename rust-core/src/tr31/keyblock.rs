@@ -1,0 +1,300 @@
+//! Key blocks as a whole: parse, unwrap (MAC first, then the key) and wrap.
+
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use super::binding::BindingKeys;
+use super::error::{Field, Tr31Error};
+use super::fields::{Algorithm, Version};
+use super::header::{FIXED_LEN, Header};
+use super::optional::{self, KnownBlockId, OptionalBlock};
+use super::profile::Profile;
+use super::validate::validate_header;
+use crate::kcv;
+use crate::secret::{SecretBytes, decode_hex_into};
+
+/// Largest block the 4-digit length field can describe.
+const MAX_BLOCK_LEN: usize = 9999;
+
+/// A parsed, validated key block: the header and the still-encrypted payload.
+#[derive(Debug, Clone)]
+pub struct KeyBlock {
+    header: Header,
+    /// The header exactly as it appeared (the MAC covers these bytes).
+    header_text: String,
+    payload: Vec<u8>,
+    mac: Vec<u8>,
+    profile: Profile,
+}
+
+/// The result of unwrapping: the authenticated header and the clear key.
+#[derive(Debug, Clone)]
+pub struct Unwrapped {
+    pub header: Header,
+    pub key: SecretBytes,
+}
+
+impl Unwrapped {
+    /// The key's legacy KCV (3 bytes) for TDES/DES keys and CMAC KCV (5 bytes) for AES keys,
+    /// the convention of X9.24-1 and the one AWS reports; `None` for keys without a block cipher.
+    pub fn kcv(&self) -> Option<Vec<u8>> {
+        let family = self.header.algorithm.cipher_family()?;
+        let method = if self.header.algorithm == Algorithm::Aes { kcv::KcvMethod::Cmac } else { kcv::KcvMethod::Legacy };
+        kcv::kcv(self.key.as_bytes(), family, method).ok()
+    }
+}
+
+impl KeyBlock {
+    /// Parses and validates a key block without a key: syntax, lengths and the X9.143 header
+    /// rules of `profile`.
+    pub fn parse(text: &str, profile: &Profile) -> Result<Self, Tr31Error> {
+        let parsed = Header::parse(text)?;
+        if parsed.declared_length != text.len() {
+            return Err(Tr31Error::LengthMismatch { declared: parsed.declared_length, actual: text.len() });
+        }
+        let header = parsed.header;
+        validate_header(&header, profile)?;
+        let version = header.version;
+        let body = &text.as_bytes()[parsed.end..];
+        let mac_digits = 2 * version.mac_len();
+        let payload_digits = body.len().saturating_sub(mac_digits);
+        let minimum = if version == Version::E { 2 * 3 } else { 2 * version.block_size() };
+        if payload_digits < minimum {
+            return Err(Tr31Error::TooShort { length: text.len(), minimum: parsed.end + minimum + mac_digits });
+        }
+        let expected = if version == Version::E { "an even number of hex digits" } else { "whole cipher blocks of hex digits" };
+        let aligned = if version == Version::E { payload_digits % 2 == 0 } else { payload_digits % (2 * version.block_size()) == 0 };
+        if !aligned {
+            return Err(Tr31Error::BadLength { field: Field::EncryptedKey, position: parsed.end, length: payload_digits, expected });
+        }
+        let (payload_hex, mac_hex) = body.split_at(payload_digits);
+        let payload = decode_field(payload_hex, Field::EncryptedKey, parsed.end, profile)?;
+        let mac = decode_field(mac_hex, Field::Mac, parsed.end + payload_digits, profile)?;
+        Ok(Self { header, header_text: text[..parsed.end].to_owned(), payload, mac, profile: *profile })
+    }
+
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// Total length of the block in characters.
+    pub fn len(&self) -> usize {
+        self.header_text.len() + 2 * (self.payload.len() + self.mac.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Authenticates the block under `kbpk` and returns the clear key. No plaintext leaves this
+    /// function unless the MAC verified (compared in constant time) and any KC/KP blocks match.
+    pub fn unwrap(&self, kbpk: &[u8]) -> Result<Unwrapped, Tr31Error> {
+        let version = self.header.version;
+        check_kbpk(version, kbpk)?;
+        let keys = BindingKeys::derive(version, kbpk);
+        let header = self.header_text.as_bytes();
+        let mac_position = self.len() - 2 * self.mac.len();
+        let mut clear = Zeroizing::new(self.payload.clone());
+        let computed = match version {
+            Version::A | Version::C => {
+                let mac = keys.mac(header, &self.payload);
+                keys.decrypt(header, &self.mac, &mut clear);
+                mac
+            }
+            Version::B | Version::D | Version::E => {
+                keys.decrypt(header, &self.mac, &mut clear);
+                keys.mac(header, &clear)
+            }
+        };
+        if !bool::from(computed[..self.mac.len()].ct_eq(&self.mac)) {
+            return Err(Tr31Error::MacMismatch { position: mac_position });
+        }
+        let key = self.extract_key(&clear)?;
+        let unwrapped = Unwrapped { header: self.header.clone(), key };
+        check_check_values(&unwrapped, kbpk)?;
+        Ok(unwrapped)
+    }
+
+    /// Reads `key length (2 bytes, bits) ‖ key ‖ padding` from the authenticated clear payload.
+    fn extract_key(&self, clear: &[u8]) -> Result<SecretBytes, Tr31Error> {
+        let position = self.header_text.len();
+        let fail = |reason| Tr31Error::Payload { position, reason };
+        let bits = usize::from(u16::from_be_bytes([clear[0], clear[1]]));
+        if bits % 8 != 0 {
+            return Err(fail("key length is not a whole number of bytes"));
+        }
+        let length = bits / 8;
+        if length == 0 || length > clear.len() - 2 {
+            return Err(fail("key length does not fit the payload"));
+        }
+        let algorithm = self.header.algorithm;
+        if let Some(valid) = algorithm.key_lengths()
+            && !valid.contains(&length)
+        {
+            return Err(Tr31Error::KeyLength { algorithm, length });
+        }
+        if let Some(hidden) = algorithm.obfuscated_length()
+            && !self.profile.unobfuscated_key_length
+            && clear.len() - 2 < hidden
+        {
+            return Err(fail("key length is not obfuscated (X9.143 pads to the algorithm's longest key; use the lenient profile to accept)"));
+        }
+        Ok(SecretBytes::from_slice(&clear[2..2 + length]))
+    }
+}
+
+/// Parses, validates and unwraps in one call.
+pub fn unwrap(kbpk: &[u8], block: &str, profile: &Profile) -> Result<Unwrapped, Tr31Error> {
+    KeyBlock::parse(block, profile)?.unwrap(kbpk)
+}
+
+/// Options for [`wrap`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrapOptions {
+    /// Allow version A and AES keys under TDES KBPKs.
+    pub allow_weak_wrapping: bool,
+    /// Pad the key to the algorithm's longest key so the block does not reveal its length
+    /// (X9.143). On by default; off only to reproduce blocks of systems that do not obfuscate.
+    pub obfuscate_key_length: bool,
+}
+
+impl Default for WrapOptions {
+    fn default() -> Self {
+        Self { allow_weak_wrapping: false, obfuscate_key_length: true }
+    }
+}
+
+/// Wraps `key` under `kbpk` with the attributes of `header`. The length field, the number of
+/// optional blocks and a `PB` padding block (replacing any given) are filled in. Padding of the
+/// key comes from the operating system's random number generator.
+pub fn wrap(kbpk: &[u8], header: &Header, key: &[u8], options: &WrapOptions) -> Result<String, Tr31Error> {
+    wrap_with(kbpk, header, key, options, &mut |pad: &mut [u8]| {
+        getrandom::fill(pad).map_err(|_| Tr31Error::Rule {
+            field: Field::EncryptedKey,
+            position: FIXED_LEN,
+            reason: "the operating system's random number generator failed",
+        })
+    })
+}
+
+/// [`wrap`] with caller-chosen key padding, to reproduce published examples. Never use it for
+/// real keys: predictable padding weakens the block. Only built with the `test-hooks` feature.
+#[cfg(feature = "test-hooks")]
+pub fn wrap_with_padding(kbpk: &[u8], header: &Header, key: &[u8], options: &WrapOptions, padding: &[u8]) -> Result<String, Tr31Error> {
+    wrap_with(kbpk, header, key, options, &mut |pad: &mut [u8]| {
+        if pad.len() != padding.len() {
+            return Err(Tr31Error::Payload { position: FIXED_LEN, reason: "test padding has the wrong length for this key block" });
+        }
+        pad.copy_from_slice(padding);
+        Ok(())
+    })
+}
+
+type PaddingSource<'a> = dyn FnMut(&mut [u8]) -> Result<(), Tr31Error> + 'a;
+
+fn wrap_with(kbpk: &[u8], header: &Header, key: &[u8], options: &WrapOptions, fill_padding: &mut PaddingSource) -> Result<String, Tr31Error> {
+    let header = with_padding_block(header);
+    let profile = Profile { allow_weak_wrapping: options.allow_weak_wrapping, ..Profile::STRICT };
+    validate_header(&header, &profile)?;
+    let version = header.version;
+    check_kbpk(version, kbpk)?;
+    let algorithm = header.algorithm;
+    let valid_length = algorithm.key_lengths().map_or(!key.is_empty() && key.len() <= 1024, |l| l.contains(&key.len()));
+    if !valid_length {
+        return Err(Tr31Error::KeyLength { algorithm, length: key.len() });
+    }
+    let area = match (options.obfuscate_key_length, algorithm.obfuscated_length()) {
+        (true, Some(hidden)) => hidden.max(key.len()),
+        _ => key.len(),
+    };
+    let payload_len = if version == Version::E { 2 + area } else { (2 + area).div_ceil(version.block_size()) * version.block_size() };
+    let mut payload = Zeroizing::new(vec![0u8; payload_len]);
+    payload[..2].copy_from_slice(&((key.len() * 8) as u16).to_be_bytes());
+    payload[2..2 + key.len()].copy_from_slice(key);
+    fill_padding(&mut payload[2 + key.len()..])?;
+
+    let mac_len = version.mac_len();
+    let total = FIXED_LEN + header.optional_blocks_len() + 2 * (payload_len + mac_len);
+    if total > MAX_BLOCK_LEN {
+        return Err(Tr31Error::BadLength { field: Field::BlockLength, position: 1, length: total, expected: "at most 9999 characters" });
+    }
+    let header_text = header.encode(total);
+    let header_bytes = header_text.as_bytes();
+    let keys = BindingKeys::derive(version, kbpk);
+    let mac = match version {
+        Version::A | Version::C => {
+            keys.encrypt(header_bytes, &[], &mut payload);
+            keys.mac(header_bytes, &payload)
+        }
+        Version::B | Version::D | Version::E => {
+            let mac = keys.mac(header_bytes, &payload);
+            keys.encrypt(header_bytes, &mac[..], &mut payload);
+            mac
+        }
+    };
+    let mut out = header_text;
+    out.push_str(&hex::encode_upper(&*payload));
+    out.push_str(&hex::encode_upper(&mac[..mac_len]));
+    Ok(out)
+}
+
+/// The header with any `PB` removed and a new one added if the optional blocks need aligning
+/// to the version's cipher block size.
+fn with_padding_block(header: &Header) -> Header {
+    let mut header = header.clone();
+    header.optional_blocks.retain(|b| b.known_id() != Some(KnownBlockId::Padding));
+    let block_size = header.version.block_size();
+    let used = header.optional_blocks_len();
+    if header.optional_blocks.is_empty() || used % block_size == 0 {
+        return header;
+    }
+    let mut pad = block_size - used % block_size;
+    if pad < 4 {
+        pad += block_size;
+    }
+    header.optional_blocks.push(OptionalBlock::new(KnownBlockId::Padding.code(), &"0".repeat(pad - 4)));
+    header
+}
+
+fn check_kbpk(version: Version, kbpk: &[u8]) -> Result<(), Tr31Error> {
+    if version.kbpk_lengths().contains(&kbpk.len()) {
+        return Ok(());
+    }
+    let expected = match version {
+        Version::A | Version::B | Version::C => "a 16- or 24-byte TDES key",
+        Version::D | Version::E => "a 16-, 24- or 32-byte AES key",
+    };
+    Err(Tr31Error::KbpkLength { version, length: kbpk.len(), expected })
+}
+
+/// Compares KC (check value of the key) and KP (check value of the KBPK) with computed values.
+fn check_check_values(unwrapped: &Unwrapped, kbpk: &[u8]) -> Result<(), Tr31Error> {
+    let header = &unwrapped.header;
+    let checks = [
+        (KnownBlockId::KeyCheckValue, unwrapped.key.as_bytes(), header.algorithm.cipher_family(), "key", "KC"),
+        (KnownBlockId::KbpkCheckValue, kbpk, Some(header.version.kbpk_family()), "KBPK", "KP"),
+    ];
+    for (id, key, family, what, name) in checks {
+        let (Some(block), Some(family)) = (header.optional_block(id), family) else { continue };
+        let (method, expected) = optional::check_value(block).expect("KC/KP syntax checked when parsing");
+        let actual = kcv::check_block(key, family, method).map_err(|_| Tr31Error::CheckValueMismatch { id: name, what })?;
+        if expected.len() > actual.len() || actual[..expected.len()] != expected[..] {
+            return Err(Tr31Error::CheckValueMismatch { id: name, what });
+        }
+    }
+    Ok(())
+}
+
+/// Decodes a hex field; strict profiles take upper-case only. Errors give the character position.
+fn decode_field(digits: &[u8], field: Field, start: usize, profile: &Profile) -> Result<Vec<u8>, Tr31Error> {
+    if !profile.lowercase_hex
+        && let Some(at) = digits.iter().position(u8::is_ascii_lowercase)
+    {
+        return Err(Tr31Error::BadCharacter { field, position: start + at, byte: digits[at] });
+    }
+    let mut out = vec![0u8; digits.len() / 2];
+    match decode_hex_into(digits, &mut out) {
+        None => Ok(out),
+        Some(at) => Err(Tr31Error::BadCharacter { field, position: start + at, byte: digits[at] }),
+    }
+}

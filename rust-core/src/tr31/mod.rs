@@ -1,0 +1,28 @@
+//! TR-31 / ANSI X9.143 / ISO 20038 key blocks.
+//!
+//! * [`KeyBlock::parse`] reads and validates a block without a key; [`unwrap`] authenticates it
+//!   under a KBPK and returns the clear key; [`wrap`] builds one.
+//! * Header fields are typed ([`fields`]); optional blocks are decoded ([`optional`]); the X9.143
+//!   usage × algorithm × mode table is data ([`compat`]).
+//! * Strict X9.143 by default; [`Profile::LENIENT`] takes what real HSMs emit.
+
+#[macro_use]
+pub mod fields;
+mod binding;
+pub mod compat;
+mod error;
+mod header;
+mod keyblock;
+pub mod optional;
+mod profile;
+mod validate;
+
+pub use error::{Field, Tr31Error};
+pub use fields::{Algorithm, Exportability, KeyContext, KeyUsage, KeyVersion, ModeOfUse, Version};
+pub use header::Header;
+#[cfg(feature = "test-hooks")]
+pub use keyblock::wrap_with_padding;
+pub use keyblock::{KeyBlock, Unwrapped, WrapOptions, unwrap, wrap};
+pub use optional::{KnownBlockId, OptionalBlock, OptionalValue};
+pub use profile::Profile;
+pub use validate::validate_header;
