@@ -1,0 +1,1 @@
+//! The AWS Payment Cryptography control-plane emulator.

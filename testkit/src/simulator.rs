@@ -1,0 +1,1 @@
+//! The Dspread QPOS reader simulator.
