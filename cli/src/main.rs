@@ -1,1 +1,42 @@
-fn main() {}
+//! `keybridge`: TR-31 key blocks, key check values, readers and AWS Payment Cryptography from
+//! the command line. Each subcommand lives in its own module; this file only dispatches and turns
+//! errors into one line on stderr and a non-zero exit.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod kcv_cmd;
+mod output;
+mod tr31_cmd;
+
+#[derive(Parser)]
+#[command(name = "keybridge", version, about = "Move TR-31 payment keys from AWS Payment Cryptography into Dspread readers")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Inspect, unwrap and wrap TR-31 key blocks.
+    #[command(subcommand)]
+    Tr31(tr31_cmd::Tr31Command),
+    /// Compute a key check value.
+    Kcv(kcv_cmd::KcvArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Tr31(command) => tr31_cmd::run(command),
+        Command::Kcv(args) => kcv_cmd::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("keybridge: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

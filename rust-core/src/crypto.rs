@@ -39,7 +39,10 @@ pub struct BadKeyLength {
 
 impl BlockCipher {
     pub fn new(family: CipherFamily, key: &[u8]) -> Result<Self, BadKeyLength> {
-        let bad = BadKeyLength { family, length: key.len() };
+        let bad = BadKeyLength {
+            family,
+            length: key.len(),
+        };
         Ok(match (family, key.len()) {
             (CipherFamily::Des, 8) => Self::Des(Box::new(Des::new_from_slice(key).map_err(|_| bad)?)),
             (CipherFamily::Tdes, 16) => Self::Tdes2(Box::new(TdesEde2::new_from_slice(key).map_err(|_| bad)?)),
@@ -268,10 +271,19 @@ mod tests {
         let sk = c.cmac_subkeys();
         let msg = h(NIST_MSG);
         assert_eq!(c.cmac(&sk, &[]).to_vec(), h("bb1d6929e95937287fa37d129b756746"));
-        assert_eq!(c.cmac(&sk, &[&msg[..16]]).to_vec(), h("070a16b46b4d4144f79bdd9dd04a287c"));
-        assert_eq!(c.cmac(&sk, &[&msg[..40]]).to_vec(), h("dfa66747de9ae63030ca32611497c827"));
+        assert_eq!(
+            c.cmac(&sk, &[&msg[..16]]).to_vec(),
+            h("070a16b46b4d4144f79bdd9dd04a287c")
+        );
+        assert_eq!(
+            c.cmac(&sk, &[&msg[..40]]).to_vec(),
+            h("dfa66747de9ae63030ca32611497c827")
+        );
         // The same message split across parts at awkward places gives the same tag.
-        assert_eq!(c.cmac(&sk, &[&msg[..3], &msg[3..21], &msg[21..40]]).to_vec(), h("dfa66747de9ae63030ca32611497c827"));
+        assert_eq!(
+            c.cmac(&sk, &[&msg[..3], &msg[3..21], &msg[21..40]]).to_vec(),
+            h("dfa66747de9ae63030ca32611497c827")
+        );
     }
 
     // TDES-CMAC is checked through the published version B derived keys (tr31::binding).

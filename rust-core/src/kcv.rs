@@ -64,7 +64,10 @@ mod tests {
     fn legacy_tdes_kcv_of_the_dspread_factory_key() {
         // 0123456789ABCDEFFEDCBA9876543210 has the widely published KCV 08D7B4.
         let key = hex::decode("0123456789ABCDEFFEDCBA9876543210").unwrap();
-        assert_eq!(kcv(&key, CipherFamily::Tdes, KcvMethod::Legacy).unwrap(), hex::decode("08D7B4").unwrap());
+        assert_eq!(
+            kcv(&key, CipherFamily::Tdes, KcvMethod::Legacy).unwrap(),
+            hex::decode("08D7B4").unwrap()
+        );
     }
 
     #[test]

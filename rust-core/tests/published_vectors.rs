@@ -12,13 +12,19 @@ struct Vector {
 
 fn vectors() -> Vec<Vector> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/tr31-published.tsv");
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e} (CI clones ../shared beside the repo)"));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e} (CI clones ../shared beside the repo)"));
     let vectors: Vec<Vector> = text
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(|line| {
             let cols: Vec<&str> = line.split('\t').collect();
-            Vector { name: cols[0].into(), kbpk: hex::decode(cols[1]).unwrap(), key: hex::decode(cols[2]).unwrap(), block: cols[3].into() }
+            Vector {
+                name: cols[0].into(),
+                kbpk: hex::decode(cols[1]).unwrap(),
+                key: hex::decode(cols[2]).unwrap(),
+                block: cols[3].into(),
+            }
         })
         .collect();
     assert_eq!(vectors.len(), 5, "the file lists five published examples");
@@ -52,7 +58,14 @@ fn a_wrong_kbpk_fails_the_mac() {
     for v in vectors() {
         let mut kbpk = v.kbpk.clone();
         kbpk[0] ^= 0x10; // not bit 0: DES ignores parity bits
-        assert!(matches!(tr31::unwrap(&kbpk, &v.block, &PUBLISHED), Err(tr31::Tr31Error::MacMismatch { .. })), "{}", v.name);
+        assert!(
+            matches!(
+                tr31::unwrap(&kbpk, &v.block, &PUBLISHED),
+                Err(tr31::Tr31Error::MacMismatch { .. })
+            ),
+            "{}",
+            v.name
+        );
     }
 }
 
@@ -62,7 +75,10 @@ fn version_d_example_wraps_back_byte_for_byte() {
     let v = vectors().into_iter().find(|v| v.name.ends_with("-D")).unwrap();
     let header = KeyBlock::parse(&v.block, &PUBLISHED).unwrap().header().clone();
     let padding = hex::decode("1C2965473CE206BB855B01533782").unwrap();
-    let options = WrapOptions { obfuscate_key_length: false, ..WrapOptions::default() };
+    let options = WrapOptions {
+        obfuscate_key_length: false,
+        ..WrapOptions::default()
+    };
     let block = tr31::wrap_with_padding(&v.kbpk, &header, &v.key, &options, &padding).unwrap();
     assert_eq!(block, v.block);
 }

@@ -17,7 +17,11 @@ pub struct Rule {
 }
 
 const fn row(usage: KeyUsage, algorithms: &'static [Algorithm], modes: &'static [ModeOfUse]) -> Rule {
-    Rule { usage, algorithms, modes }
+    Rule {
+        usage,
+        algorithms,
+        modes,
+    }
 }
 
 const ENCRYPT: &[ModeOfUse] = &[MB, MD, ME, MN];
@@ -77,7 +81,10 @@ pub const TABLE: &[Rule] = &[
 
 /// The row for a usage. Every usage has exactly one (checked by a test).
 pub fn rule(usage: KeyUsage) -> &'static Rule {
-    TABLE.iter().find(|r| r.usage == usage).expect("every key usage has a row in the compatibility table")
+    TABLE
+        .iter()
+        .find(|r| r.usage == usage)
+        .expect("every key usage has a row in the compatibility table")
 }
 
 /// Which part of the combination the table refuses.
@@ -114,7 +121,13 @@ mod tests {
     fn examples_from_the_flow() {
         assert_eq!(check(KeyUsage::P0, Algorithm::Aes, ModeOfUse::EncryptOnly), Ok(()));
         assert_eq!(check(KeyUsage::B1, Algorithm::Tdes, ModeOfUse::DeriveKeys), Ok(()));
-        assert_eq!(check(KeyUsage::M3, Algorithm::Aes, ModeOfUse::GenerateAndVerify), Err(Incompatible::Algorithm));
-        assert_eq!(check(KeyUsage::P0, Algorithm::Tdes, ModeOfUse::DeriveKeys), Err(Incompatible::ModeOfUse));
+        assert_eq!(
+            check(KeyUsage::M3, Algorithm::Aes, ModeOfUse::GenerateAndVerify),
+            Err(Incompatible::Algorithm)
+        );
+        assert_eq!(
+            check(KeyUsage::P0, Algorithm::Tdes, ModeOfUse::DeriveKeys),
+            Err(Incompatible::ModeOfUse)
+        );
     }
 }

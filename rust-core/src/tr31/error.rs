@@ -78,7 +78,11 @@ pub enum Tr31Error {
     BadCharacter { field: Field, position: usize, byte: u8 },
 
     #[error("{field} at position {position}: '{value}' is not a known value")]
-    UnknownValue { field: Field, position: usize, value: String },
+    UnknownValue {
+        field: Field,
+        position: usize,
+        value: String,
+    },
 
     #[error("block length at position 1 says {declared} but the key block is {actual} characters")]
     LengthMismatch { declared: usize, actual: usize },
@@ -90,24 +94,45 @@ pub enum Tr31Error {
     ModeNotAllowed { usage: KeyUsage, mode: ModeOfUse },
 
     #[error("{field} at position {position}: {reason}")]
-    Rule { field: Field, position: usize, reason: &'static str },
+    Rule {
+        field: Field,
+        position: usize,
+        reason: &'static str,
+    },
 
     #[error("optional block {id} at position {position}: {reason}")]
-    OptionalBlock { id: String, position: usize, reason: String },
+    OptionalBlock {
+        id: String,
+        position: usize,
+        reason: String,
+    },
 
     #[error(
         "optional blocks at position 16 are {length} characters, not a multiple of the version {version} block size {block_size}"
     )]
-    OptionalBlocksNotAligned { version: Version, length: usize, block_size: usize },
+    OptionalBlocksNotAligned {
+        version: Version,
+        length: usize,
+        block_size: usize,
+    },
 
     #[error("{field} at position {position}: {length} characters where {expected}")]
-    BadLength { field: Field, position: usize, length: usize, expected: &'static str },
+    BadLength {
+        field: Field,
+        position: usize,
+        length: usize,
+        expected: &'static str,
+    },
 
     #[error("weak wrapping refused: {reason} (opt in with allow_weak_wrapping to accept it)")]
     WeakWrapping { reason: &'static str },
 
     #[error("KBPK of {length} bytes cannot protect a version {version} key block (needs {expected})")]
-    KbpkLength { version: Version, length: usize, expected: &'static str },
+    KbpkLength {
+        version: Version,
+        length: usize,
+        expected: &'static str,
+    },
 
     #[error("MAC at position {position} does not verify: wrong KBPK, or the key block was altered")]
     MacMismatch { position: usize },

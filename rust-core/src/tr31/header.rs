@@ -38,7 +38,13 @@ pub(crate) struct ParsedHeader {
 
 impl Header {
     /// A header with no optional blocks, key version `00` and key context `0`.
-    pub fn new(version: Version, key_usage: KeyUsage, algorithm: Algorithm, mode_of_use: ModeOfUse, exportability: Exportability) -> Self {
+    pub fn new(
+        version: Version,
+        key_usage: KeyUsage,
+        algorithm: Algorithm,
+        mode_of_use: ModeOfUse,
+        exportability: Exportability,
+    ) -> Self {
         Self {
             version,
             key_usage,
@@ -85,10 +91,17 @@ impl Header {
     pub(crate) fn parse(text: &str) -> Result<ParsedHeader, Tr31Error> {
         let bytes = text.as_bytes();
         if bytes.len() < FIXED_LEN {
-            return Err(Tr31Error::TooShort { length: bytes.len(), minimum: FIXED_LEN });
+            return Err(Tr31Error::TooShort {
+                length: bytes.len(),
+                minimum: FIXED_LEN,
+            });
         }
         if let Some(at) = bytes[..FIXED_LEN].iter().position(|b| !(0x20..=0x7E).contains(b)) {
-            return Err(Tr31Error::BadCharacter { field: field_at(at), position: at, byte: bytes[at] });
+            return Err(Tr31Error::BadCharacter {
+                field: field_at(at),
+                position: at,
+                byte: bytes[at],
+            });
         }
         let field = |f: Field, len: usize| &bytes[f.header_offset()..f.header_offset() + len];
         let unknown = |f: Field, len: usize| Tr31Error::UnknownValue {
@@ -100,18 +113,31 @@ impl Header {
         let declared_length = decimal(field(Field::BlockLength, 4)).ok_or_else(|| unknown(Field::BlockLength, 4))?;
         let key_usage = KeyUsage::from_code(field(Field::KeyUsage, 2)).ok_or_else(|| unknown(Field::KeyUsage, 2))?;
         let algorithm = Algorithm::from_code(field(Field::Algorithm, 1)).ok_or_else(|| unknown(Field::Algorithm, 1))?;
-        let mode_of_use = ModeOfUse::from_code(field(Field::ModeOfUse, 1)).ok_or_else(|| unknown(Field::ModeOfUse, 1))?;
-        let key_version = KeyVersion::from_code(field(Field::KeyVersion, 2)).ok_or_else(|| unknown(Field::KeyVersion, 2))?;
+        let mode_of_use =
+            ModeOfUse::from_code(field(Field::ModeOfUse, 1)).ok_or_else(|| unknown(Field::ModeOfUse, 1))?;
+        let key_version =
+            KeyVersion::from_code(field(Field::KeyVersion, 2)).ok_or_else(|| unknown(Field::KeyVersion, 2))?;
         let exportability =
             Exportability::from_code(field(Field::Exportability, 1)).ok_or_else(|| unknown(Field::Exportability, 1))?;
-        let count = decimal(field(Field::OptionalBlockCount, 2)).ok_or_else(|| unknown(Field::OptionalBlockCount, 2))?;
-        let key_context = KeyContext::from_code(field(Field::KeyContext, 1)).ok_or_else(|| unknown(Field::KeyContext, 1))?;
+        let count =
+            decimal(field(Field::OptionalBlockCount, 2)).ok_or_else(|| unknown(Field::OptionalBlockCount, 2))?;
+        let key_context =
+            KeyContext::from_code(field(Field::KeyContext, 1)).ok_or_else(|| unknown(Field::KeyContext, 1))?;
         if field(Field::Reserved, 1) != b"0" {
             return Err(unknown(Field::Reserved, 1));
         }
         let (optional_blocks, end) = optional::parse_blocks(text, FIXED_LEN, count)?;
         Ok(ParsedHeader {
-            header: Header { version, key_usage, algorithm, mode_of_use, key_version, exportability, key_context, optional_blocks },
+            header: Header {
+                version,
+                key_usage,
+                algorithm,
+                mode_of_use,
+                key_version,
+                exportability,
+                key_context,
+                optional_blocks,
+            },
             declared_length,
             end,
         })
@@ -119,7 +145,9 @@ impl Header {
 }
 
 fn decimal(digits: &[u8]) -> Option<usize> {
-    digits.iter().try_fold(0usize, |acc, &d| d.is_ascii_digit().then(|| acc * 10 + usize::from(d - b'0')))
+    digits.iter().try_fold(0usize, |acc, &d| {
+        d.is_ascii_digit().then(|| acc * 10 + usize::from(d - b'0'))
+    })
 }
 
 /// The fixed-header field that contains character `at`.
@@ -136,7 +164,10 @@ fn field_at(at: usize) -> Field {
         Field::BlockLength,
         Field::Version,
     ];
-    ORDER.into_iter().find(|f| f.header_offset() <= at).unwrap_or(Field::Version)
+    ORDER
+        .into_iter()
+        .find(|f| f.header_offset() <= at)
+        .unwrap_or(Field::Version)
 }
 
 #[cfg(test)]
@@ -150,15 +181,32 @@ mod tests {
         assert_eq!(parsed.declared_length, 104);
         assert_eq!(parsed.end, text.len());
         let h = &parsed.header;
-        assert_eq!((h.version, h.key_usage, h.algorithm, h.mode_of_use), (Version::B, KeyUsage::B0, Algorithm::Tdes, ModeOfUse::DeriveKeys));
-        assert_eq!((h.key_version, h.exportability), (KeyVersion::Version(*b"12"), Exportability::Sensitive));
+        assert_eq!(
+            (h.version, h.key_usage, h.algorithm, h.mode_of_use),
+            (Version::B, KeyUsage::B0, Algorithm::Tdes, ModeOfUse::DeriveKeys)
+        );
+        assert_eq!(
+            (h.key_version, h.exportability),
+            (KeyVersion::Version(*b"12"), Exportability::Sensitive)
+        );
         assert_eq!(h.encode(104), text);
     }
 
     #[test]
     fn each_bad_field_is_named_with_its_position() {
         let good = "D0112P0AE00E0000";
-        let cases = [(0, 'Z', Field::Version), (2, 'x', Field::BlockLength), (5, 'Q', Field::KeyUsage), (7, 'Z', Field::Algorithm), (8, 'Z', Field::ModeOfUse), (9, '#', Field::KeyVersion), (11, 'Z', Field::Exportability), (12, 'x', Field::OptionalBlockCount), (14, '9', Field::KeyContext), (15, '1', Field::Reserved)];
+        let cases = [
+            (0, 'Z', Field::Version),
+            (2, 'x', Field::BlockLength),
+            (5, 'Q', Field::KeyUsage),
+            (7, 'Z', Field::Algorithm),
+            (8, 'Z', Field::ModeOfUse),
+            (9, '#', Field::KeyVersion),
+            (11, 'Z', Field::Exportability),
+            (12, 'x', Field::OptionalBlockCount),
+            (14, '9', Field::KeyContext),
+            (15, '1', Field::Reserved),
+        ];
         for (at, c, field) in cases {
             let mut text = good.to_string();
             text.replace_range(at..at + 1, &c.to_string());
@@ -169,7 +217,17 @@ mod tests {
                 other => panic!("{text}: {other:?}"),
             }
         }
-        assert!(matches!(Header::parse("D0112P0AE00E000"), Err(Tr31Error::TooShort { length: 15, .. })));
-        assert!(matches!(Header::parse("D0112P0\u{7}E00E0000"), Err(Tr31Error::BadCharacter { field: Field::Algorithm, position: 7, .. })));
+        assert!(matches!(
+            Header::parse("D0112P0AE00E000"),
+            Err(Tr31Error::TooShort { length: 15, .. })
+        ));
+        assert!(matches!(
+            Header::parse("D0112P0\u{7}E00E0000"),
+            Err(Tr31Error::BadCharacter {
+                field: Field::Algorithm,
+                position: 7,
+                ..
+            })
+        ));
     }
 }

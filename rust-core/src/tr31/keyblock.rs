@@ -39,7 +39,11 @@ impl Unwrapped {
     /// the convention of X9.24-1 and the one AWS reports; `None` for keys without a block cipher.
     pub fn kcv(&self) -> Option<Vec<u8>> {
         let family = self.header.algorithm.cipher_family()?;
-        let method = if self.header.algorithm == Algorithm::Aes { kcv::KcvMethod::Cmac } else { kcv::KcvMethod::Legacy };
+        let method = if self.header.algorithm == Algorithm::Aes {
+            kcv::KcvMethod::Cmac
+        } else {
+            kcv::KcvMethod::Legacy
+        };
         kcv::kcv(self.key.as_bytes(), family, method).ok()
     }
 }
@@ -50,7 +54,10 @@ impl KeyBlock {
     pub fn parse(text: &str, profile: &Profile) -> Result<Self, Tr31Error> {
         let parsed = Header::parse(text)?;
         if parsed.declared_length != text.len() {
-            return Err(Tr31Error::LengthMismatch { declared: parsed.declared_length, actual: text.len() });
+            return Err(Tr31Error::LengthMismatch {
+                declared: parsed.declared_length,
+                actual: text.len(),
+            });
         }
         let header = parsed.header;
         validate_header(&header, profile)?;
@@ -58,19 +65,45 @@ impl KeyBlock {
         let body = &text.as_bytes()[parsed.end..];
         let mac_digits = 2 * version.mac_len();
         let payload_digits = body.len().saturating_sub(mac_digits);
-        let minimum = if version == Version::E { 2 * 3 } else { 2 * version.block_size() };
+        let minimum = if version == Version::E {
+            2 * 3
+        } else {
+            2 * version.block_size()
+        };
         if payload_digits < minimum {
-            return Err(Tr31Error::TooShort { length: text.len(), minimum: parsed.end + minimum + mac_digits });
+            return Err(Tr31Error::TooShort {
+                length: text.len(),
+                minimum: parsed.end + minimum + mac_digits,
+            });
         }
-        let expected = if version == Version::E { "an even number of hex digits" } else { "whole cipher blocks of hex digits" };
-        let aligned = if version == Version::E { payload_digits % 2 == 0 } else { payload_digits % (2 * version.block_size()) == 0 };
+        let expected = if version == Version::E {
+            "an even number of hex digits"
+        } else {
+            "whole cipher blocks of hex digits"
+        };
+        let aligned = if version == Version::E {
+            payload_digits % 2 == 0
+        } else {
+            payload_digits % (2 * version.block_size()) == 0
+        };
         if !aligned {
-            return Err(Tr31Error::BadLength { field: Field::EncryptedKey, position: parsed.end, length: payload_digits, expected });
+            return Err(Tr31Error::BadLength {
+                field: Field::EncryptedKey,
+                position: parsed.end,
+                length: payload_digits,
+                expected,
+            });
         }
         let (payload_hex, mac_hex) = body.split_at(payload_digits);
         let payload = decode_field(payload_hex, Field::EncryptedKey, parsed.end, profile)?;
         let mac = decode_field(mac_hex, Field::Mac, parsed.end + payload_digits, profile)?;
-        Ok(Self { header, header_text: text[..parsed.end].to_owned(), payload, mac, profile: *profile })
+        Ok(Self {
+            header,
+            header_text: text[..parsed.end].to_owned(),
+            payload,
+            mac,
+            profile: *profile,
+        })
     }
 
     pub fn header(&self) -> &Header {
@@ -110,7 +143,10 @@ impl KeyBlock {
             return Err(Tr31Error::MacMismatch { position: mac_position });
         }
         let key = self.extract_key(&clear)?;
-        let unwrapped = Unwrapped { header: self.header.clone(), key };
+        let unwrapped = Unwrapped {
+            header: self.header.clone(),
+            key,
+        };
         check_check_values(&unwrapped, kbpk)?;
         Ok(unwrapped)
     }
@@ -137,7 +173,9 @@ impl KeyBlock {
             && !self.profile.unobfuscated_key_length
             && clear.len() - 2 < hidden
         {
-            return Err(fail("key length is not obfuscated (X9.143 pads to the algorithm's longest key; use the lenient profile to accept)"));
+            return Err(fail(
+                "key length is not obfuscated (X9.143 pads to the algorithm's longest key; use the lenient profile to accept)",
+            ));
         }
         Ok(SecretBytes::from_slice(&clear[2..2 + length]))
     }
@@ -160,7 +198,10 @@ pub struct WrapOptions {
 
 impl Default for WrapOptions {
     fn default() -> Self {
-        Self { allow_weak_wrapping: false, obfuscate_key_length: true }
+        Self {
+            allow_weak_wrapping: false,
+            obfuscate_key_length: true,
+        }
     }
 }
 
@@ -180,10 +221,19 @@ pub fn wrap(kbpk: &[u8], header: &Header, key: &[u8], options: &WrapOptions) -> 
 /// [`wrap`] with caller-chosen key padding, to reproduce published examples. Never use it for
 /// real keys: predictable padding weakens the block. Only built with the `test-hooks` feature.
 #[cfg(feature = "test-hooks")]
-pub fn wrap_with_padding(kbpk: &[u8], header: &Header, key: &[u8], options: &WrapOptions, padding: &[u8]) -> Result<String, Tr31Error> {
+pub fn wrap_with_padding(
+    kbpk: &[u8],
+    header: &Header,
+    key: &[u8],
+    options: &WrapOptions,
+    padding: &[u8],
+) -> Result<String, Tr31Error> {
     wrap_with(kbpk, header, key, options, &mut |pad: &mut [u8]| {
         if pad.len() != padding.len() {
-            return Err(Tr31Error::Payload { position: FIXED_LEN, reason: "test padding has the wrong length for this key block" });
+            return Err(Tr31Error::Payload {
+                position: FIXED_LEN,
+                reason: "test padding has the wrong length for this key block",
+            });
         }
         pad.copy_from_slice(padding);
         Ok(())
@@ -192,22 +242,40 @@ pub fn wrap_with_padding(kbpk: &[u8], header: &Header, key: &[u8], options: &Wra
 
 type PaddingSource<'a> = dyn FnMut(&mut [u8]) -> Result<(), Tr31Error> + 'a;
 
-fn wrap_with(kbpk: &[u8], header: &Header, key: &[u8], options: &WrapOptions, fill_padding: &mut PaddingSource) -> Result<String, Tr31Error> {
+fn wrap_with(
+    kbpk: &[u8],
+    header: &Header,
+    key: &[u8],
+    options: &WrapOptions,
+    fill_padding: &mut PaddingSource,
+) -> Result<String, Tr31Error> {
     let header = with_padding_block(header);
-    let profile = Profile { allow_weak_wrapping: options.allow_weak_wrapping, ..Profile::STRICT };
+    let profile = Profile {
+        allow_weak_wrapping: options.allow_weak_wrapping,
+        ..Profile::STRICT
+    };
     validate_header(&header, &profile)?;
     let version = header.version;
     check_kbpk(version, kbpk)?;
     let algorithm = header.algorithm;
-    let valid_length = algorithm.key_lengths().map_or(!key.is_empty() && key.len() <= 1024, |l| l.contains(&key.len()));
+    let valid_length = algorithm
+        .key_lengths()
+        .map_or(!key.is_empty() && key.len() <= 1024, |l| l.contains(&key.len()));
     if !valid_length {
-        return Err(Tr31Error::KeyLength { algorithm, length: key.len() });
+        return Err(Tr31Error::KeyLength {
+            algorithm,
+            length: key.len(),
+        });
     }
     let area = match (options.obfuscate_key_length, algorithm.obfuscated_length()) {
         (true, Some(hidden)) => hidden.max(key.len()),
         _ => key.len(),
     };
-    let payload_len = if version == Version::E { 2 + area } else { (2 + area).div_ceil(version.block_size()) * version.block_size() };
+    let payload_len = if version == Version::E {
+        2 + area
+    } else {
+        (2 + area).div_ceil(version.block_size()) * version.block_size()
+    };
     let mut payload = Zeroizing::new(vec![0u8; payload_len]);
     payload[..2].copy_from_slice(&((key.len() * 8) as u16).to_be_bytes());
     payload[2..2 + key.len()].copy_from_slice(key);
@@ -216,7 +284,12 @@ fn wrap_with(kbpk: &[u8], header: &Header, key: &[u8], options: &WrapOptions, fi
     let mac_len = version.mac_len();
     let total = FIXED_LEN + header.optional_blocks_len() + 2 * (payload_len + mac_len);
     if total > MAX_BLOCK_LEN {
-        return Err(Tr31Error::BadLength { field: Field::BlockLength, position: 1, length: total, expected: "at most 9999 characters" });
+        return Err(Tr31Error::BadLength {
+            field: Field::BlockLength,
+            position: 1,
+            length: total,
+            expected: "at most 9999 characters",
+        });
     }
     let header_text = header.encode(total);
     let header_bytes = header_text.as_bytes();
@@ -242,7 +315,9 @@ fn wrap_with(kbpk: &[u8], header: &Header, key: &[u8], options: &WrapOptions, fi
 /// to the version's cipher block size.
 fn with_padding_block(header: &Header) -> Header {
     let mut header = header.clone();
-    header.optional_blocks.retain(|b| b.known_id() != Some(KnownBlockId::Padding));
+    header
+        .optional_blocks
+        .retain(|b| b.known_id() != Some(KnownBlockId::Padding));
     let block_size = header.version.block_size();
     let used = header.optional_blocks_len();
     if header.optional_blocks.is_empty() || used % block_size == 0 {
@@ -252,7 +327,9 @@ fn with_padding_block(header: &Header) -> Header {
     if pad < 4 {
         pad += block_size;
     }
-    header.optional_blocks.push(OptionalBlock::new(KnownBlockId::Padding.code(), &"0".repeat(pad - 4)));
+    header
+        .optional_blocks
+        .push(OptionalBlock::new(KnownBlockId::Padding.code(), &"0".repeat(pad - 4)));
     header
 }
 
@@ -264,20 +341,39 @@ fn check_kbpk(version: Version, kbpk: &[u8]) -> Result<(), Tr31Error> {
         Version::A | Version::B | Version::C => "a 16- or 24-byte TDES key",
         Version::D | Version::E => "a 16-, 24- or 32-byte AES key",
     };
-    Err(Tr31Error::KbpkLength { version, length: kbpk.len(), expected })
+    Err(Tr31Error::KbpkLength {
+        version,
+        length: kbpk.len(),
+        expected,
+    })
 }
 
 /// Compares KC (check value of the key) and KP (check value of the KBPK) with computed values.
 fn check_check_values(unwrapped: &Unwrapped, kbpk: &[u8]) -> Result<(), Tr31Error> {
     let header = &unwrapped.header;
     let checks = [
-        (KnownBlockId::KeyCheckValue, unwrapped.key.as_bytes(), header.algorithm.cipher_family(), "key", "KC"),
-        (KnownBlockId::KbpkCheckValue, kbpk, Some(header.version.kbpk_family()), "KBPK", "KP"),
+        (
+            KnownBlockId::KeyCheckValue,
+            unwrapped.key.as_bytes(),
+            header.algorithm.cipher_family(),
+            "key",
+            "KC",
+        ),
+        (
+            KnownBlockId::KbpkCheckValue,
+            kbpk,
+            Some(header.version.kbpk_family()),
+            "KBPK",
+            "KP",
+        ),
     ];
     for (id, key, family, what, name) in checks {
-        let (Some(block), Some(family)) = (header.optional_block(id), family) else { continue };
+        let (Some(block), Some(family)) = (header.optional_block(id), family) else {
+            continue;
+        };
         let (method, expected) = optional::check_value(block).expect("KC/KP syntax checked when parsing");
-        let actual = kcv::check_block(key, family, method).map_err(|_| Tr31Error::CheckValueMismatch { id: name, what })?;
+        let actual =
+            kcv::check_block(key, family, method).map_err(|_| Tr31Error::CheckValueMismatch { id: name, what })?;
         if expected.len() > actual.len() || actual[..expected.len()] != expected[..] {
             return Err(Tr31Error::CheckValueMismatch { id: name, what });
         }
@@ -290,11 +386,19 @@ fn decode_field(digits: &[u8], field: Field, start: usize, profile: &Profile) ->
     if !profile.lowercase_hex
         && let Some(at) = digits.iter().position(u8::is_ascii_lowercase)
     {
-        return Err(Tr31Error::BadCharacter { field, position: start + at, byte: digits[at] });
+        return Err(Tr31Error::BadCharacter {
+            field,
+            position: start + at,
+            byte: digits[at],
+        });
     }
     let mut out = vec![0u8; digits.len() / 2];
     match decode_hex_into(digits, &mut out) {
         None => Ok(out),
-        Some(at) => Err(Tr31Error::BadCharacter { field, position: start + at, byte: digits[at] }),
+        Some(at) => Err(Tr31Error::BadCharacter {
+            field,
+            position: start + at,
+            byte: digits[at],
+        }),
     }
 }

@@ -73,26 +73,57 @@ pub struct DerivationAllowed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OptionalValue {
-    KeySetId { ksi: String },
-    CheckValue { method: &'static str, kcv: String },
-    InitialKeyId { id: String },
-    BaseDerivationKeyId { kind: &'static str, id: String },
-    HmacHash { hash: HashAlgorithm },
-    Timestamp { utc: String },
+    KeySetId {
+        ksi: String,
+    },
+    CheckValue {
+        method: &'static str,
+        kcv: String,
+    },
+    InitialKeyId {
+        id: String,
+    },
+    BaseDerivationKeyId {
+        kind: &'static str,
+        id: String,
+    },
+    HmacHash {
+        hash: HashAlgorithm,
+    },
+    Timestamp {
+        utc: String,
+    },
     Padding,
-    Certificate { format: &'static str, data: String },
-    DerivationsAllowed { derivations: Vec<DerivationAllowed> },
-    Label { text: String },
-    WrappingPedigree { pedigree: u8 },
-    AsymmetricKeyLife { life: &'static str },
-    KeyBlockValues { version: String, value: String },
+    Certificate {
+        format: &'static str,
+        data: String,
+    },
+    DerivationsAllowed {
+        derivations: Vec<DerivationAllowed>,
+    },
+    Label {
+        text: String,
+    },
+    WrappingPedigree {
+        pedigree: u8,
+    },
+    AsymmetricKeyLife {
+        life: &'static str,
+    },
+    KeyBlockValues {
+        version: String,
+        value: String,
+    },
     /// A numeric ID, reserved for proprietary use, or an ID this library does not know.
     Verbatim,
 }
 
 impl OptionalBlock {
     pub fn new(id: &str, data: &str) -> Self {
-        Self { id: id.to_owned(), data: data.to_owned() }
+        Self {
+            id: id.to_owned(),
+            data: data.to_owned(),
+        }
     }
 
     pub fn known_id(&self) -> Option<KnownBlockId> {
@@ -102,7 +133,11 @@ impl OptionalBlock {
     /// The encoded length of the block (ID, length field and data).
     pub fn encoded_len(&self) -> usize {
         let short = 4 + self.data.len();
-        if short <= 0xFF { short } else { 4 + 2 + 4 + self.data.len() }
+        if short <= 0xFF {
+            short
+        } else {
+            4 + 2 + 4 + self.data.len()
+        }
     }
 
     /// Appends the encoded block; the extended length form is used above 255 characters.
@@ -120,9 +155,15 @@ impl OptionalBlock {
 
     /// Decodes the value under `profile`. `position` is where the block starts, for errors.
     pub fn decode(&self, profile: &Profile, position: usize) -> Result<OptionalValue, Tr31Error> {
-        let bad = |reason: &str| Tr31Error::OptionalBlock { id: self.id.clone(), position, reason: reason.to_owned() };
+        let bad = |reason: &str| Tr31Error::OptionalBlock {
+            id: self.id.clone(),
+            position,
+            reason: reason.to_owned(),
+        };
         let data = self.data.as_str();
-        let hex = |text: &str, what: &str| check_hex(text, profile).map_err(|_| bad(&format!("{what} must be upper-case hex")));
+        let hex = |text: &str, what: &str| {
+            check_hex(text, profile).map_err(|_| bad(&format!("{what} must be upper-case hex")))
+        };
         let Some(id) = self.known_id() else {
             return Ok(OptionalValue::Verbatim);
         };
@@ -137,7 +178,10 @@ impl OptionalBlock {
                     bad("check value must be 00 (legacy) or 01 (CMAC) followed by 2 to 32 hex digits")
                 })?;
                 hex(kcv, "check value")?;
-                OptionalValue::CheckValue { method: method_name(method), kcv: kcv.to_ascii_uppercase() }
+                OptionalValue::CheckValue {
+                    method: method_name(method),
+                    kcv: kcv.to_ascii_uppercase(),
+                }
             }
             KnownBlockId::InitialKeyId => {
                 if data.len() != 16 {
@@ -153,10 +197,15 @@ impl OptionalBlock {
                     _ => return Err(bad("base derivation key identifier must start 00 (KSI) or 01 (BDK ID)")),
                 };
                 if id.len() != expected {
-                    return Err(bad("base derivation key identifier has the wrong length (10 hex for 00, 8 for 01)"));
+                    return Err(bad(
+                        "base derivation key identifier has the wrong length (10 hex for 00, 8 for 01)",
+                    ));
                 }
                 hex(id, "base derivation key identifier")?;
-                OptionalValue::BaseDerivationKeyId { kind, id: id.to_owned() }
+                OptionalValue::BaseDerivationKeyId {
+                    kind,
+                    id: id.to_owned(),
+                }
             }
             KnownBlockId::HmacHash => {
                 let hash = HashAlgorithm::from_code(data.as_bytes()).ok_or_else(|| bad("unknown hash algorithm"))?;
@@ -176,7 +225,10 @@ impl OptionalBlock {
                     Some(("02", _)) => "chain",
                     _ => return Err(bad("certificate format must be 00 (X.509), 01 (EMV) or 02 (chain)")),
                 };
-                OptionalValue::Certificate { format, data: data[2..].to_owned() }
+                OptionalValue::Certificate {
+                    format,
+                    data: data[2..].to_owned(),
+                }
             }
             KnownBlockId::DerivationsAllowed => {
                 let derivations = parse_derivations(data).ok_or_else(|| {
@@ -201,7 +253,10 @@ impl OptionalBlock {
             },
             KnownBlockId::KeyBlockValues => match data.split_at_checked(2) {
                 Some((version, value)) if version.bytes().all(|b| b.is_ascii_digit()) => {
-                    OptionalValue::KeyBlockValues { version: version.to_owned(), value: value.to_owned() }
+                    OptionalValue::KeyBlockValues {
+                        version: version.to_owned(),
+                        value: value.to_owned(),
+                    }
                 }
                 _ => return Err(bad("key block values must start with a 2-digit version")),
             },
@@ -249,7 +304,9 @@ fn method_name(method: KcvMethod) -> &'static str {
 }
 
 fn is_utc_timestamp(text: &str) -> bool {
-    let Some(body) = text.strip_suffix('Z') else { return false };
+    let Some(body) = text.strip_suffix('Z') else {
+        return false;
+    };
     let (whole, fraction) = body.split_once('.').unwrap_or((body, "1"));
     whole.len() == 14
         && whole.bytes().all(|b| b.is_ascii_digit())
@@ -282,7 +339,11 @@ pub(crate) fn parse_blocks(block: &str, start: usize, count: usize) -> Result<(V
     let mut at = start;
     let mut blocks = Vec::with_capacity(count);
     for index in 0..count {
-        let fail = |id: &str, position: usize, reason: String| Tr31Error::OptionalBlock { id: id.to_owned(), position, reason };
+        let fail = |id: &str, position: usize, reason: String| Tr31Error::OptionalBlock {
+            id: id.to_owned(),
+            position,
+            reason,
+        };
         let Some(id) = bytes.get(at..at + 2) else {
             return Err(fail("?", at, format!("block {} of {count} is missing", index + 1)));
         };
@@ -290,11 +351,15 @@ pub(crate) fn parse_blocks(block: &str, start: usize, count: usize) -> Result<(V
             return Err(fail("?", at, "ID must be two letters or digits".into()));
         }
         let id = std::str::from_utf8(id).expect("alphanumeric ASCII");
-        let length_field = bytes.get(at + 2..at + 4).ok_or_else(|| fail(id, at + 2, "length is missing".into()))?;
+        let length_field = bytes
+            .get(at + 2..at + 4)
+            .ok_or_else(|| fail(id, at + 2, "length is missing".into()))?;
         let (length, data_start) = match read_hex(length_field) {
             Some(0) => {
-                let count_digits =
-                    bytes.get(at + 4..at + 6).and_then(read_hex).ok_or_else(|| fail(id, at + 4, "extended length count is not hex".into()))?;
+                let count_digits = bytes
+                    .get(at + 4..at + 6)
+                    .and_then(read_hex)
+                    .ok_or_else(|| fail(id, at + 4, "extended length count is not hex".into()))?;
                 let digits = bytes
                     .get(at + 6..at + 6 + count_digits)
                     .filter(|d| !d.is_empty() && d.len() <= 8)
@@ -306,13 +371,26 @@ pub(crate) fn parse_blocks(block: &str, start: usize, count: usize) -> Result<(V
             None => return Err(fail(id, at + 2, "length is not two hex digits".into())),
         };
         if length < data_start {
-            return Err(fail(id, at + 2, format!("length {length} is shorter than the block's own header")));
+            return Err(fail(
+                id,
+                at + 2,
+                format!("length {length} is shorter than the block's own header"),
+            ));
         }
-        let data = bytes.get(at + data_start..at + length).ok_or_else(|| fail(id, at + 2, format!("length {length} runs past the end of the key block")))?;
+        let data = bytes.get(at + data_start..at + length).ok_or_else(|| {
+            fail(
+                id,
+                at + 2,
+                format!("length {length} runs past the end of the key block"),
+            )
+        })?;
         if let Some(bad) = data.iter().position(|b| !(0x20..=0x7E).contains(b)) {
             return Err(fail(id, at + data_start + bad, "data must be printable ASCII".into()));
         }
-        blocks.push(OptionalBlock::new(id, std::str::from_utf8(data).expect("printable ASCII")));
+        blocks.push(OptionalBlock::new(
+            id,
+            std::str::from_utf8(data).expect("printable ASCII"),
+        ));
         at += length;
     }
     Ok((blocks, at))
@@ -322,7 +400,9 @@ fn read_hex(digits: &[u8]) -> Option<usize> {
     if digits.is_empty() {
         return None;
     }
-    digits.iter().try_fold(0usize, |acc, &d| Some(acc * 16 + (d as char).to_digit(16)? as usize))
+    digits
+        .iter()
+        .try_fold(0usize, |acc, &d| Some(acc * 16 + (d as char).to_digit(16)? as usize))
 }
 
 #[cfg(test)]
@@ -347,21 +427,63 @@ mod tests {
 
     #[test]
     fn typed_values() {
-        assert_eq!(decode("KS", "00604B120F9292800000").unwrap(), OptionalValue::KeySetId { ksi: "00604B120F9292800000".into() });
-        assert_eq!(decode("KC", "01A1B2C3D4E5").unwrap(), OptionalValue::CheckValue { method: "cmac", kcv: "A1B2C3D4E5".into() });
-        assert_eq!(decode("HM", "21").unwrap(), OptionalValue::HmacHash { hash: HashAlgorithm::Sha256 });
-        assert_eq!(decode("TS", "20261123101500Z").unwrap(), OptionalValue::Timestamp { utc: "20261123101500Z".into() });
-        assert_eq!(decode("WP", "002").unwrap(), OptionalValue::WrappingPedigree { pedigree: 2 });
+        assert_eq!(
+            decode("KS", "00604B120F9292800000").unwrap(),
+            OptionalValue::KeySetId {
+                ksi: "00604B120F9292800000".into()
+            }
+        );
+        assert_eq!(
+            decode("KC", "01A1B2C3D4E5").unwrap(),
+            OptionalValue::CheckValue {
+                method: "cmac",
+                kcv: "A1B2C3D4E5".into()
+            }
+        );
+        assert_eq!(
+            decode("HM", "21").unwrap(),
+            OptionalValue::HmacHash {
+                hash: HashAlgorithm::Sha256
+            }
+        );
+        assert_eq!(
+            decode("TS", "20261123101500Z").unwrap(),
+            OptionalValue::Timestamp {
+                utc: "20261123101500Z".into()
+            }
+        );
+        assert_eq!(
+            decode("WP", "002").unwrap(),
+            OptionalValue::WrappingPedigree { pedigree: 2 }
+        );
         assert_eq!(decode("99", "vendor data").unwrap(), OptionalValue::Verbatim);
         let da = decode("DA", "01P0AEE").unwrap();
-        assert!(matches!(da, OptionalValue::DerivationsAllowed { ref derivations } if derivations[0].key_usage == KeyUsage::P0));
+        assert!(
+            matches!(da, OptionalValue::DerivationsAllowed { ref derivations } if derivations[0].key_usage == KeyUsage::P0)
+        );
     }
 
     #[test]
     fn bad_values_name_the_block_and_position() {
-        for (id, data) in [("KS", "00604b"), ("KS", "TEXT"), ("KC", "02ABCDEF"), ("IK", "1234"), ("BI", "0012"), ("HM", "99"), ("TS", "2026-11-23"), ("CT", "9"), ("DA", "01P0AE"), ("LB", &"x".repeat(17)), ("WP", "005"), ("AL", "0102"), ("KV", "x")] {
+        for (id, data) in [
+            ("KS", "00604b"),
+            ("KS", "TEXT"),
+            ("KC", "02ABCDEF"),
+            ("IK", "1234"),
+            ("BI", "0012"),
+            ("HM", "99"),
+            ("TS", "2026-11-23"),
+            ("CT", "9"),
+            ("DA", "01P0AE"),
+            ("LB", &"x".repeat(17)),
+            ("WP", "005"),
+            ("AL", "0102"),
+            ("KV", "x"),
+        ] {
             match decode(id, data) {
-                Err(Tr31Error::OptionalBlock { id: got, position: 16, .. }) => assert_eq!(got, id),
+                Err(Tr31Error::OptionalBlock {
+                    id: got, position: 16, ..
+                }) => assert_eq!(got, id),
                 other => panic!("{id} {data}: {other:?}"),
             }
         }
@@ -376,12 +498,33 @@ mod tests {
 
     #[test]
     fn malformed_lengths() {
-        assert!(matches!(parse_blocks("KS0", 0, 1), Err(Tr31Error::OptionalBlock { position: 2, .. })));
-        assert!(matches!(parse_blocks("KS02", 0, 1), Err(Tr31Error::OptionalBlock { position: 2, .. })));
-        assert!(matches!(parse_blocks("KS10AB", 0, 1), Err(Tr31Error::OptionalBlock { position: 2, .. })));
-        assert!(matches!(parse_blocks("KSZZ", 0, 1), Err(Tr31Error::OptionalBlock { position: 2, .. })));
-        assert!(matches!(parse_blocks("K!04", 0, 1), Err(Tr31Error::OptionalBlock { position: 0, .. })));
-        assert!(matches!(parse_blocks("KS05\x01", 0, 1), Err(Tr31Error::OptionalBlock { position: 4, .. })));
-        assert!(matches!(parse_blocks("", 0, 1), Err(Tr31Error::OptionalBlock { position: 0, .. })));
+        assert!(matches!(
+            parse_blocks("KS0", 0, 1),
+            Err(Tr31Error::OptionalBlock { position: 2, .. })
+        ));
+        assert!(matches!(
+            parse_blocks("KS02", 0, 1),
+            Err(Tr31Error::OptionalBlock { position: 2, .. })
+        ));
+        assert!(matches!(
+            parse_blocks("KS10AB", 0, 1),
+            Err(Tr31Error::OptionalBlock { position: 2, .. })
+        ));
+        assert!(matches!(
+            parse_blocks("KSZZ", 0, 1),
+            Err(Tr31Error::OptionalBlock { position: 2, .. })
+        ));
+        assert!(matches!(
+            parse_blocks("K!04", 0, 1),
+            Err(Tr31Error::OptionalBlock { position: 0, .. })
+        ));
+        assert!(matches!(
+            parse_blocks("KS05\x01", 0, 1),
+            Err(Tr31Error::OptionalBlock { position: 4, .. })
+        ));
+        assert!(matches!(
+            parse_blocks("", 0, 1),
+            Err(Tr31Error::OptionalBlock { position: 0, .. })
+        ));
     }
 }

@@ -40,7 +40,10 @@ impl Profile {
 
     /// The same profile with weak wrapping accepted.
     pub const fn with_weak_wrapping(self) -> Self {
-        Self { allow_weak_wrapping: true, ..self }
+        Self {
+            allow_weak_wrapping: true,
+            ..self
+        }
     }
 }
 

@@ -21,10 +21,14 @@ fn check_weak_wrapping(header: &Header, profile: &Profile) -> Result<(), Tr31Err
         return Ok(());
     }
     if header.version == Version::A {
-        return Err(Tr31Error::WeakWrapping { reason: "version A (TR-31:2005 variant binding) is deprecated" });
+        return Err(Tr31Error::WeakWrapping {
+            reason: "version A (TR-31:2005 variant binding) is deprecated",
+        });
     }
     if header.algorithm == Algorithm::Aes && header.version.kbpk_family() == crate::crypto::CipherFamily::Tdes {
-        return Err(Tr31Error::WeakWrapping { reason: "an AES key under a TDES KBPK (versions A, B, C) is protected by less than its own strength" });
+        return Err(Tr31Error::WeakWrapping {
+            reason: "an AES key under a TDES KBPK (versions A, B, C) is protected by less than its own strength",
+        });
     }
     Ok(())
 }
@@ -32,8 +36,14 @@ fn check_weak_wrapping(header: &Header, profile: &Profile) -> Result<(), Tr31Err
 fn check_compatibility(header: &Header) -> Result<(), Tr31Error> {
     match compat::check(header.key_usage, header.algorithm, header.mode_of_use) {
         Ok(()) => Ok(()),
-        Err(Incompatible::Algorithm) => Err(Tr31Error::AlgorithmNotAllowed { usage: header.key_usage, algorithm: header.algorithm }),
-        Err(Incompatible::ModeOfUse) => Err(Tr31Error::ModeNotAllowed { usage: header.key_usage, mode: header.mode_of_use }),
+        Err(Incompatible::Algorithm) => Err(Tr31Error::AlgorithmNotAllowed {
+            usage: header.key_usage,
+            algorithm: header.algorithm,
+        }),
+        Err(Incompatible::ModeOfUse) => Err(Tr31Error::ModeNotAllowed {
+            usage: header.key_usage,
+            mode: header.mode_of_use,
+        }),
     }
 }
 
@@ -41,15 +51,24 @@ fn check_context_and_exportability(header: &Header) -> Result<(), Tr31Error> {
     // A storage-context block is bound to the device that stores it; marking it exportable
     // contradicts that context.
     if header.key_context == KeyContext::Storage && header.exportability != Exportability::NonExportable {
-        return Err(rule(Field::Exportability, "a key in storage context only (key context 1) must be non-exportable (N)"));
+        return Err(rule(
+            Field::Exportability,
+            "a key in storage context only (key context 1) must be non-exportable (N)",
+        ));
     }
     // Key components are halves of a secret: they may only travel in trusted form.
     if matches!(header.key_version, KeyVersion::Component(_)) && header.exportability == Exportability::Sensitive {
-        return Err(rule(Field::Exportability, "a key component (key version cN) cannot be exportable under an untrusted key (S)"));
+        return Err(rule(
+            Field::Exportability,
+            "a key component (key version cN) cannot be exportable under an untrusted key (S)",
+        ));
     }
     // A KBPK exported under an untrusted key would expose every block it protects.
     if matches!(header.key_usage, KeyUsage::K1 | KeyUsage::K4) && header.exportability == Exportability::Sensitive {
-        return Err(rule(Field::Exportability, "a key block protection key (K1/K4) cannot be exportable under an untrusted key (S)"));
+        return Err(rule(
+            Field::Exportability,
+            "a key block protection key (K1/K4) cannot be exportable under an untrusted key (S)",
+        ));
     }
     Ok(())
 }
@@ -59,7 +78,11 @@ fn check_optional_blocks(header: &Header, profile: &Profile) -> Result<(), Tr31E
     let mut seen: Vec<&str> = Vec::with_capacity(header.optional_blocks.len());
     let last = header.optional_blocks.len().saturating_sub(1);
     for (index, block) in header.optional_blocks.iter().enumerate() {
-        let fail = |reason: &str| Tr31Error::OptionalBlock { id: block.id.clone(), position, reason: reason.to_owned() };
+        let fail = |reason: &str| Tr31Error::OptionalBlock {
+            id: block.id.clone(),
+            position,
+            reason: reason.to_owned(),
+        };
         block.decode(profile, position)?;
         if let Some(id) = block.known_id() {
             if seen.contains(&block.id.as_str()) {
@@ -80,18 +103,29 @@ fn check_optional_blocks(header: &Header, profile: &Profile) -> Result<(), Tr31E
         position += block.encoded_len();
     }
     if header.algorithm == Algorithm::Hmac && header.optional_block(KnownBlockId::HmacHash).is_none() {
-        return Err(rule(Field::OptionalBlocks, "an HMAC key (algorithm H) needs an HM block naming its hash"));
+        return Err(rule(
+            Field::OptionalBlocks,
+            "an HMAC key (algorithm H) needs an HM block naming its hash",
+        ));
     }
     let length = position - FIXED_LEN;
     let block_size = header.version.block_size();
     if length % block_size != 0 {
-        return Err(Tr31Error::OptionalBlocksNotAligned { version: header.version, length, block_size });
+        return Err(Tr31Error::OptionalBlocksNotAligned {
+            version: header.version,
+            length,
+            block_size,
+        });
     }
     Ok(())
 }
 
 fn rule(field: Field, reason: &'static str) -> Tr31Error {
-    Tr31Error::Rule { field, position: field.header_offset(), reason }
+    Tr31Error::Rule {
+        field,
+        position: field.header_offset(),
+        reason,
+    }
 }
 
 #[cfg(test)]
@@ -114,25 +148,86 @@ mod tests {
         assert!(matches!(check("A0000P0TE00E0000"), Err(Tr31Error::WeakWrapping { .. })));
         assert!(matches!(check("B0000P0AE00E0000"), Err(Tr31Error::WeakWrapping { .. })));
         assert!(validate_header(&header("A0000P0TE00E0000"), &Profile::STRICT.with_weak_wrapping()).is_ok());
-        assert_eq!(check("D0000M3AC00E0000"), Err(Tr31Error::AlgorithmNotAllowed { usage: KeyUsage::M3, algorithm: Algorithm::Aes }));
-        assert_eq!(check("D0000P0AX00E0000"), Err(Tr31Error::ModeNotAllowed { usage: KeyUsage::P0, mode: ModeOfUse::DeriveKeys }));
-        assert!(matches!(check("D0000P0AE00E0010"), Err(Tr31Error::Rule { field: Field::Exportability, .. })));
+        assert_eq!(
+            check("D0000M3AC00E0000"),
+            Err(Tr31Error::AlgorithmNotAllowed {
+                usage: KeyUsage::M3,
+                algorithm: Algorithm::Aes
+            })
+        );
+        assert_eq!(
+            check("D0000P0AX00E0000"),
+            Err(Tr31Error::ModeNotAllowed {
+                usage: KeyUsage::P0,
+                mode: ModeOfUse::DeriveKeys
+            })
+        );
+        assert!(matches!(
+            check("D0000P0AE00E0010"),
+            Err(Tr31Error::Rule {
+                field: Field::Exportability,
+                ..
+            })
+        ));
         assert_eq!(check("D0000P0AE00N0010"), Ok(()));
-        assert!(matches!(check("D0000P0AEc1S0000"), Err(Tr31Error::Rule { field: Field::Exportability, .. })));
-        assert!(matches!(check("D0000K1AB00S0000"), Err(Tr31Error::Rule { field: Field::Exportability, .. })));
-        assert!(matches!(check("D0000M7HC00N0000"), Err(Tr31Error::Rule { field: Field::OptionalBlocks, .. })));
+        assert!(matches!(
+            check("D0000P0AEc1S0000"),
+            Err(Tr31Error::Rule {
+                field: Field::Exportability,
+                ..
+            })
+        ));
+        assert!(matches!(
+            check("D0000K1AB00S0000"),
+            Err(Tr31Error::Rule {
+                field: Field::Exportability,
+                ..
+            })
+        ));
+        assert!(matches!(
+            check("D0000M7HC00N0000"),
+            Err(Tr31Error::Rule {
+                field: Field::OptionalBlocks,
+                ..
+            })
+        ));
         // KS under an AES key, duplicated blocks, PB not last, HM on a non-HMAC key, misalignment.
-        assert!(matches!(check("D0000B1AX00N0200KS0E0123456789PB1200000000000000"), Err(Tr31Error::OptionalBlock { position: 16, .. })));
-        assert!(matches!(check("B0000B1TX00N0200KS080000KS080000"), Err(Tr31Error::OptionalBlock { position: 24, .. })));
-        assert!(matches!(check("B0000B1TX00N0200PB080000KS080000"), Err(Tr31Error::OptionalBlock { position: 16, .. })));
-        assert!(matches!(check("D0000P0AE00N0200HM0621PB0A000000"), Err(Tr31Error::OptionalBlock { position: 16, .. })));
-        assert!(matches!(check("B0000B1TX00N0100KS060000"), Err(Tr31Error::OptionalBlocksNotAligned { length: 6, block_size: 8, .. })));
+        assert!(matches!(
+            check("D0000B1AX00N0200KS0E0123456789PB1200000000000000"),
+            Err(Tr31Error::OptionalBlock { position: 16, .. })
+        ));
+        assert!(matches!(
+            check("B0000B1TX00N0200KS080000KS080000"),
+            Err(Tr31Error::OptionalBlock { position: 24, .. })
+        ));
+        assert!(matches!(
+            check("B0000B1TX00N0200PB080000KS080000"),
+            Err(Tr31Error::OptionalBlock { position: 16, .. })
+        ));
+        assert!(matches!(
+            check("D0000P0AE00N0200HM0621PB0A000000"),
+            Err(Tr31Error::OptionalBlock { position: 16, .. })
+        ));
+        assert!(matches!(
+            check("B0000B1TX00N0100KS060000"),
+            Err(Tr31Error::OptionalBlocksNotAligned {
+                length: 6,
+                block_size: 8,
+                ..
+            })
+        ));
         assert_eq!(check("B0000B1TX00N0100KS080000"), Ok(()));
     }
 
     #[test]
     fn hmac_keys_need_hm() {
-        let mut h = Header::new(Version::D, KeyUsage::M7, Algorithm::Hmac, ModeOfUse::GenerateAndVerify, Exportability::NonExportable);
+        let mut h = Header::new(
+            Version::D,
+            KeyUsage::M7,
+            Algorithm::Hmac,
+            ModeOfUse::GenerateAndVerify,
+            Exportability::NonExportable,
+        );
         h.optional_blocks = vec![OptionalBlock::new("HM", "21"), OptionalBlock::new("PB", "000000")];
         assert_eq!(validate_header(&h, &Profile::STRICT), Ok(()));
     }
