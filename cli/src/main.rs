@@ -11,7 +11,11 @@ mod output;
 mod tr31_cmd;
 
 #[derive(Parser)]
-#[command(name = "keybridge", version, about = "Move TR-31 payment keys from AWS Payment Cryptography into Dspread readers")]
+#[command(
+    name = "keybridge",
+    version,
+    about = "Move TR-31 payment keys from AWS Payment Cryptography into Dspread readers"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

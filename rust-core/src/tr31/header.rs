@@ -86,6 +86,21 @@ impl Header {
         out
     }
 
+    /// Reads a header written as a template: the 16 fixed characters and the optional blocks,
+    /// with any digits in the length field (wrapping fills it in). Nothing may follow the last
+    /// optional block.
+    pub fn from_template(text: &str) -> Result<Self, Tr31Error> {
+        let parsed = Self::parse(text)?;
+        if parsed.end != text.len() {
+            return Err(Tr31Error::OptionalBlock {
+                id: "?".into(),
+                position: parsed.end,
+                reason: "characters follow the last optional block the header counts".into(),
+            });
+        }
+        Ok(parsed.header)
+    }
+
     /// Reads a header from the start of `text`. Field values are checked for syntax here; the
     /// X9.143 rules that relate fields to each other are in `validate`.
     pub(crate) fn parse(text: &str) -> Result<ParsedHeader, Tr31Error> {

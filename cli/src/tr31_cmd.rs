@@ -1,0 +1,225 @@
+//! `keybridge tr31 inspect|unwrap|wrap`.
+
+use clap::{Args, Subcommand};
+use keybridge::SecretBytes;
+use keybridge::tr31::{self, Header, KeyBlock, OptionalValue, Profile, WrapOptions};
+use serde::Serialize;
+
+use crate::output::{CliResult, print_json};
+
+#[derive(Subcommand)]
+pub enum Tr31Command {
+    /// Decode the header and optional blocks of a key block (no key needed).
+    Inspect {
+        block: String,
+        #[command(flatten)]
+        profile: ProfileArgs,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Authenticate a key block under a KBPK and print the clear key and its KCV.
+    Unwrap {
+        /// Key block protection key, hex.
+        #[arg(long)]
+        kbpk: String,
+        block: String,
+        #[command(flatten)]
+        profile: ProfileArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Wrap a key under a KBPK.
+    Wrap {
+        #[arg(long)]
+        kbpk: String,
+        /// The 16-character header followed by any optional blocks; the length field and PB are
+        /// filled in (write the length as 0000).
+        #[arg(long)]
+        header: String,
+        /// The clear key, hex.
+        #[arg(long)]
+        key: String,
+        /// Accept version A and AES keys under TDES KBPKs.
+        #[arg(long)]
+        allow_weak: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct ProfileArgs {
+    /// Accept what HSMs emit outside X9.143: no key length obfuscation, lower-case hex, text in
+    /// hex optional blocks.
+    #[arg(long)]
+    lenient: bool,
+    /// Accept version A and AES keys under TDES KBPKs.
+    #[arg(long)]
+    allow_weak: bool,
+}
+
+impl ProfileArgs {
+    fn profile(&self) -> Profile {
+        let profile = if self.lenient {
+            Profile::LENIENT
+        } else {
+            Profile::STRICT
+        };
+        if self.allow_weak {
+            profile.with_weak_wrapping()
+        } else {
+            profile
+        }
+    }
+}
+
+/// The header as printed by `inspect --json` and `unwrap --json`.
+#[derive(Serialize)]
+struct HeaderJson<'a> {
+    version: tr31::Version,
+    key_usage: tr31::KeyUsage,
+    algorithm: tr31::Algorithm,
+    mode_of_use: tr31::ModeOfUse,
+    key_version: tr31::KeyVersion,
+    exportability: tr31::Exportability,
+    key_context: tr31::KeyContext,
+    optional_blocks: Vec<BlockJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct BlockJson<'a> {
+    id: &'a str,
+    data: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<OptionalValue>,
+}
+
+impl<'a> HeaderJson<'a> {
+    fn new(header: &'a Header, profile: &Profile, with_values: bool) -> Self {
+        let optional_blocks = header
+            .optional_blocks
+            .iter()
+            .map(|b| BlockJson {
+                id: &b.id,
+                data: &b.data,
+                value: with_values.then(|| b.decode(profile, 0).ok()).flatten(),
+            })
+            .collect();
+        Self {
+            version: header.version,
+            key_usage: header.key_usage,
+            algorithm: header.algorithm,
+            mode_of_use: header.mode_of_use,
+            key_version: header.key_version,
+            exportability: header.exportability,
+            key_context: header.key_context,
+            optional_blocks,
+        }
+    }
+}
+
+pub fn run(command: Tr31Command) -> CliResult {
+    match command {
+        Tr31Command::Inspect { block, profile, json } => inspect(&block, &profile.profile(), json),
+        Tr31Command::Unwrap {
+            kbpk,
+            block,
+            profile,
+            json,
+        } => unwrap(&kbpk, &block, &profile.profile(), json),
+        Tr31Command::Wrap {
+            kbpk,
+            header,
+            key,
+            allow_weak,
+            json,
+        } => wrap(&kbpk, &header, &key, allow_weak, json),
+    }
+}
+
+fn inspect(text: &str, profile: &Profile, json: bool) -> CliResult {
+    let block = KeyBlock::parse(text.trim(), profile)?;
+    let header = block.header();
+    if json {
+        #[derive(Serialize)]
+        struct Inspect<'a> {
+            length: usize,
+            #[serde(flatten)]
+            header: HeaderJson<'a>,
+        }
+        return print_json(&Inspect {
+            length: block.len(),
+            header: HeaderJson::new(header, profile, true),
+        });
+    }
+    println!("version        {}  {}", header.version, header.version.meaning());
+    println!("length         {}", block.len());
+    println!("key usage      {}  {}", header.key_usage, header.key_usage.meaning());
+    println!("algorithm      {}  {}", header.algorithm, header.algorithm.meaning());
+    println!(
+        "mode of use    {}  {}",
+        header.mode_of_use,
+        header.mode_of_use.meaning()
+    );
+    println!("key version    {}", header.key_version);
+    println!(
+        "exportability  {}  {}",
+        header.exportability,
+        header.exportability.meaning()
+    );
+    println!(
+        "key context    {}  {}",
+        header.key_context,
+        header.key_context.meaning()
+    );
+    for b in &header.optional_blocks {
+        let meaning = b.known_id().map_or("proprietary or unknown", |id| id.meaning());
+        println!("optional block {}  {}  ({meaning})", b.id, b.data);
+    }
+    Ok(())
+}
+
+fn unwrap(kbpk: &str, text: &str, profile: &Profile, json: bool) -> CliResult {
+    let kbpk = SecretBytes::from_hex(kbpk).map_err(|e| format!("--kbpk: {e}"))?;
+    let unwrapped = tr31::unwrap(kbpk.as_bytes(), text.trim(), profile)?;
+    let kcv = unwrapped.kcv().map(hex::encode_upper);
+    if json {
+        #[derive(Serialize)]
+        struct UnwrapJson<'a> {
+            #[serde(flatten)]
+            header: HeaderJson<'a>,
+            key: String,
+            kcv: Option<String>,
+        }
+        let header = HeaderJson::new(&unwrapped.header, profile, false);
+        return print_json(&UnwrapJson {
+            header,
+            key: unwrapped.key.expose_hex(),
+            kcv,
+        });
+    }
+    println!("key  {}", unwrapped.key.expose_hex());
+    println!("kcv  {}", kcv.as_deref().unwrap_or("-"));
+    Ok(())
+}
+
+fn wrap(kbpk: &str, header: &str, key: &str, allow_weak: bool, json: bool) -> CliResult {
+    let kbpk = SecretBytes::from_hex(kbpk).map_err(|e| format!("--kbpk: {e}"))?;
+    let key = SecretBytes::from_hex(key).map_err(|e| format!("--key: {e}"))?;
+    let header = Header::from_template(header.trim()).map_err(|e| format!("--header: {e}"))?;
+    let options = WrapOptions {
+        allow_weak_wrapping: allow_weak,
+        ..WrapOptions::default()
+    };
+    let block = tr31::wrap(kbpk.as_bytes(), &header, key.as_bytes(), &options)?;
+    if json {
+        #[derive(Serialize)]
+        struct WrapJson {
+            key_block: String,
+        }
+        return print_json(&WrapJson { key_block: block });
+    }
+    println!("{block}");
+    Ok(())
+}
