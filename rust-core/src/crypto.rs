@@ -21,13 +21,15 @@ pub enum CipherFamily {
 }
 
 /// A keyed block cipher. The largest block is 16 bytes; TDES uses the first 8 of any buffer.
+/// Held inline (no box): unwrap builds three of these per block and allocation would dominate.
+#[allow(clippy::large_enum_variant)]
 pub enum BlockCipher {
-    Des(Box<Des>),
-    Tdes2(Box<TdesEde2>),
-    Tdes3(Box<TdesEde3>),
-    Aes128(Box<Aes128>),
-    Aes192(Box<Aes192>),
-    Aes256(Box<Aes256>),
+    Des(Des),
+    Tdes2(TdesEde2),
+    Tdes3(TdesEde3),
+    Aes128(Aes128),
+    Aes192(Aes192),
+    Aes256(Aes256),
 }
 
 /// The key has a length the chosen family does not have.
@@ -39,18 +41,21 @@ pub struct BadKeyLength {
 
 impl BlockCipher {
     pub fn new(family: CipherFamily, key: &[u8]) -> Result<Self, BadKeyLength> {
-        let bad = BadKeyLength {
-            family,
-            length: key.len(),
-        };
+        // The lengths are matched here, so the infallible `new` applies (and avoids moving a
+        // ~1 KiB key schedule through a `Result`).
         Ok(match (family, key.len()) {
-            (CipherFamily::Des, 8) => Self::Des(Box::new(Des::new_from_slice(key).map_err(|_| bad)?)),
-            (CipherFamily::Tdes, 16) => Self::Tdes2(Box::new(TdesEde2::new_from_slice(key).map_err(|_| bad)?)),
-            (CipherFamily::Tdes, 24) => Self::Tdes3(Box::new(TdesEde3::new_from_slice(key).map_err(|_| bad)?)),
-            (CipherFamily::Aes, 16) => Self::Aes128(Box::new(Aes128::new_from_slice(key).map_err(|_| bad)?)),
-            (CipherFamily::Aes, 24) => Self::Aes192(Box::new(Aes192::new_from_slice(key).map_err(|_| bad)?)),
-            (CipherFamily::Aes, 32) => Self::Aes256(Box::new(Aes256::new_from_slice(key).map_err(|_| bad)?)),
-            _ => return Err(bad),
+            (CipherFamily::Des, 8) => Self::Des(Des::new(GenericArray::from_slice(key))),
+            (CipherFamily::Tdes, 16) => Self::Tdes2(TdesEde2::new(GenericArray::from_slice(key))),
+            (CipherFamily::Tdes, 24) => Self::Tdes3(TdesEde3::new(GenericArray::from_slice(key))),
+            (CipherFamily::Aes, 16) => Self::Aes128(Aes128::new(GenericArray::from_slice(key))),
+            (CipherFamily::Aes, 24) => Self::Aes192(Aes192::new(GenericArray::from_slice(key))),
+            (CipherFamily::Aes, 32) => Self::Aes256(Aes256::new(GenericArray::from_slice(key))),
+            _ => {
+                return Err(BadKeyLength {
+                    family,
+                    length: key.len(),
+                });
+            }
         })
     }
 

@@ -94,32 +94,40 @@ impl BindingKeys {
     }
 }
 
-fn variant(kbpk: &[u8], mask: u8) -> Zeroizing<Vec<u8>> {
-    Zeroizing::new(kbpk.iter().map(|b| b ^ mask).collect())
+/// A derived key of up to 32 bytes, on the stack and wiped on drop.
+struct DerivedKey {
+    bytes: Zeroizing<[u8; 32]>,
+    len: usize,
+}
+
+impl std::ops::Deref for DerivedKey {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+fn variant(kbpk: &[u8], mask: u8) -> DerivedKey {
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    for (out, b) in bytes.iter_mut().zip(kbpk) {
+        *out = b ^ mask;
+    }
+    DerivedKey { bytes, len: kbpk.len() }
 }
 
 /// One derived key: CMAC outputs for counters 1, 2, … concatenated and cut to `length`.
-fn derive_key(
-    kbpk: &BlockCipher,
-    subkeys: &CmacSubkeys,
-    usage: u16,
-    algorithm: u16,
-    length: usize,
-) -> Zeroizing<Vec<u8>> {
+fn derive_key(kbpk: &BlockCipher, subkeys: &CmacSubkeys, usage: u16, algorithm: u16, length: usize) -> DerivedKey {
     let bs = kbpk.block_size();
-    let bits = (length * 8) as u16;
-    let mut out = Zeroizing::new(Vec::with_capacity(length + bs));
-    let mut counter = 1u8;
-    while out.len() < length {
-        let [u0, u1] = usage.to_be_bytes();
-        let [a0, a1] = algorithm.to_be_bytes();
-        let [l0, l1] = bits.to_be_bytes();
+    let [u0, u1] = usage.to_be_bytes();
+    let [a0, a1] = algorithm.to_be_bytes();
+    let [l0, l1] = ((length * 8) as u16).to_be_bytes();
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    for (counter, chunk) in (1u8..).zip(bytes[..length].chunks_mut(bs)) {
         let input = [counter, u0, u1, 0x00, a0, a1, l0, l1];
-        out.extend_from_slice(&kbpk.cmac(subkeys, &[&input])[..bs]);
-        counter += 1;
+        let output = Zeroizing::new(kbpk.cmac(subkeys, &[&input]));
+        chunk.copy_from_slice(&output[..chunk.len()]);
     }
-    out.truncate(length);
-    out
+    DerivedKey { bytes, len: length }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use super::optional::{self, KnownBlockId, OptionalBlock};
 use super::profile::Profile;
 use super::validate::validate_header;
 use crate::kcv;
-use crate::secret::{SecretBytes, decode_hex_into};
+use crate::secret::{SecretBytes, decode_hex_into, decode_upper_hex_into};
 
 /// Largest block the 4-digit length field can describe.
 const MAX_BLOCK_LEN: usize = 9999;
@@ -23,7 +23,7 @@ pub struct KeyBlock {
     /// The header exactly as it appeared (the MAC covers these bytes).
     header_text: String,
     payload: Vec<u8>,
-    mac: Vec<u8>,
+    mac: Mac,
     profile: Profile,
 }
 
@@ -48,10 +48,30 @@ impl Unwrapped {
     }
 }
 
-impl KeyBlock {
-    /// Parses and validates a key block without a key: syntax, lengths and the X9.143 header
-    /// rules of `profile`.
-    pub fn parse(text: &str, profile: &Profile) -> Result<Self, Tr31Error> {
+/// A MAC of up to 16 bytes (4 for A/C, 8 for B, 16 for D/E), kept inline.
+#[derive(Debug, Clone, Copy)]
+struct Mac {
+    bytes: [u8; 16],
+    len: usize,
+}
+
+impl Mac {
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+/// A key block split into its parts, borrowing the header text. `unwrap` consumes it so the
+/// payload is decrypted in place, without a copy.
+struct Parts<'a> {
+    header: Header,
+    header_text: &'a str,
+    payload: Vec<u8>,
+    mac: Mac,
+}
+
+impl<'a> Parts<'a> {
+    fn parse(text: &'a str, profile: &Profile) -> Result<Self, Tr31Error> {
         let parsed = Header::parse(text)?;
         if parsed.declared_length != text.len() {
             return Err(Tr31Error::LengthMismatch {
@@ -65,10 +85,14 @@ impl KeyBlock {
         let body = &text.as_bytes()[parsed.end..];
         let mac_digits = 2 * version.mac_len();
         let payload_digits = body.len().saturating_sub(mac_digits);
-        let minimum = if version == Version::E {
-            2 * 3
-        } else {
-            2 * version.block_size()
+        // E has no block padding: the shortest payload is the length field and one key byte.
+        let (minimum, unit, expected) = match version {
+            Version::E => (2 * 3, 2, "an even number of hex digits"),
+            _ => (
+                2 * version.block_size(),
+                2 * version.block_size(),
+                "whole cipher blocks of hex digits",
+            ),
         };
         if payload_digits < minimum {
             return Err(Tr31Error::TooShort {
@@ -76,17 +100,7 @@ impl KeyBlock {
                 minimum: parsed.end + minimum + mac_digits,
             });
         }
-        let expected = if version == Version::E {
-            "an even number of hex digits"
-        } else {
-            "whole cipher blocks of hex digits"
-        };
-        let aligned = if version == Version::E {
-            payload_digits % 2 == 0
-        } else {
-            payload_digits % (2 * version.block_size()) == 0
-        };
-        if !aligned {
+        if payload_digits % unit != 0 {
             return Err(Tr31Error::BadLength {
                 field: Field::EncryptedKey,
                 position: parsed.end,
@@ -95,13 +109,70 @@ impl KeyBlock {
             });
         }
         let (payload_hex, mac_hex) = body.split_at(payload_digits);
-        let payload = decode_field(payload_hex, Field::EncryptedKey, parsed.end, profile)?;
-        let mac = decode_field(mac_hex, Field::Mac, parsed.end + payload_digits, profile)?;
+        let mut payload = vec![0u8; payload_digits / 2];
+        decode_field(payload_hex, &mut payload, Field::EncryptedKey, parsed.end, profile)?;
+        let mut mac = Mac {
+            bytes: [0; 16],
+            len: version.mac_len(),
+        };
+        decode_field(
+            mac_hex,
+            &mut mac.bytes[..mac.len],
+            Field::Mac,
+            parsed.end + payload_digits,
+            profile,
+        )?;
         Ok(Self {
             header,
-            header_text: text[..parsed.end].to_owned(),
+            header_text: &text[..parsed.end],
             payload,
             mac,
+        })
+    }
+
+    /// Authenticates and decrypts; see [`KeyBlock::unwrap`].
+    fn unwrap(self, kbpk: &[u8], profile: &Profile) -> Result<Unwrapped, Tr31Error> {
+        let version = self.header.version;
+        check_kbpk(version, kbpk)?;
+        let keys = BindingKeys::derive(version, kbpk);
+        let header = self.header_text.as_bytes();
+        let mac_position = self.header_text.len() + 2 * self.payload.len();
+        let mac = self.mac.as_bytes();
+        let mut clear = Zeroizing::new(self.payload);
+        let computed = match version {
+            Version::A | Version::C => {
+                let computed = keys.mac(header, &clear);
+                keys.decrypt(header, mac, &mut clear);
+                computed
+            }
+            Version::B | Version::D | Version::E => {
+                keys.decrypt(header, mac, &mut clear);
+                keys.mac(header, &clear)
+            }
+        };
+        if !bool::from(computed[..mac.len()].ct_eq(mac)) {
+            return Err(Tr31Error::MacMismatch { position: mac_position });
+        }
+        let key = extract_key(&self.header, self.header_text.len(), &clear, profile)?;
+        let unwrapped = Unwrapped {
+            header: self.header,
+            key,
+        };
+        check_check_values(&unwrapped, kbpk)?;
+        Ok(unwrapped)
+    }
+}
+
+impl KeyBlock {
+    /// Parses and validates a key block without a key: syntax, lengths and the X9.143 header
+    /// rules of `profile`.
+    pub fn parse(text: &str, profile: &Profile) -> Result<Self, Tr31Error> {
+        let parts = Parts::parse(text, profile)?;
+        Ok(Self {
+            header: parts.header,
+            header_text: parts.header_text.to_owned(),
+            payload: parts.payload,
+            mac: parts.mac,
             profile: *profile,
         })
     }
@@ -112,7 +183,7 @@ impl KeyBlock {
 
     /// Total length of the block in characters.
     pub fn len(&self) -> usize {
-        self.header_text.len() + 2 * (self.payload.len() + self.mac.len())
+        self.header_text.len() + 2 * (self.payload.len() + self.mac.len)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -122,68 +193,47 @@ impl KeyBlock {
     /// Authenticates the block under `kbpk` and returns the clear key. No plaintext leaves this
     /// function unless the MAC verified (compared in constant time) and any KC/KP blocks match.
     pub fn unwrap(&self, kbpk: &[u8]) -> Result<Unwrapped, Tr31Error> {
-        let version = self.header.version;
-        check_kbpk(version, kbpk)?;
-        let keys = BindingKeys::derive(version, kbpk);
-        let header = self.header_text.as_bytes();
-        let mac_position = self.len() - 2 * self.mac.len();
-        let mut clear = Zeroizing::new(self.payload.clone());
-        let computed = match version {
-            Version::A | Version::C => {
-                let mac = keys.mac(header, &self.payload);
-                keys.decrypt(header, &self.mac, &mut clear);
-                mac
-            }
-            Version::B | Version::D | Version::E => {
-                keys.decrypt(header, &self.mac, &mut clear);
-                keys.mac(header, &clear)
-            }
-        };
-        if !bool::from(computed[..self.mac.len()].ct_eq(&self.mac)) {
-            return Err(Tr31Error::MacMismatch { position: mac_position });
-        }
-        let key = self.extract_key(&clear)?;
-        let unwrapped = Unwrapped {
+        let parts = Parts {
             header: self.header.clone(),
-            key,
+            header_text: &self.header_text,
+            payload: self.payload.clone(),
+            mac: self.mac,
         };
-        check_check_values(&unwrapped, kbpk)?;
-        Ok(unwrapped)
+        parts.unwrap(kbpk, &self.profile)
     }
+}
 
-    /// Reads `key length (2 bytes, bits) ‖ key ‖ padding` from the authenticated clear payload.
-    fn extract_key(&self, clear: &[u8]) -> Result<SecretBytes, Tr31Error> {
-        let position = self.header_text.len();
-        let fail = |reason| Tr31Error::Payload { position, reason };
-        let bits = usize::from(u16::from_be_bytes([clear[0], clear[1]]));
-        if bits % 8 != 0 {
-            return Err(fail("key length is not a whole number of bytes"));
-        }
-        let length = bits / 8;
-        if length == 0 || length > clear.len() - 2 {
-            return Err(fail("key length does not fit the payload"));
-        }
-        let algorithm = self.header.algorithm;
-        if let Some(valid) = algorithm.key_lengths()
-            && !valid.contains(&length)
-        {
-            return Err(Tr31Error::KeyLength { algorithm, length });
-        }
-        if let Some(hidden) = algorithm.obfuscated_length()
-            && !self.profile.unobfuscated_key_length
-            && clear.len() - 2 < hidden
-        {
-            return Err(fail(
-                "key length is not obfuscated (X9.143 pads to the algorithm's longest key; use the lenient profile to accept)",
-            ));
-        }
-        Ok(SecretBytes::from_slice(&clear[2..2 + length]))
+/// Reads `key length (2 bytes, bits) ‖ key ‖ padding` from the authenticated clear payload.
+fn extract_key(header: &Header, position: usize, clear: &[u8], profile: &Profile) -> Result<SecretBytes, Tr31Error> {
+    let fail = |reason| Tr31Error::Payload { position, reason };
+    let bits = usize::from(u16::from_be_bytes([clear[0], clear[1]]));
+    if bits % 8 != 0 {
+        return Err(fail("key length is not a whole number of bytes"));
     }
+    let length = bits / 8;
+    if length == 0 || length > clear.len() - 2 {
+        return Err(fail("key length does not fit the payload"));
+    }
+    let algorithm = header.algorithm;
+    if let Some(valid) = algorithm.key_lengths()
+        && !valid.contains(&length)
+    {
+        return Err(Tr31Error::KeyLength { algorithm, length });
+    }
+    if let Some(hidden) = algorithm.obfuscated_length()
+        && !profile.unobfuscated_key_length
+        && clear.len() - 2 < hidden
+    {
+        return Err(fail(
+            "key length is not obfuscated (X9.143 pads to the algorithm's longest key; use the lenient profile to accept)",
+        ));
+    }
+    Ok(SecretBytes::from_slice(&clear[2..2 + length]))
 }
 
 /// Parses, validates and unwraps in one call.
 pub fn unwrap(kbpk: &[u8], block: &str, profile: &Profile) -> Result<Unwrapped, Tr31Error> {
-    KeyBlock::parse(block, profile)?.unwrap(kbpk)
+    Parts::parse(block, profile)?.unwrap(kbpk, profile)
 }
 
 /// Options for [`wrap`].
@@ -381,20 +431,16 @@ fn check_check_values(unwrapped: &Unwrapped, kbpk: &[u8]) -> Result<(), Tr31Erro
     Ok(())
 }
 
-/// Decodes a hex field; strict profiles take upper-case only. Errors give the character position.
-fn decode_field(digits: &[u8], field: Field, start: usize, profile: &Profile) -> Result<Vec<u8>, Tr31Error> {
-    if !profile.lowercase_hex
-        && let Some(at) = digits.iter().position(u8::is_ascii_lowercase)
-    {
-        return Err(Tr31Error::BadCharacter {
-            field,
-            position: start + at,
-            byte: digits[at],
-        });
-    }
-    let mut out = vec![0u8; digits.len() / 2];
-    match decode_hex_into(digits, &mut out) {
-        None => Ok(out),
+/// Decodes a hex field into `out`; strict profiles take upper-case only. Errors give the
+/// character position.
+fn decode_field(digits: &[u8], out: &mut [u8], field: Field, start: usize, profile: &Profile) -> Result<(), Tr31Error> {
+    let decode = if profile.lowercase_hex {
+        decode_hex_into
+    } else {
+        decode_upper_hex_into
+    };
+    match decode(digits, out) {
+        None => Ok(()),
         Some(at) => Err(Tr31Error::BadCharacter {
             field,
             position: start + at,

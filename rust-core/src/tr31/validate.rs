@@ -83,6 +83,12 @@ fn check_optional_blocks(header: &Header, profile: &Profile) -> Result<(), Tr31E
             position,
             reason: reason.to_owned(),
         };
+        if block.id.len() != 2 || !block.id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(fail("ID must be two letters or digits"));
+        }
+        if !block.data.bytes().all(|b| (0x20..=0x7E).contains(&b)) {
+            return Err(fail("data must be printable ASCII"));
+        }
         block.decode(profile, position)?;
         if let Some(id) = block.known_id() {
             if seen.contains(&block.id.as_str()) {
