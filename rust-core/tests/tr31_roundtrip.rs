@@ -1,0 +1,349 @@
+//! Wrap/unwrap round trips over every version × valid usage/algorithm/mode combination, single
+//! character tampering, and the failing case of each parse and unwrap rule.
+
+use keybridge::tr31::{
+    self, Algorithm, Exportability, Header, KeyBlock, KeyUsage, ModeOfUse, OptionalBlock, Profile, Tr31Error, Version,
+    WrapOptions, compat,
+};
+
+const VERSIONS: [Version; 5] = [Version::A, Version::B, Version::C, Version::D, Version::E];
+const ANY: Profile = Profile::STRICT.with_weak_wrapping();
+const WEAK_OK: WrapOptions = WrapOptions {
+    allow_weak_wrapping: true,
+    obfuscate_key_length: true,
+};
+
+/// A deterministic, distinct byte pattern (the tests need no randomness to be meaningful).
+fn bytes(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+fn kbpk_for(version: Version, pick: usize) -> Vec<u8> {
+    let lengths = version.kbpk_lengths();
+    bytes(lengths[pick % lengths.len()], 0x5A)
+}
+
+/// Key lengths to try for an algorithm: all symmetric lengths, or a few for the others.
+fn key_lengths(algorithm: Algorithm) -> &'static [usize] {
+    algorithm.key_lengths().unwrap_or(&[20, 64])
+}
+
+fn header_for(version: Version, usage: KeyUsage, algorithm: Algorithm, mode: ModeOfUse) -> Header {
+    let mut header = Header::new(version, usage, algorithm, mode, Exportability::NonExportable);
+    if algorithm == Algorithm::Hmac {
+        header.optional_blocks.push(OptionalBlock::new("HM", "21"));
+    }
+    header
+}
+
+#[test]
+fn every_valid_combination_round_trips() {
+    let mut cases = 0;
+    for (v, version) in VERSIONS.into_iter().enumerate() {
+        for rule in compat::TABLE {
+            for &algorithm in rule.algorithms {
+                for (m, &mode) in rule.modes.iter().enumerate() {
+                    for (k, &key_len) in key_lengths(algorithm).iter().enumerate() {
+                        let kbpk = kbpk_for(version, v + m + k);
+                        let key = bytes(key_len, m as u8);
+                        let header = header_for(version, rule.usage, algorithm, mode);
+                        let block = tr31::wrap(&kbpk, &header, &key, &WEAK_OK)
+                            .unwrap_or_else(|e| panic!("{version} {} {algorithm} {mode}: {e}", rule.usage));
+                        let unwrapped = tr31::unwrap(&kbpk, &block, &ANY).unwrap_or_else(|e| panic!("{block}: {e}"));
+                        assert_eq!(unwrapped.key.as_bytes(), &key[..], "{block}");
+                        assert_eq!(unwrapped.header.key_usage, rule.usage);
+                        cases += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(cases > 1000, "only {cases} combinations were tried");
+}
+
+#[test]
+fn every_kbpk_length_round_trips_every_key_length() {
+    for version in VERSIONS {
+        for &kbpk_len in version.kbpk_lengths() {
+            for (algorithm, key_len) in [
+                (Algorithm::Tdes, 16),
+                (Algorithm::Tdes, 24),
+                (Algorithm::Aes, 16),
+                (Algorithm::Aes, 24),
+                (Algorithm::Aes, 32),
+            ] {
+                let kbpk = bytes(kbpk_len, 1);
+                let key = bytes(key_len, 2);
+                let header = header_for(version, KeyUsage::D0, algorithm, ModeOfUse::Both);
+                for obfuscate in [true, false] {
+                    let options = WrapOptions {
+                        obfuscate_key_length: obfuscate,
+                        ..WEAK_OK
+                    };
+                    let block = tr31::wrap(&kbpk, &header, &key, &options).unwrap();
+                    let profile = if obfuscate {
+                        ANY
+                    } else {
+                        Profile::LENIENT.with_weak_wrapping()
+                    };
+                    assert_eq!(
+                        tr31::unwrap(&kbpk, &block, &profile).unwrap().key.as_bytes(),
+                        &key[..],
+                        "{block}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn obfuscation_hides_the_key_length() {
+    let kbpk = bytes(32, 3);
+    let header = header_for(Version::D, KeyUsage::P0, Algorithm::Aes, ModeOfUse::EncryptOnly);
+    let lengths: Vec<usize> = [16, 24, 32]
+        .iter()
+        .map(|&n| {
+            tr31::wrap(&kbpk, &header, &bytes(n, 0), &WrapOptions::default())
+                .unwrap()
+                .len()
+        })
+        .collect();
+    assert_eq!(lengths, vec![144, 144, 144]);
+    // Random padding: the same key wraps differently each time.
+    let a = tr31::wrap(&kbpk, &header, &bytes(16, 0), &WrapOptions::default()).unwrap();
+    let b = tr31::wrap(&kbpk, &header, &bytes(16, 0), &WrapOptions::default()).unwrap();
+    assert_ne!(a, b);
+}
+
+#[test]
+fn optional_blocks_are_padded_and_round_trip() {
+    let kbpk = bytes(16, 9);
+    for version in [Version::B, Version::D] {
+        let mut header = header_for(version, KeyUsage::B1, Algorithm::Tdes, ModeOfUse::DeriveKeys);
+        header
+            .optional_blocks
+            .push(OptionalBlock::new("KS", "00604B120F9292800000"));
+        header.optional_blocks.push(OptionalBlock::new("LB", "terminal 42"));
+        header
+            .optional_blocks
+            .push(OptionalBlock::new("PB", "stale padding is replaced"));
+        let kbpk = if version == Version::D {
+            bytes(32, 9)
+        } else {
+            kbpk.clone()
+        };
+        let block = tr31::wrap(&kbpk, &header, &bytes(16, 4), &WrapOptions::default()).unwrap();
+        let parsed = tr31::unwrap(&kbpk, &block, &Profile::STRICT).unwrap().header;
+        let ids: Vec<&str> = parsed.optional_blocks.iter().map(|b| b.id.as_str()).collect();
+        assert_eq!(ids, ["KS", "LB", "PB"], "{block}");
+        assert_eq!(parsed.optional_blocks[1].data, "terminal 42");
+        assert_eq!(parsed.optional_blocks_len() % version.block_size(), 0);
+    }
+}
+
+#[test]
+fn long_optional_blocks_use_the_extended_length_form() {
+    let kbpk = bytes(16, 9);
+    let mut header = header_for(Version::D, KeyUsage::D0, Algorithm::Aes, ModeOfUse::Both);
+    header
+        .optional_blocks
+        .push(OptionalBlock::new("CT", &format!("00{}", "AB".repeat(200))));
+    let block = tr31::wrap(&kbpk, &header, &bytes(16, 4), &WrapOptions::default()).unwrap();
+    assert_eq!(&block[16..22], "CT0004", "{block}");
+    assert_eq!(
+        tr31::unwrap(&kbpk, &block, &Profile::STRICT)
+            .unwrap()
+            .header
+            .optional_blocks[0]
+            .data
+            .len(),
+        402
+    );
+}
+
+#[test]
+fn any_single_character_change_is_detected() {
+    for version in VERSIONS {
+        let kbpk = kbpk_for(version, 0);
+        let mut header = header_for(version, KeyUsage::P0, Algorithm::Tdes, ModeOfUse::EncryptOnly);
+        header.optional_blocks.push(OptionalBlock::new("LB", "ATM"));
+        let block = tr31::wrap(&kbpk, &header, &bytes(16, 7), &WEAK_OK).unwrap();
+        assert!(tr31::unwrap(&kbpk, &block, &ANY).is_ok());
+        for at in 0..block.len() {
+            let original = block.as_bytes()[at];
+            for replacement in [b'0', b'1', b'A', b'F', b'Z', b'z'] {
+                if replacement == original {
+                    continue;
+                }
+                let mut tampered = block.clone().into_bytes();
+                tampered[at] = replacement;
+                let tampered = String::from_utf8(tampered).unwrap();
+                assert!(
+                    tr31::unwrap(&kbpk, &tampered, &ANY).is_err(),
+                    "change at {at} to {} went unnoticed",
+                    replacement as char
+                );
+            }
+        }
+    }
+}
+
+fn sample_d() -> (Vec<u8>, String) {
+    let kbpk = bytes(32, 11);
+    let header = header_for(Version::D, KeyUsage::P0, Algorithm::Aes, ModeOfUse::EncryptOnly);
+    (
+        kbpk.clone(),
+        tr31::wrap(&kbpk, &header, &bytes(16, 1), &WrapOptions::default()).unwrap(),
+    )
+}
+
+#[test]
+fn parse_rules_fail_with_typed_errors() {
+    let (_, block) = sample_d();
+    let parse = |text: &str| KeyBlock::parse(text, &Profile::STRICT).err();
+    assert_eq!(
+        parse(&block[..block.len() - 2]),
+        Some(Tr31Error::LengthMismatch {
+            declared: 144,
+            actual: 142
+        })
+    );
+    assert!(matches!(parse(&block[..10]), Some(Tr31Error::TooShort { .. })));
+    let lower = format!("{}{}", &block[..20], block[20..].to_ascii_lowercase());
+    assert!(matches!(parse(&lower), Some(Tr31Error::BadCharacter { position, .. }) if position >= 20));
+    assert!(KeyBlock::parse(&lower, &Profile::LENIENT).is_ok());
+    let not_hex = format!("{}G{}", &block[..40], &block[41..]);
+    assert!(matches!(
+        parse(&not_hex),
+        Some(Tr31Error::BadCharacter { position: 40, .. })
+    ));
+    // A payload that is not whole cipher blocks: 144 → 136 characters, length field adjusted.
+    let short = format!("D0136{}", &block[5..136]);
+    assert!(
+        matches!(parse(&short), Some(Tr31Error::BadLength { .. })),
+        "{:?}",
+        parse(&short)
+    );
+}
+
+#[test]
+fn unwrap_rules_fail_with_typed_errors() {
+    let (kbpk, block) = sample_d();
+    let strict = |k: &[u8], text: &str| tr31::unwrap(k, text, &Profile::STRICT).err();
+    assert!(matches!(
+        strict(&kbpk[..20], &block),
+        Some(Tr31Error::KbpkLength {
+            version: Version::D,
+            length: 20,
+            ..
+        })
+    ));
+    assert!(matches!(
+        strict(&bytes(32, 12), &block),
+        Some(Tr31Error::MacMismatch { position: 112 })
+    ));
+    // TDES KBPK length for B.
+    let b_header = header_for(Version::B, KeyUsage::P0, Algorithm::Tdes, ModeOfUse::EncryptOnly);
+    assert!(matches!(
+        tr31::wrap(&bytes(32, 0), &b_header, &bytes(16, 0), &WrapOptions::default()),
+        Err(Tr31Error::KbpkLength { .. })
+    ));
+    // Key lengths the algorithm does not have.
+    assert!(matches!(
+        tr31::wrap(
+            &kbpk,
+            &header_for(Version::D, KeyUsage::P0, Algorithm::Aes, ModeOfUse::EncryptOnly),
+            &bytes(20, 0),
+            &WrapOptions::default()
+        ),
+        Err(Tr31Error::KeyLength { length: 20, .. })
+    ));
+    // Weak wrapping needs the opt-in both ways.
+    let weak = header_for(Version::B, KeyUsage::P0, Algorithm::Aes, ModeOfUse::EncryptOnly);
+    assert!(matches!(
+        tr31::wrap(&bytes(16, 0), &weak, &bytes(16, 0), &WrapOptions::default()),
+        Err(Tr31Error::WeakWrapping { .. })
+    ));
+    let weak_block = tr31::wrap(&bytes(16, 0), &weak, &bytes(16, 0), &WEAK_OK).unwrap();
+    assert!(matches!(
+        strict(&bytes(16, 0), &weak_block),
+        Some(Tr31Error::WeakWrapping { .. })
+    ));
+    // Unobfuscated blocks need the lenient profile.
+    let plain = WrapOptions {
+        obfuscate_key_length: false,
+        ..WrapOptions::default()
+    };
+    let header = header_for(Version::D, KeyUsage::P0, Algorithm::Aes, ModeOfUse::EncryptOnly);
+    let unobfuscated = tr31::wrap(&kbpk, &header, &bytes(16, 1), &plain).unwrap();
+    assert!(matches!(
+        strict(&kbpk, &unobfuscated),
+        Some(Tr31Error::Payload { position: 16, .. })
+    ));
+    assert!(tr31::unwrap(&kbpk, &unobfuscated, &Profile::LENIENT).is_ok());
+}
+
+#[test]
+fn check_value_blocks_are_verified() {
+    let kbpk = bytes(16, 21);
+    let key = bytes(16, 22);
+    let key_kcv = keybridge::kcv::kcv(
+        &key,
+        keybridge::crypto::CipherFamily::Tdes,
+        keybridge::kcv::KcvMethod::Legacy,
+    )
+    .unwrap();
+    let kbpk_kcv = keybridge::kcv::kcv(
+        &kbpk,
+        keybridge::crypto::CipherFamily::Tdes,
+        keybridge::kcv::KcvMethod::Legacy,
+    )
+    .unwrap();
+    let with = |kc: &[u8], kp: &[u8]| {
+        let mut header = header_for(Version::B, KeyUsage::P0, Algorithm::Tdes, ModeOfUse::EncryptOnly);
+        header
+            .optional_blocks
+            .push(OptionalBlock::new("KC", &format!("00{}", hex::encode_upper(kc))));
+        header
+            .optional_blocks
+            .push(OptionalBlock::new("KP", &format!("00{}", hex::encode_upper(kp))));
+        let block = tr31::wrap(&kbpk, &header, &key, &WrapOptions::default()).unwrap();
+        tr31::unwrap(&kbpk, &block, &Profile::STRICT)
+    };
+    assert!(with(&key_kcv, &kbpk_kcv).is_ok());
+    assert_eq!(
+        with(&[0, 0, 0], &kbpk_kcv).err(),
+        Some(Tr31Error::CheckValueMismatch { id: "KC", what: "key" })
+    );
+    assert_eq!(
+        with(&key_kcv, &[0, 0, 0]).err(),
+        Some(Tr31Error::CheckValueMismatch { id: "KP", what: "KBPK" })
+    );
+}
+
+#[test]
+fn errors_never_contain_key_material() {
+    let (kbpk, block) = sample_d();
+    let wrong = bytes(32, 12);
+    let errors = [
+        tr31::unwrap(&wrong, &block, &Profile::STRICT).unwrap_err(),
+        tr31::unwrap(&kbpk[..20], &block, &Profile::STRICT).unwrap_err(),
+    ];
+    let secrets = [
+        hex::encode_upper(&kbpk),
+        hex::encode_upper(&wrong),
+        hex::encode_upper(bytes(16, 1)),
+        block[112..].to_string(),
+    ];
+    for error in errors {
+        let text = format!("{error} {error:?}");
+        for secret in &secrets {
+            assert!(!text.contains(&secret[..8]), "{text}");
+        }
+    }
+    let unwrapped = tr31::unwrap(&kbpk, &block, &Profile::STRICT).unwrap();
+    assert!(!format!("{unwrapped:?}").contains(&hex::encode_upper(bytes(16, 1))[..8]));
+}
