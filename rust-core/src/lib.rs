@@ -3,9 +3,11 @@
 //! * [`tr31`] — the key block codec (parse, validate, wrap, unwrap).
 //! * [`kcv`] — key check values.
 //! * [`secret`] — zeroizing, redacting containers for key material.
+//! * [`export`] — AWS Payment Cryptography export and its checks (client behind feature `aws`).
 //! * [`crypto`] — the block-cipher modes the two above are built on.
 
 pub mod crypto;
+pub mod export;
 pub mod kcv;
 pub mod secret;
 pub mod tr31;
