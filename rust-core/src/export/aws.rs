@@ -86,6 +86,8 @@ pub struct AwsConfig {
     pub attempt_timeout: Duration,
     /// Limit for a whole operation, retries and back-off included.
     pub operation_timeout: Duration,
+    /// First back-off before a retry; later ones grow exponentially (with jitter).
+    pub retry_initial_backoff: Duration,
 }
 
 impl AwsConfig {
@@ -93,6 +95,8 @@ impl AwsConfig {
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
     pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
     pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
+    /// The SDK's own default.
+    pub const DEFAULT_RETRY_INITIAL_BACKOFF: Duration = Duration::from_secs(1);
 }
 
 impl Default for AwsConfig {
@@ -105,6 +109,7 @@ impl Default for AwsConfig {
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
             attempt_timeout: Self::DEFAULT_ATTEMPT_TIMEOUT,
             operation_timeout: Self::DEFAULT_OPERATION_TIMEOUT,
+            retry_initial_backoff: Self::DEFAULT_RETRY_INITIAL_BACKOFF,
         }
     }
 }
@@ -137,7 +142,11 @@ impl AwsKeyExporter {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http_client)
             .timeout_config(timeouts)
-            .retry_config(RetryConfig::standard().with_max_attempts(config.max_attempts));
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(config.max_attempts)
+                    .with_initial_backoff(config.retry_initial_backoff),
+            );
         if let Some(region) = config.region {
             loader = loader.region(Region::new(region));
         }
@@ -176,7 +185,7 @@ impl AwsKeyExporter {
             .key_identifier(key_id)
             .send()
             .await
-            .map_err(|e| map_sdk_error("GetKey", e))?;
+            .map_err(|e| ExportError::from_sdk("GetKey", e))?;
         let key = out.key().ok_or(incomplete("GetKey", "Key"))?;
         key_facts(key)
     }
@@ -240,7 +249,7 @@ impl AwsKeyExporter {
             .key_material(t::ExportKeyMaterial::Tr31KeyBlock(block))
             .send()
             .await
-            .map_err(|e| map_sdk_error("ExportKey", e))?;
+            .map_err(|e| ExportError::from_sdk("ExportKey", e))?;
         let wrapped = out.wrapped_key().ok_or(incomplete("ExportKey", "WrappedKey"))?;
         let reply = WrappedKeyReply {
             wrapping_key_arn: wrapped.wrapping_key_arn().to_owned(),
@@ -336,7 +345,18 @@ fn invalid(field: &'static str, error: impl std::fmt::Display) -> ExportError {
     }
 }
 
-/// Turns an SDK failure into the typed error that says what to do next.
+impl ExportError {
+    /// Turns an SDK failure of `operation` into the typed error that says what to do next. Public
+    /// so that callers using [`AwsKeyExporter::client`] directly get the same errors.
+    pub fn from_sdk<E, R>(operation: &'static str, error: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        map_sdk_error(operation, error)
+    }
+}
+
 fn map_sdk_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> ExportError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
