@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod aws_cmd;
+mod emulator_cmd;
 mod kcv_cmd;
 mod output;
 mod tr31_cmd;
@@ -28,6 +30,11 @@ enum Command {
     Tr31(tr31_cmd::Tr31Command),
     /// Compute a key check value.
     Kcv(kcv_cmd::KcvArgs),
+    /// AWS Payment Cryptography: export keys as validated TR-31 key blocks.
+    #[command(subcommand)]
+    Aws(aws_cmd::AwsCommand),
+    /// Run the AWS Payment Cryptography emulator on 127.0.0.1 until killed.
+    AwsEmulator(emulator_cmd::EmulatorArgs),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +42,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Tr31(command) => tr31_cmd::run(command),
         Command::Kcv(args) => kcv_cmd::run(args),
+        Command::Aws(command) => aws_cmd::run(command),
+        Command::AwsEmulator(args) => emulator_cmd::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
