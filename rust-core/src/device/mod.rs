@@ -5,4 +5,5 @@
 //! stream. Callers that must not block (Kotlin coroutines, tokio) run calls on a worker thread and
 //! cancel through a [`session::CancelHandle`].
 
+pub mod command;
 pub mod frame;
