@@ -7,3 +7,4 @@
 
 pub mod command;
 pub mod frame;
+pub mod transport;
