@@ -7,4 +7,5 @@
 
 pub mod command;
 pub mod frame;
+pub mod session;
 pub mod transport;
