@@ -10,6 +10,7 @@
 pub mod crypto;
 pub mod device;
 pub mod kcv;
+pub mod loader;
 pub mod secret;
 pub mod tr31;
 
