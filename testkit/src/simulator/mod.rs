@@ -129,6 +129,8 @@ struct State {
     reader: Reader,
     faults: Faults,
     max_frame_len: usize,
+    /// Valid frames received so far.
+    frames_received: u64,
 }
 
 /// A running simulator. Dropping it stops the simulator.
@@ -150,6 +152,11 @@ impl SimulatorHandle {
     pub fn slot_kcv(&self, slot: u8) -> Option<Vec<u8>> {
         let state = self.state.lock().ok()?;
         state.reader.slots.get(usize::from(slot))?.as_ref()?.kcv()
+    }
+
+    /// How many valid frames the reader has received: tests use it to prove nothing was sent.
+    pub fn frames_received(&self) -> u64 {
+        self.state.lock().map_or(0, |s| s.frames_received)
     }
 
     /// Replaces the faults still to inject.
@@ -188,6 +195,7 @@ fn shared(config: SimulatorConfig) -> Arc<Mutex<State>> {
         reader: Reader::new(config.keks),
         faults: config.faults,
         max_frame_len: config.max_frame_len,
+        frames_received: 0,
     }))
 }
 

@@ -57,6 +57,7 @@ fn answer(transport: &mut dyn Transport, state: &Mutex<State>, frame: &Frame) ->
     let (bytes, delay, cut) = {
         let mut st = state.lock().map_err(|_| ())?;
         let st = &mut *st;
+        st.frames_received += 1;
         let is_poll = frame.kind == TYPE_POLL;
         let result = match st.faults.status {
             Some(status) if !is_poll && Reader::is_load(frame) => st.reader.refuse(frame, status),
