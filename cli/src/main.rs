@@ -7,9 +7,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod aws_cmd;
+mod demo_cmd;
+mod device_cmd;
 mod emulator_cmd;
 mod kcv_cmd;
 mod output;
+mod simulate_cmd;
 mod tr31_cmd;
 
 #[derive(Parser)]
@@ -35,6 +38,13 @@ enum Command {
     Aws(aws_cmd::AwsCommand),
     /// Run the AWS Payment Cryptography emulator on 127.0.0.1 until killed.
     AwsEmulator(emulator_cmd::EmulatorArgs),
+    /// Talk to a Dspread reader: device info, load a TR-31 key block, read a slot's KCV.
+    #[command(subcommand)]
+    Device(device_cmd::DeviceCommand),
+    /// Run the reader simulator on a pty or a TCP port.
+    Simulate(simulate_cmd::SimulateArgs),
+    /// End-to-end demo: simulator on a pty, wrap a key under its KEK, load it, verify the KCV.
+    Demo,
 }
 
 fn main() -> ExitCode {
@@ -44,6 +54,9 @@ fn main() -> ExitCode {
         Command::Kcv(args) => kcv_cmd::run(args),
         Command::Aws(command) => aws_cmd::run(command),
         Command::AwsEmulator(args) => emulator_cmd::run(args),
+        Command::Device(command) => device_cmd::run(command),
+        Command::Simulate(args) => simulate_cmd::run(args),
+        Command::Demo => demo_cmd::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
