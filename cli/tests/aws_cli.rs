@@ -173,3 +173,89 @@ fn boto3_drives_the_emulator() {
     let ours = kcv::kcv(clear.key.as_bytes(), CipherFamily::Aes, KcvMethod::Cmac).unwrap();
     assert_eq!(hex::encode_upper(&ours[..3]), json["kcv"]);
 }
+
+/// `keybridge load --from-aws` against an in-process emulator and reader simulator sharing `kek`.
+fn load_from_aws(kek_spec: &str, key_spec: &str, kek: &str, extra: &[&str]) -> std::process::Output {
+    use keybridge::SecretBytes;
+    use keybridge_testkit::emulator::{Emulator, EmulatorConfig};
+    use keybridge_testkit::simulator::{self, SimulatorConfig};
+    let emulator = Emulator::start(EmulatorConfig {
+        keys: vec![kek_spec.parse().unwrap(), key_spec.parse().unwrap()],
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    let reader = simulator::start_tcp(
+        "127.0.0.1:0",
+        SimulatorConfig::with_kek(SecretBytes::from_hex(kek).unwrap()),
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "load",
+            "--from-aws",
+            "--key",
+            "alias/pin",
+            "--wrapping-key",
+            "alias/kek",
+        ])
+        .args(["--region", "us-east-1", "--endpoint-url", &emulator.endpoint_url()])
+        .args(["--tcp", reader.endpoint()])
+        .args(extra)
+        .env_clear()
+        .envs([
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY),
+        ])
+        .output()
+        .unwrap();
+    reader.stop();
+    out
+}
+
+const TDES_KEK: &str = "0123456789ABCDEFFEDCBA987654321089ABCDEF01234567";
+const TDES_PIN_KEY: &str = "0123456789ABCDEFFEDCBA9876543210";
+
+#[test]
+fn load_from_aws_compares_tdes_kcvs_directly() {
+    let out = load_from_aws(
+        &format!("alias/kek=K0:TDES_3KEY:{TDES_KEK}"),
+        &format!("alias/pin=P0:TDES_2KEY:{TDES_PIN_KEY}"),
+        TDES_KEK,
+        &[],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    // 08D7B4 is the published X9.24 KCV of this TDES key: AWS and the reader both report it.
+    assert!(
+        stdout.contains("VERDICT: OK: reader KCV 08D7B4 = AWS KCV 08D7B4"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn load_from_aws_does_not_claim_an_aes_kcv_match_it_cannot_check() {
+    let kek_spec = format!("alias/kek=K0:AES_256:{KEK}");
+    let key_spec = format!("alias/pin=P0:AES_128:{PIN_KEY}");
+    let refused = load_from_aws(&kek_spec, &key_spec, KEK, &[]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("cannot be compared"), "{stderr}");
+    let accepted = load_from_aws(&kek_spec, &key_spec, KEK, &["--accept-unverified-kcv"]);
+    let stdout = String::from_utf8_lossy(&accepted.stdout);
+    assert!(accepted.status.success(), "{stdout}");
+    assert!(stdout.contains("KCV NOT VERIFIED"), "{stdout}");
+}
+
+#[test]
+fn load_from_aws_under_the_wrong_kek_is_a_reader_mac_error() {
+    let other_kek = "FF".repeat(32);
+    let out = load_from_aws(
+        &format!("alias/kek=K0:AES_256:{KEK}"),
+        &format!("alias/pin=P0:AES_128:{PIN_KEY}"),
+        &other_kek,
+        &["--accept-unverified-kcv"],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("MAC_ERROR"), "{stderr}");
+}

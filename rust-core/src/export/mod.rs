@@ -82,3 +82,16 @@ pub struct ExportedKeyBlock {
     /// The parsed header of `key_block`.
     pub header: Header,
 }
+
+impl ExportedKeyBlock {
+    /// The KCV a reader's own check can be compared with, if there is one. Readers report the
+    /// legacy KCV (encrypt zeros). AWS's `ANSI_X9_24` KCV of a TDES key is that same computation;
+    /// its `CMAC` KCV of an AES key is a different one, so for AES keys there is nothing to
+    /// compare without the clear key.
+    pub fn reader_comparable_kcv(&self) -> Option<Vec<u8>> {
+        match self.kcv_algorithm {
+            KcvAlgorithm::AnsiX924 => hex::decode(&self.kcv).ok(),
+            KcvAlgorithm::Cmac => None,
+        }
+    }
+}
