@@ -31,19 +31,27 @@ pub struct ConnectionArgs {
     /// Limit for each AWS call including retries, in seconds.
     #[arg(long, default_value_t = AwsConfig::DEFAULT_OPERATION_TIMEOUT.as_secs())]
     pub operation_timeout_secs: u64,
+    /// PEM file of root CAs to trust instead of the system's.
+    #[arg(long)]
+    pub ca_bundle: Option<std::path::PathBuf>,
 }
 
 impl ConnectionArgs {
-    pub fn config(&self) -> AwsConfig {
+    pub fn config(&self) -> Result<AwsConfig, String> {
         let operation_timeout = Duration::from_secs(self.operation_timeout_secs);
-        AwsConfig {
+        let root_certificates_pem = match &self.ca_bundle {
+            Some(path) => Some(std::fs::read(path).map_err(|e| format!("--ca-bundle {}: {e}", path.display()))?),
+            None => None,
+        };
+        Ok(AwsConfig {
             region: self.region.clone(),
             endpoint_url: self.endpoint_url.clone(),
             max_attempts: self.max_attempts,
             operation_timeout,
             attempt_timeout: AwsConfig::DEFAULT_ATTEMPT_TIMEOUT.min(operation_timeout),
+            root_certificates_pem,
             ..AwsConfig::default()
-        }
+        })
     }
 }
 
@@ -113,8 +121,9 @@ fn export(args: ExportArgs) -> CliResult {
         key_version: args.key_version,
         optional_blocks: args.optional_blocks,
     };
+    let config = args.connection.config()?;
     let exported = runtime()?.block_on(async {
-        let aws = AwsKeyExporter::connect(args.connection.config()).await?;
+        let aws = AwsKeyExporter::connect(config).await?;
         match &args.ipek_ksn {
             Some(ksn) => aws.export_dukpt_ipek(&args.key, &args.wrapping_key, ksn).await,
             None => aws.export_tr31(&args.key, &args.wrapping_key, &headers).await,

@@ -69,8 +69,9 @@ pub fn load_exported(
 }
 
 pub fn run(args: LoadArgs) -> CliResult {
+    let config = args.connection.config()?;
     let exported = runtime()?.block_on(async {
-        let aws = AwsKeyExporter::connect(args.connection.config()).await?;
+        let aws = AwsKeyExporter::connect(config).await?;
         aws.export_tr31(&args.key, &args.wrapping_key, &ExportHeaders::default())
             .await
     })?;

@@ -88,6 +88,11 @@ pub struct AwsConfig {
     pub operation_timeout: Duration,
     /// First back-off before a retry; later ones grow exponentially (with jitter).
     pub retry_initial_backoff: Duration,
+    /// PEM bundle of root CAs to trust instead of the platform's store. Needed on Android, where
+    /// the platform store is not readable from native code: ship the Amazon Root CAs with the app.
+    /// `None` uses the platform's roots (`rustls-native-certs`); note that debug builds of the
+    /// SDK's connector assert that this store is not empty.
+    pub root_certificates_pem: Option<Vec<u8>>,
 }
 
 impl AwsConfig {
@@ -110,6 +115,7 @@ impl Default for AwsConfig {
             attempt_timeout: Self::DEFAULT_ATTEMPT_TIMEOUT,
             operation_timeout: Self::DEFAULT_OPERATION_TIMEOUT,
             retry_initial_backoff: Self::DEFAULT_RETRY_INITIAL_BACKOFF,
+            root_certificates_pem: None,
         }
     }
 }
@@ -131,9 +137,20 @@ impl AwsKeyExporter {
                 reason: "must be at least 1".into(),
             });
         }
-        let http_client = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
-            .build_https();
+        let builder = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring));
+        let http_client = match &config.root_certificates_pem {
+            Some(pem) => {
+                check_root_certificates(pem)?;
+                let trust = tls::TrustStore::empty().with_pem_certificate(pem.clone());
+                let context = tls::TlsContext::builder()
+                    .with_trust_store(trust)
+                    .build()
+                    .map_err(|e| invalid("root certificates", e))?;
+                builder.tls_context(context).build_https()
+            }
+            None => builder.build_https(),
+        };
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(config.connect_timeout)
             .operation_attempt_timeout(config.attempt_timeout)
@@ -259,6 +276,24 @@ impl AwsKeyExporter {
         };
         validate::check_reply(&key, &kek, &kind, reply)
     }
+}
+
+/// Parses a PEM root bundle the way the HTTPS client will, so that a bad bundle is a typed error
+/// here rather than a panic inside the SDK's connector.
+fn check_root_certificates(pem: &[u8]) -> Result<(), ExportError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for (index, cert) in CertificateDer::pem_slice_iter(pem).enumerate() {
+        let cert = cert.map_err(|e| invalid("root certificates", format!("PEM item {}: {e}", index + 1)))?;
+        roots
+            .add(cert)
+            .map_err(|e| invalid("root certificates", format!("certificate {}: {e}", index + 1)))?;
+    }
+    if roots.is_empty() {
+        return Err(invalid("root certificates", "the bundle holds no certificate"));
+    }
+    Ok(())
 }
 
 fn key_block_headers(headers: &ExportHeaders) -> t::KeyBlockHeaders {
@@ -442,6 +477,43 @@ mod tests {
         let creds = StaticCredentials::new("AKIDEXAMPLE", "very-secret", Some("token-secret".into()));
         let text = format!("{creds:?}");
         assert!(text.contains("AKIDEXAMPLE") && !text.contains("very-secret") && !text.contains("token-secret"));
+    }
+
+    /// A self-signed P-256 root made for this test.
+    const TEST_ROOT: &str = "-----BEGIN CERTIFICATE-----
+MIIBkzCCATmgAwIBAgIUSdWYIy58lgCZdQLFmsFyzfUQA8QwCgYIKoZIzj0EAwIw
+HjEcMBoGA1UEAwwTa2V5YnJpZGdlLXRlc3Qtcm9vdDAgFw0yNjExMjMxOTU5MjZa
+GA8yMTI2MTAzMDE5NTkyNlowHjEcMBoGA1UEAwwTa2V5YnJpZGdlLXRlc3Qtcm9v
+dDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABNSxptmxwPFLLDLuxkHqipyafPea
+D8yqPnYwPeYC6uWa6/Ifm0l8cKxQaHmKO4d3Hw9lTV+sRSyJhtU3Gw9/jTejUzBR
+MB0GA1UdDgQWBBR/HGTKoTTsGG/gkk4QW0jBBZZ/2zAfBgNVHSMEGDAWgBR/HGTK
+oTTsGG/gkk4QW0jBBZZ/2zAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gA
+MEUCIHEaQ5pTpEuIsi4PSB+B5cD+u4MjqA9LC4AlsbtgfgVmAiEAtkQbworgGeC6
+o/8xdKpOgY818lSOmrkaou2LaMG10Ww=
+-----END CERTIFICATE-----
+";
+
+    #[tokio::test]
+    async fn root_bundles_are_checked_before_the_sdk_sees_them() {
+        let with_roots = |pem: &str| AwsConfig {
+            region: Some("us-east-1".into()),
+            root_certificates_pem: Some(pem.as_bytes().to_vec()),
+            ..Default::default()
+        };
+        AwsKeyExporter::connect(with_roots(TEST_ROOT)).await.unwrap();
+        for bad in ["", "not pem", &TEST_ROOT.replace("MIIB", "AAAA")] {
+            let error = AwsKeyExporter::connect(with_roots(bad)).await.unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    ExportError::InvalidRequest {
+                        field: "root certificates",
+                        ..
+                    }
+                ),
+                "{error:?}"
+            );
+        }
     }
 
     #[tokio::test]

@@ -172,7 +172,13 @@ pub fn check_reply(
     })?;
     let kcv_algorithm = KcvAlgorithm::from_aws(&kcv_algorithm_name)
         .ok_or_else(|| mismatch("KCV algorithm", "ANSI_X9_24 or CMAC", &kcv_algorithm_name))?;
-    expect("KCV algorithm", key.algorithm.kcv_algorithm(), kcv_algorithm)?;
+    // A TR-31 export reports the key's own KCV, by the method GetKey names; an IPEK's KCV is by
+    // the method the exporter asked for, the one that fits the algorithm.
+    let expected_algorithm = match kind {
+        ExportKind::Tr31(_) => key.kcv_algorithm.unwrap_or(key.algorithm.kcv_algorithm()),
+        ExportKind::DukptIpek { .. } => key.algorithm.kcv_algorithm(),
+    };
+    expect("KCV algorithm", expected_algorithm, kcv_algorithm)?;
     let kcv = reply.key_check_value.ok_or(ExportError::IncompleteResponse {
         operation: "ExportKey",
         field: "KeyCheckValue",
