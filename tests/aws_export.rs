@@ -379,3 +379,71 @@ async fn wrong_credentials_are_refused_by_the_sigv4_check() {
         "{wrong_key:?}"
     );
 }
+
+#[tokio::test]
+async fn the_other_control_plane_operations_work_through_the_sdk() {
+    use aws_sdk_paymentcryptography::types as t;
+    let (emu, kek) = emulator(KeyAlgorithm::Aes256, Faults::default());
+    let aws = exporter(&emu).await;
+    let client = aws.client();
+    let mut created = Vec::new();
+    for _ in 0..3 {
+        created.push(create_key(&aws, "TR31_P0_PIN_ENCRYPTION_KEY", KeyAlgorithm::Aes128, PIN_MODES).await);
+    }
+
+    // ListKeys pages through all four keys (the KEK and three created).
+    let first = client.list_keys().max_results(2).send().await.unwrap();
+    assert_eq!(first.keys().len(), 2);
+    let token = first.next_token().expect("a second page").to_owned();
+    let second = client.list_keys().next_token(token).send().await.unwrap();
+    assert_eq!(second.keys().len(), 2);
+    assert!(second.next_token().is_none());
+
+    client
+        .create_alias()
+        .alias_name("alias/second")
+        .key_arn(&created[1])
+        .send()
+        .await
+        .unwrap();
+    let aliases = client.list_aliases().key_arn(&created[1]).send().await.unwrap();
+    let names: Vec<&str> = aliases.aliases().iter().map(|a| a.alias_name()).collect();
+    assert_eq!(names, ["alias/second"]);
+
+    // A key pending deletion cannot be exported, nor deleted twice.
+    let deleted = client.delete_key().key_identifier(&created[0]).send().await.unwrap();
+    assert_eq!(deleted.key().unwrap().key_state(), &t::KeyState::DeletePending);
+    let export = aws.export_tr31(&created[0], KEK_ALIAS, &ExportHeaders::default()).await;
+    assert!(matches!(export, Err(ExportError::Validation { .. })), "{export:?}");
+    let again = client
+        .delete_key()
+        .key_identifier(&created[0])
+        .send()
+        .await
+        .map_err(|e| ExportError::from_sdk("DeleteKey", e))
+        .unwrap_err();
+    assert!(matches!(again, ExportError::Conflict { .. }), "{again:?}");
+
+    // ImportKey takes a TR-31 block made under the KEK and reports the key's KCV.
+    let key = [0x3Cu8; 16];
+    let header = tr31::Header::new(
+        Version::D,
+        KeyUsage::D0,
+        tr31::Algorithm::Aes,
+        ModeOfUse::Both,
+        Exportability::Trusted,
+    );
+    let block = tr31::wrap(kek.as_bytes(), &header, &key, &tr31::WrapOptions::default()).unwrap();
+    let material = t::ImportKeyMaterial::Tr31KeyBlock(
+        t::ImportTr31KeyBlock::builder()
+            .wrapping_key_identifier(KEK_ALIAS)
+            .wrapped_key_block(block)
+            .build()
+            .unwrap(),
+    );
+    let imported = client.import_key().key_material(material).send().await.unwrap();
+    let imported = imported.key().unwrap();
+    assert_eq!(imported.key_origin(), &t::KeyOrigin::External);
+    let ours = KcvAlgorithm::Cmac.service_kcv(&key, CipherFamily::Aes).unwrap();
+    assert_eq!(imported.key_check_value(), hex::encode_upper(ours));
+}
