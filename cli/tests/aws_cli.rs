@@ -24,11 +24,20 @@ struct EmulatorProcess {
 }
 
 impl EmulatorProcess {
+    /// With the AES KEK and PIN key preloaded.
     fn start() -> Self {
+        Self::start_with(&[
+            "--key",
+            &format!("alias/kek=K0:AES_256:{KEK}"),
+            "--key",
+            &format!("alias/pin=P0:AES_128:{PIN_KEY}"),
+        ])
+    }
+
+    fn start_with(args: &[&str]) -> Self {
         let mut child = Command::new(BIN)
             .args(["aws-emulator", "--port", "0"])
-            .args(["--key", &format!("alias/kek=K0:AES_256:{KEK}")])
-            .args(["--key", &format!("alias/pin=P0:AES_128:{PIN_KEY}")])
+            .args(args)
             .stdout(Stdio::piped())
             .spawn()
             .expect("keybridge aws-emulator starts");
@@ -258,4 +267,54 @@ fn load_from_aws_under_the_wrong_kek_is_a_reader_mac_error() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("MAC_ERROR"), "{stderr}");
+}
+
+#[test]
+fn ipek_export_from_a_keys_file_gives_the_published_x9_24_ipek() {
+    let dir = std::env::temp_dir().join(format!("keybridge-aws-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("keys");
+    std::fs::write(
+        &file,
+        format!("# KEK ceremony result\nalias/kek=K0:TDES_3KEY:{TDES_KEK}\nalias/bdk=B0:TDES_2KEY:{TDES_PIN_KEY}\n"),
+    )
+    .unwrap();
+    let emulator = EmulatorProcess::start_with(&["--keys-file", file.to_str().unwrap()]);
+    let out = Command::new(BIN)
+        .args([
+            "aws",
+            "export",
+            "--key",
+            "alias/bdk",
+            "--wrapping-key",
+            "alias/kek",
+            "--json",
+        ])
+        .args(["--ipek-ksn", "FFFF9876543210E00000"])
+        .args(["--region", "us-east-1", "--endpoint-url", &emulator.url])
+        .env_clear()
+        .envs([
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let block = json["key_block"].as_str().unwrap();
+    assert!(block.starts_with('B') && &block[5..7] == "B1", "{block}");
+    let clear = tr31::unwrap(&hex::decode(TDES_KEK).unwrap(), block, &Profile::STRICT).unwrap();
+    // ANSI X9.24-1 example: BDK 0123…3210, KSN FFFF9876543210E00000.
+    assert_eq!(clear.key.expose_hex(), "6AC292FAA1315B4D858AB3A3D7D5933A");
+
+    // A bad line is reported by number, without echoing key material.
+    std::fs::write(&file, format!("alias/kek=K0:AES_256:{}\n", "AB".repeat(16))).unwrap();
+    let bad = Command::new(BIN)
+        .args(["aws-emulator", "--keys-file", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success());
+    assert!(stderr.contains("line 1") && !stderr.contains("ABAB"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
