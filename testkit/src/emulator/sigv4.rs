@@ -124,10 +124,16 @@ pub fn verify(request: &SignedRequest<'_>, creds: &Credentials) -> Result<(), Se
             .collect();
         canonical_headers.push_str(&format!("{name}:{}\n", values.join(",")));
     }
-    let payload_hash = match request.header("x-amz-content-sha256") {
-        Some(hash) => hash.to_owned(),
-        None => hex::encode(Sha256::digest(request.body)),
-    };
+    // The body's hash is always part of the signature; a declared hash must be the real one.
+    let payload_hash = hex::encode(Sha256::digest(request.body));
+    if let Some(declared) = request.header("x-amz-content-sha256")
+        && declared != payload_hash
+    {
+        return Err(ServiceError::new(
+            "InvalidSignatureException",
+            "X-Amz-Content-Sha256 does not match the request body",
+        ));
+    }
     let canonical_request = format!(
         "{}\n{}\n{}\n{}\n{}\n{}",
         request.method,
