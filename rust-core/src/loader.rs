@@ -14,10 +14,8 @@
 
 use std::time::{Duration, Instant};
 
-pub use crate::device::command::DeviceInfo;
-use crate::device::command::{
-    self, DEVICE_INFO, GET_KCV, LOAD_TR31, LOAD_TR31_KSN, ReaderStatus, SLOTS, TR31_CHUNK, TR31_CHUNK_END,
-};
+use crate::device::command::{self, DEVICE_INFO, GET_KCV, LOAD_TR31, LOAD_TR31_KSN, SLOTS, TR31_CHUNK, TR31_CHUNK_END};
+pub use crate::device::command::{DeviceInfo, ReaderStatus};
 pub use crate::device::session::CancelHandle;
 use crate::device::session::{Session, SessionConfig, SessionError};
 use crate::device::transport::{SerialConfig, SerialTransport, TcpTransport, Transport, TransportError};
@@ -184,6 +182,8 @@ pub enum LoadError {
     Disconnected,
     #[error("undecodable answers from the reader: {0}")]
     Protocol(String),
+    /// Cancelled through a [`CancelHandle`]. If the load had already been sent, the reader may
+    /// hold the key: read the slot's KCV.
     #[error("cancelled")]
     Cancelled,
     #[error("the reader may or may not hold the key: {reason}")]
@@ -600,6 +600,12 @@ mod tests {
         assert!(matches!(err, LoadError::InvalidBlock(_)), "{err}");
         assert_eq!(err.dspread_error_name(), "INPUT_INVALID");
         assert!(nothing_sent(&mut reader));
+    }
+
+    #[test]
+    fn the_loader_can_move_to_a_worker_thread() {
+        fn assert_send<T: Send>() {}
+        assert_send::<KeyLoader>();
     }
 
     #[test]
