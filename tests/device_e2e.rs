@@ -354,3 +354,18 @@ fn cancellation_from_another_thread_stops_a_slow_load() {
     assert!(start.elapsed() < Duration::from_secs(2));
     canceller.join().unwrap();
 }
+
+#[test]
+fn pty_clients_may_reconnect_and_read_what_was_loaded() {
+    let (handle, mut loader) = connect(Link::Pty, sim(), fast_config());
+    loader
+        .send_tr31_key(&p0_block(kek().as_bytes(), &WORKING_KEY, true))
+        .unwrap();
+    loader.close();
+    drop(loader);
+    let mut again =
+        keybridge::loader::KeyLoader::open_serial(handle.endpoint(), &Default::default(), fast_config()).unwrap();
+    assert_eq!(again.key_check_value(0).unwrap(), aes_kcv(&WORKING_KEY));
+    let err = again.key_check_value(1).unwrap_err();
+    assert!(matches!(err, LoadError::Reader(ReaderStatus::KeyNotFound)), "{err}");
+}

@@ -40,6 +40,7 @@ pub struct BadKeyLength {
 }
 
 impl BlockCipher {
+    #[inline(always)]
     pub fn new(family: CipherFamily, key: &[u8]) -> Result<Self, BadKeyLength> {
         // The lengths are matched here, so the infallible `new` applies (and avoids moving a
         // ~1 KiB key schedule through a `Result`).

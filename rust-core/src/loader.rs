@@ -14,10 +14,8 @@
 
 use std::time::{Duration, Instant};
 
-pub use crate::device::command::DeviceInfo;
-use crate::device::command::{
-    self, DEVICE_INFO, GET_KCV, LOAD_TR31, LOAD_TR31_KSN, ReaderStatus, SLOTS, TR31_CHUNK, TR31_CHUNK_END,
-};
+use crate::device::command::{self, DEVICE_INFO, GET_KCV, LOAD_TR31, LOAD_TR31_KSN, SLOTS, TR31_CHUNK, TR31_CHUNK_END};
+pub use crate::device::command::{DeviceInfo, ReaderStatus};
 pub use crate::device::session::CancelHandle;
 use crate::device::session::{Session, SessionConfig, SessionError};
 use crate::device::transport::{SerialConfig, SerialTransport, TcpTransport, Transport, TransportError};
@@ -184,6 +182,8 @@ pub enum LoadError {
     Disconnected,
     #[error("undecodable answers from the reader: {0}")]
     Protocol(String),
+    /// Cancelled through a [`CancelHandle`]. If the load had already been sent, the reader may
+    /// hold the key: read the slot's KCV.
     #[error("cancelled")]
     Cancelled,
     #[error("the reader may or may not hold the key: {reason}")]
@@ -315,30 +315,19 @@ impl KeyLoader {
             .collect();
         self.load_until_known(block, slot, ksn, request.timeout, &expected)?;
 
-        let reader_kcv = match self.session.request(GET_KCV, vec![slot], request.timeout) {
-            Ok(body) => body.data,
+        let (reader_kcv, kcv_check) = match self.session.request(GET_KCV, vec![slot], request.timeout) {
+            Ok(body) => {
+                let check = compare_kcvs(&body.data, kc.as_deref(), request.expected_kcv.as_deref())?;
+                (body.data, check)
+            }
+            // The reader confirmed the load (result 0x00) but cannot report KCVs: its word is
+            // all there is, and the warning says so.
             Err(SessionError::Reader(ReaderStatus::NotSupported)) => {
                 warnings.push(LoadWarning::ReaderKcvUnavailable);
-                Vec::new()
+                (Vec::new(), KcvCheck::NotChecked)
             }
             Err(e) => return Err(e.into()),
         };
-        let mut kcv_check = KcvCheck::NotChecked;
-        for (expected, check) in [
-            (kc.as_deref(), KcvCheck::MatchedKeyBlock),
-            (request.expected_kcv.as_deref(), KcvCheck::MatchedExpected),
-        ] {
-            let Some(expected) = expected else { continue };
-            if !kcv_matches(expected, &reader_kcv) {
-                return Err(LoadError::KcvMismatch {
-                    expected: hex::encode_upper(expected),
-                    reader: hex::encode_upper(&reader_kcv),
-                });
-            }
-            if kcv_check == KcvCheck::NotChecked {
-                kcv_check = check;
-            }
-        }
         if kcv_check == KcvCheck::NotChecked && !warnings.contains(&LoadWarning::ReaderKcvUnavailable) {
             warnings.push(LoadWarning::NoKcvToCompare);
         }
@@ -519,6 +508,25 @@ impl KeyLoader {
     }
 }
 
+/// Compares the reader's KCV with the block's `KC` and the caller's expected KCV (each on the
+/// common prefix); any mismatch is an error.
+fn compare_kcvs(reader: &[u8], kc: Option<&[u8]>, expected: Option<&[u8]>) -> Result<KcvCheck, LoadError> {
+    let mut check = KcvCheck::NotChecked;
+    for (wanted, kind) in [(kc, KcvCheck::MatchedKeyBlock), (expected, KcvCheck::MatchedExpected)] {
+        let Some(wanted) = wanted else { continue };
+        if !kcv_matches(wanted, reader) {
+            return Err(LoadError::KcvMismatch {
+                expected: hex::encode_upper(wanted),
+                reader: hex::encode_upper(reader),
+            });
+        }
+        if check == KcvCheck::NotChecked {
+            check = kind;
+        }
+    }
+    Ok(check)
+}
+
 fn check_slot(slot: u8) -> Result<(), LoadError> {
     if SLOTS.contains(&slot) {
         Ok(())
@@ -600,6 +608,64 @@ mod tests {
         assert!(matches!(err, LoadError::InvalidBlock(_)), "{err}");
         assert_eq!(err.dspread_error_name(), "INPUT_INVALID");
         assert!(nothing_sent(&mut reader));
+    }
+
+    /// A reader that loads but answers the KCV query "not supported" (0x35).
+    #[test]
+    fn a_reader_without_kcv_support_gives_a_warned_unverified_success() {
+        use crate::device::command::{TYPE_OK, result};
+        use crate::device::frame::{Frame, FrameCodec};
+        let (host, mut reader) = memory_pair();
+        let sim = std::thread::spawn(move || {
+            let mut codec = FrameCodec::default();
+            let mut buf = [0u8; 512];
+            while let Ok(n) = reader.read(&mut buf, Duration::from_secs(2)) {
+                codec.push(&buf[..n]);
+                while let Some(Ok(frame)) = codec.next_frame() {
+                    let body = frame.body.unwrap();
+                    let answer = if (body.cmd, body.sub) == (GET_KCV.cmd, GET_KCV.sub) {
+                        Frame::status(0x35)
+                    } else {
+                        Frame::new(TYPE_OK, body.cmd, body.sub, result::SUCCESS, vec![])
+                    };
+                    reader.write_all(&codec.encode(&answer).unwrap()).unwrap();
+                }
+            }
+        });
+        let mut l = KeyLoader::new(Box::new(host), LoaderConfig::default());
+        let kc = OptionalBlock::new("KC", "00AABBCC");
+        let outcome = l
+            .send_tr31_key(&block(Version::B, KeyUsage::P0, &[0x5A; 16], &[kc]))
+            .unwrap();
+        assert_eq!(outcome.kcv_check, KcvCheck::NotChecked);
+        assert_eq!(outcome.warnings, vec![LoadWarning::ReaderKcvUnavailable]);
+        l.close();
+        drop(l);
+        sim.join().unwrap();
+    }
+
+    #[test]
+    fn kcvs_compare_on_the_common_prefix_and_mismatch_is_an_error() {
+        assert_eq!(
+            compare_kcvs(&[1, 2, 3], Some(&[1, 2, 3, 4, 5]), None).unwrap(),
+            KcvCheck::MatchedKeyBlock
+        );
+        assert_eq!(
+            compare_kcvs(&[1, 2, 3], None, Some(&[1, 2])).unwrap(),
+            KcvCheck::MatchedExpected
+        );
+        let err = compare_kcvs(&[1, 2, 3], Some(&[1, 2, 3]), Some(&[9])).unwrap_err();
+        assert_eq!(err.to_string(), "KCV mismatch: expected 09, the reader reports 010203");
+        assert!(matches!(
+            compare_kcvs(&[], Some(&[1]), None),
+            Err(LoadError::KcvMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn the_loader_can_move_to_a_worker_thread() {
+        fn assert_send<T: Send>() {}
+        assert_send::<KeyLoader>();
     }
 
     #[test]

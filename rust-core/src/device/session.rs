@@ -136,6 +136,8 @@ impl Session {
         let mut heard = false;
         let mut failures = 0;
         let mut last_bad = None;
+        // Anything still buffered belongs to an earlier exchange.
+        self.codec.reset();
         self.send(&request)?;
         loop {
             let deadline = (Instant::now() + timeout).min(overall);

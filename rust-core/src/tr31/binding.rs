@@ -38,6 +38,7 @@ fn derivation_algorithm(family: CipherFamily, length: usize) -> u16 {
 
 impl BindingKeys {
     /// Derives KBEK and KBAK. The KBPK length must already be valid for the version.
+    #[inline(always)]
     pub(crate) fn derive(version: Version, kbpk: &[u8]) -> Self {
         let family = version.kbpk_family();
         let (kbek, kbak) = match version {

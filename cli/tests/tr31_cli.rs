@@ -1,0 +1,146 @@
+//! The `keybridge tr31` and `keybridge kcv` commands, run as the built binary: output shapes, exit
+//! codes, and that failures are one line on stderr without key material.
+
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_keybridge");
+
+/// TR-31:2018 A.7.4 (version D, AES KBPK) from ../shared/vectors/tr31-published.tsv.
+const D_KBPK: &str = "88E1AB2A2E3DD38C1FA039A536500CC8A87AB9D62DC92C01058FA79F44657DE6";
+const D_KEY: &str = "3F419E1CB7079442AA37474C2EFBF8B8";
+const D_BLOCK: &str =
+    "D0112P0AE00E0000B82679114F470F540165EDFBF7E250FCEA43F810D215F8D207E2E417C07156A27E8E31DA05F7425509593D03A457DC34";
+/// TR-31:2018 A.7.3.2 (version B with a KS block).
+const B_KBPK: &str = "1D22BF32387C600AD97F9B97A51311AC";
+const B_KEY: &str = "E8BC63E5479455E26577F715D587FE68";
+const B_BLOCK: &str =
+    "B0104B0TX12S0100KS1800604B120F9292800000BB68BE8680A400D9191AD4ECE45B6E6C0D21C4738A52190E248719E24B433627";
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("run keybridge")
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("one JSON object on stdout")
+}
+
+fn failure_line(output: &Output) -> String {
+    assert!(!output.status.success(), "expected a failure");
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8(output.stderr.clone()).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "one line on stderr: {stderr}");
+    stderr
+}
+
+#[test]
+fn unwrap_json_has_the_documented_fields() {
+    let out = json(&run(&[
+        "tr31",
+        "unwrap",
+        "--lenient",
+        "--json",
+        "--kbpk",
+        D_KBPK,
+        D_BLOCK,
+    ]));
+    let mut fields: Vec<&str> = out.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut expected = [
+        "version",
+        "key_usage",
+        "algorithm",
+        "mode_of_use",
+        "key_version",
+        "exportability",
+        "key_context",
+        "optional_blocks",
+        "key",
+        "kcv",
+    ];
+    fields.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(fields, expected);
+    assert_eq!(out["version"], "D");
+    assert_eq!(out["key_usage"], "P0");
+    assert_eq!(out["key"], D_KEY);
+    // AES: the 5-byte CMAC KCV.
+    assert_eq!(out["kcv"].as_str().unwrap().len(), 10);
+
+    let out = json(&run(&[
+        "tr31",
+        "unwrap",
+        "--lenient",
+        "--json",
+        "--kbpk",
+        B_KBPK,
+        B_BLOCK,
+    ]));
+    assert_eq!(out["key"], B_KEY);
+    assert_eq!(out["optional_blocks"][0]["id"], "KS");
+    assert_eq!(out["optional_blocks"][0]["data"], "00604B120F9292800000");
+    // TDES: the 3-byte legacy KCV.
+    assert_eq!(out["kcv"].as_str().unwrap().len(), 6);
+}
+
+#[test]
+fn inspect_needs_no_key() {
+    let out = json(&run(&["tr31", "inspect", "--json", B_BLOCK]));
+    assert_eq!(out["length"], 104);
+    assert_eq!(out["algorithm"], "T");
+    assert_eq!(out["optional_blocks"][0]["value"]["ksi"], "00604B120F9292800000");
+    let text = run(&["tr31", "inspect", B_BLOCK]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("Base Derivation Key"));
+}
+
+#[test]
+fn wrap_fills_in_length_and_padding_and_unwraps_back() {
+    let kbpk = "0123456789ABCDEFFEDCBA9876543210";
+    let key = "89ABCDEF0123456776543210FEDCBA98";
+    let wrapped = run(&[
+        "tr31",
+        "wrap",
+        "--kbpk",
+        kbpk,
+        "--header",
+        "B0000B1TX00N0100KS0C00604B12",
+        "--key",
+        key,
+    ]);
+    assert!(wrapped.status.success(), "{}", String::from_utf8_lossy(&wrapped.stderr));
+    let block = String::from_utf8(wrapped.stdout).unwrap().trim().to_owned();
+    assert_eq!(block[1..5].parse::<usize>().unwrap(), block.len());
+    assert_eq!(&block[12..14], "02", "KS plus the PB that aligns it: {block}");
+    let out = json(&run(&["tr31", "unwrap", "--json", "--kbpk", kbpk, &block]));
+    assert_eq!(out["key"], key);
+    assert_eq!(out["optional_blocks"][1]["id"], "PB");
+}
+
+#[test]
+fn kcv_methods() {
+    let legacy = run(&["kcv", "--key", "0123456789ABCDEFFEDCBA9876543210"]);
+    assert_eq!(String::from_utf8_lossy(&legacy.stdout).trim(), "08D7B4");
+    let cmac = run(&["kcv", "--key", D_KEY, "--method", "cmac"]);
+    assert_eq!(String::from_utf8_lossy(&cmac.stdout).trim().len(), 10);
+}
+
+#[test]
+fn failures_are_one_line_without_key_material() {
+    // Wrong KBPK: the MAC does not verify.
+    let wrong = "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF";
+    let line = failure_line(&run(&["tr31", "unwrap", "--lenient", "--kbpk", wrong, D_BLOCK]));
+    assert!(line.contains("MAC"), "{line}");
+    assert!(!line.contains("0011223344") && !line.contains(&D_BLOCK[80..]), "{line}");
+    // A malformed block names the field and position.
+    let line = failure_line(&run(&["tr31", "inspect", "D0112Q0AE00E0000"]));
+    assert!(line.contains("key usage at position 5"), "{line}");
+    // Strict profile refuses the unobfuscated published block.
+    let line = failure_line(&run(&["tr31", "unwrap", "--kbpk", D_KBPK, D_BLOCK]));
+    assert!(line.contains("obfuscated"), "{line}");
+    // A bad hex key names the option, not the value.
+    let line = failure_line(&run(&["kcv", "--key", "0123SECRET"]));
+    assert!(line.contains("--key") && !line.contains("SECRET"), "{line}");
+}
