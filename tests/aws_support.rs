@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use keybridge::SecretBytes;
-use keybridge::export::{AwsConfig, AwsKeyExporter, Credentials, KeyAlgorithm, ModesOfUse, StaticCredentials};
-use keybridge_testkit::emulator::{self, Emulator, EmulatorConfig, Faults, PreloadedKey};
+use keybridge::export::{AwsConfig, AwsKeyExporter, KeyAlgorithm, ModesOfUse};
+use keybridge_testkit::emulator::{Emulator, EmulatorConfig, Faults, PreloadedKey};
 
 /// The KEK alias every test emulator has.
 pub const KEK_ALIAS: &str = "alias/kek";
@@ -32,15 +32,8 @@ pub fn emulator(kek_algorithm: KeyAlgorithm, faults: Faults) -> (Emulator, Secre
 /// Client configuration for `emulator` with the emulator's test credentials, fast back-off.
 pub fn config(emulator: &Emulator) -> AwsConfig {
     AwsConfig {
-        region: Some(emulator::DEFAULT_REGION.into()),
-        endpoint_url: Some(emulator.endpoint_url()),
-        credentials: Credentials::Static(StaticCredentials::new(
-            emulator::DEFAULT_ACCESS_KEY_ID,
-            emulator::DEFAULT_SECRET_ACCESS_KEY,
-            None,
-        )),
         retry_initial_backoff: Duration::from_millis(10),
-        ..AwsConfig::default()
+        ..emulator.client_config()
     }
 }
 
@@ -51,18 +44,7 @@ pub async fn exporter(emulator: &Emulator) -> AwsKeyExporter {
 /// Creates an exportable key through the real SDK and returns its ARN.
 pub async fn create_key(exporter: &AwsKeyExporter, usage: &str, algorithm: KeyAlgorithm, modes: &str) -> String {
     use aws_sdk_paymentcryptography::types as t;
-    let m = ModesOfUse::parse_list(modes).expect("valid modes");
-    let modes = t::KeyModesOfUse::builder()
-        .encrypt(m.encrypt)
-        .decrypt(m.decrypt)
-        .wrap(m.wrap)
-        .unwrap(m.unwrap)
-        .generate(m.generate)
-        .sign(m.sign)
-        .verify(m.verify)
-        .derive_key(m.derive_key)
-        .no_restrictions(m.no_restrictions)
-        .build();
+    let modes = t::KeyModesOfUse::from(ModesOfUse::parse_list(modes).expect("valid modes"));
     let attributes = t::KeyAttributes::builder()
         .key_usage(t::KeyUsage::from(usage))
         .key_class(t::KeyClass::SymmetricKey)

@@ -13,13 +13,11 @@
 use keybridge::SecretBytes;
 use keybridge::crypto::CipherFamily;
 use keybridge::device::transport::SerialConfig;
-use keybridge::export::{
-    AwsConfig, AwsKeyExporter, Credentials, ExportHeaders, KcvAlgorithm, KeyAlgorithm, StaticCredentials,
-};
+use keybridge::export::{AwsKeyExporter, ExportHeaders, KcvAlgorithm, KeyAlgorithm};
 use keybridge::kcv::{self, KcvMethod, kcv_matches};
 use keybridge::loader::{KeyLoader, LoaderConfig};
 use keybridge::tr31::{self, Profile};
-use keybridge_testkit::emulator::{self, Emulator, EmulatorConfig, PreloadedKey};
+use keybridge_testkit::emulator::{Emulator, EmulatorConfig, PreloadedKey};
 use keybridge_testkit::simulator::{self, SimulatorConfig};
 
 use crate::device_cmd::print_outcome;
@@ -64,16 +62,7 @@ pub fn run() -> CliResult {
     let reader = simulator::start_pty(SimulatorConfig::with_kek(kek.clone()))?;
     println!("3. reader simulator on pty {}", reader.endpoint());
 
-    let config = AwsConfig {
-        region: Some(emulator::DEFAULT_REGION.into()),
-        endpoint_url: Some(aws_emulator.endpoint_url()),
-        credentials: Credentials::Static(StaticCredentials::new(
-            emulator::DEFAULT_ACCESS_KEY_ID,
-            emulator::DEFAULT_SECRET_ACCESS_KEY,
-            None,
-        )),
-        ..AwsConfig::default()
-    };
+    let config = aws_emulator.client_config();
     let (arn, aws_kcv, exported) = crate::aws_cmd::runtime()?.block_on(async {
         let aws = AwsKeyExporter::connect(config).await?;
         let (arn, aws_kcv) = create_pin_key(&aws).await?;

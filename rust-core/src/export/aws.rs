@@ -296,22 +296,26 @@ fn check_root_certificates(pem: &[u8]) -> Result<(), ExportError> {
     Ok(())
 }
 
+impl From<ModesOfUse> for t::KeyModesOfUse {
+    fn from(m: ModesOfUse) -> Self {
+        t::KeyModesOfUse::builder()
+            .encrypt(m.encrypt)
+            .decrypt(m.decrypt)
+            .wrap(m.wrap)
+            .unwrap(m.unwrap)
+            .generate(m.generate)
+            .sign(m.sign)
+            .verify(m.verify)
+            .derive_key(m.derive_key)
+            .no_restrictions(m.no_restrictions)
+            .build()
+    }
+}
+
 fn key_block_headers(headers: &ExportHeaders) -> t::KeyBlockHeaders {
     let mut builder = t::KeyBlockHeaders::builder();
     if let Some(m) = headers.modes_of_use {
-        builder = builder.key_modes_of_use(
-            t::KeyModesOfUse::builder()
-                .encrypt(m.encrypt)
-                .decrypt(m.decrypt)
-                .wrap(m.wrap)
-                .unwrap(m.unwrap)
-                .generate(m.generate)
-                .sign(m.sign)
-                .verify(m.verify)
-                .derive_key(m.derive_key)
-                .no_restrictions(m.no_restrictions)
-                .build(),
-        );
+        builder = builder.key_modes_of_use(m.into());
     }
     if let Some(e) = headers.exportability {
         builder = builder.key_exportability(t::KeyExportability::from(exportability_to_aws(e)));

@@ -100,6 +100,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// The running emulator. Dropping it stops the server.
 pub struct Emulator {
     address: SocketAddr,
+    region: String,
     state: Arc<State>,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -156,6 +157,7 @@ impl Emulator {
             .map_err(EmulatorError::Runtime)?;
         Ok(Self {
             address,
+            region: config.region.clone(),
             state,
             shutdown: Some(shutdown),
             thread: Some(thread),
@@ -165,6 +167,22 @@ impl Emulator {
     /// `http://127.0.0.1:PORT`, for `--endpoint-url`.
     pub fn endpoint_url(&self) -> String {
         format!("http://{}", self.address)
+    }
+
+    /// Exporter settings that reach this emulator with its own credentials: what the demo and
+    /// the tests hand to [`keybridge::export::AwsKeyExporter::connect`].
+    pub fn client_config(&self) -> keybridge::export::AwsConfig {
+        use keybridge::export::{AwsConfig, Credentials, StaticCredentials};
+        AwsConfig {
+            region: Some(self.region.clone()),
+            endpoint_url: Some(self.endpoint_url()),
+            credentials: Credentials::Static(StaticCredentials::new(
+                &self.state.credentials.access_key_id,
+                &self.state.credentials.secret_access_key,
+                None,
+            )),
+            ..AwsConfig::default()
+        }
     }
 
     pub fn address(&self) -> SocketAddr {
