@@ -413,11 +413,7 @@ impl KeyLoader {
             )));
         }
         let mut warnings = Vec::new();
-        if policy.profile.allow_weak_wrapping
-            && (header.version == Version::A
-                || (header.algorithm == tr31::Algorithm::Aes
-                    && header.version.kbpk_family() != crate::crypto::CipherFamily::Aes))
-        {
+        if tr31::weak_wrapping(header).is_some() {
             warnings.push(LoadWarning::WeakWrapping);
         }
         // The MAC verifies under the factory KBPK only if that is the wrapping key. The clear key

@@ -25,4 +25,4 @@ pub use keyblock::wrap_with_padding;
 pub use keyblock::{KeyBlock, Unwrapped, WrapOptions, unwrap, wrap};
 pub use optional::{KnownBlockId, OptionalBlock, OptionalValue};
 pub use profile::Profile;
-pub use validate::validate_header;
+pub use validate::{validate_header, weak_wrapping};

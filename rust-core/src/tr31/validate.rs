@@ -16,21 +16,23 @@ pub fn validate_header(header: &Header, profile: &Profile) -> Result<(), Tr31Err
     check_optional_blocks(header, profile)
 }
 
-fn check_weak_wrapping(header: &Header, profile: &Profile) -> Result<(), Tr31Error> {
-    if profile.allow_weak_wrapping {
-        return Ok(());
-    }
+/// Why the header's wrapping is weak, if it is: version A, or an AES key under a TDES KBPK.
+/// Callers that accept weak wrapping by opt-in use this to warn about it.
+pub fn weak_wrapping(header: &Header) -> Option<&'static str> {
     if header.version == Version::A {
-        return Err(Tr31Error::WeakWrapping {
-            reason: "version A (TR-31:2005 variant binding) is deprecated",
-        });
+        return Some("version A (TR-31:2005 variant binding) is deprecated");
     }
     if header.algorithm == Algorithm::Aes && header.version.kbpk_family() == crate::crypto::CipherFamily::Tdes {
-        return Err(Tr31Error::WeakWrapping {
-            reason: "an AES key under a TDES KBPK (versions A, B, C) is protected by less than its own strength",
-        });
+        return Some("an AES key under a TDES KBPK (versions A, B, C) is protected by less than its own strength");
     }
-    Ok(())
+    None
+}
+
+fn check_weak_wrapping(header: &Header, profile: &Profile) -> Result<(), Tr31Error> {
+    match weak_wrapping(header) {
+        Some(reason) if !profile.allow_weak_wrapping => Err(Tr31Error::WeakWrapping { reason }),
+        _ => Ok(()),
+    }
 }
 
 fn check_compatibility(header: &Header) -> Result<(), Tr31Error> {
