@@ -46,7 +46,7 @@ enum Command {
     Device(device_cmd::DeviceCommand),
     /// Run the reader simulator on a pty or a TCP port.
     Simulate(simulate_cmd::SimulateArgs),
-    /// End-to-end demo: simulator on a pty, wrap a key under its KEK, load it, verify the KCV.
+    /// End-to-end demo: AWS emulator + reader simulator sharing a KEK; create, export, load, compare KCVs.
     Demo,
 }
 
