@@ -4,9 +4,13 @@
 //! * [`kcv`] — key check values.
 //! * [`secret`] — zeroizing, redacting containers for key material.
 //! * [`crypto`] — the block-cipher modes the two above are built on.
+//! * [`device`] — reader framing, commands, transports and sessions.
+//! * [`loader`] — `KeyLoader::send_tr31_key`: validate, send, verify.
 
 pub mod crypto;
+pub mod device;
 pub mod kcv;
+pub mod loader;
 pub mod secret;
 pub mod tr31;
 

@@ -1,0 +1,11 @@
+//! Talking to a Dspread QPOS reader: the byte framing ([`frame`]), typed commands and statuses
+//! ([`command`]), byte transports ([`transport`]) and request/response sessions ([`session`]).
+//!
+//! Everything here is blocking: a key load is a short sequential exchange over a blocking byte
+//! stream. Callers that must not block (Kotlin coroutines, tokio) run calls on a worker thread and
+//! cancel through a [`session::CancelHandle`].
+
+pub mod command;
+pub mod frame;
+pub mod session;
+pub mod transport;
