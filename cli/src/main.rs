@@ -6,8 +6,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod demo_cmd;
+mod device_cmd;
 mod kcv_cmd;
 mod output;
+mod simulate_cmd;
 mod tr31_cmd;
 
 #[derive(Parser)]
@@ -28,6 +31,13 @@ enum Command {
     Tr31(tr31_cmd::Tr31Command),
     /// Compute a key check value.
     Kcv(kcv_cmd::KcvArgs),
+    /// Talk to a Dspread reader: device info, load a TR-31 key block, read a slot's KCV.
+    #[command(subcommand)]
+    Device(device_cmd::DeviceCommand),
+    /// Run the reader simulator on a pty or a TCP port.
+    Simulate(simulate_cmd::SimulateArgs),
+    /// End-to-end demo: simulator on a pty, wrap a key under its KEK, load it, verify the KCV.
+    Demo,
 }
 
 fn main() -> ExitCode {
@@ -35,6 +45,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Tr31(command) => tr31_cmd::run(command),
         Command::Kcv(args) => kcv_cmd::run(args),
+        Command::Device(command) => device_cmd::run(command),
+        Command::Simulate(args) => simulate_cmd::run(args),
+        Command::Demo => demo_cmd::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,218 @@
+//! `keybridge device info|send-tr31|kcv`: talk to a reader over a serial port (or pty) or TCP.
+
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use keybridge::device::transport::SerialConfig;
+use keybridge::loader::{
+    KcvCheck, KeyLoadOutcome, KeyLoader, LoadError, LoadMethod, LoadPolicy, LoadRequest, LoaderConfig,
+};
+use serde::Serialize;
+
+use crate::output::{CliResult, print_json};
+
+#[derive(Subcommand)]
+pub enum DeviceCommand {
+    /// Print the reader's POS id and PSAM id.
+    Info {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Load a TR-31 key block into the reader and verify the KCV it reports.
+    #[command(name = "send-tr31")]
+    SendTr31 {
+        #[command(flatten)]
+        target: Target,
+        /// The key block as AWS Payment Cryptography returns it.
+        block: String,
+        /// Key index 0–9.
+        #[arg(long)]
+        slot: Option<u8>,
+        /// The key's legacy KCV (hex) to compare with the reader's.
+        #[arg(long)]
+        expect_kcv: Option<String>,
+        /// KSN of a B1 key without a KS block.
+        #[arg(long)]
+        ksn: Option<String>,
+        /// Send 64-byte chunks (CMD 0x40) instead of one load command (slot 0 only).
+        #[arg(long)]
+        chunked: bool,
+        /// Accept blocks as HSMs emit them outside X9.143.
+        #[arg(long)]
+        lenient: bool,
+        /// Accept version A and AES keys under TDES KBPKs.
+        #[arg(long)]
+        allow_weak: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the KCV of the key in a slot.
+    Kcv {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 0)]
+        slot: u8,
+    },
+}
+
+/// Where the reader is.
+#[derive(Args)]
+pub struct Target {
+    /// Serial port or pty path.
+    #[arg(long, required_unless_present = "tcp", conflicts_with = "tcp")]
+    port: Option<String>,
+    /// HOST:PORT of a reader behind TCP (or `keybridge simulate --tcp`).
+    #[arg(long)]
+    tcp: Option<String>,
+    /// Serial speed.
+    #[arg(long, default_value_t = 115_200)]
+    baud: u32,
+    /// Seconds to wait for each answer.
+    #[arg(long, default_value_t = 5.0)]
+    timeout: f64,
+}
+
+impl Target {
+    fn open(&self, mut config: LoaderConfig) -> Result<KeyLoader, LoadError> {
+        config.command_timeout = Duration::from_secs_f64(self.timeout.clamp(0.01, 255.0));
+        match (&self.port, &self.tcp) {
+            (Some(port), _) => {
+                let serial = SerialConfig {
+                    baud_rate: self.baud,
+                    ..SerialConfig::default()
+                };
+                KeyLoader::open_serial(port, &serial, config)
+            }
+            (None, Some(addr)) => KeyLoader::open_tcp(addr, config),
+            (None, None) => Err(LoadError::InvalidArgument {
+                reason: "give --port PATH or --tcp HOST:PORT".into(),
+            }),
+        }
+    }
+}
+
+/// A load error with the Dspread error name, for the one-line report.
+fn describe(error: LoadError) -> String {
+    format!("{error} ({})", error.dspread_error_name())
+}
+
+pub fn run(command: DeviceCommand) -> CliResult {
+    match command {
+        DeviceCommand::Info { target, json } => {
+            let mut loader = target.open(LoaderConfig::default()).map_err(describe)?;
+            let info = loader.device_info().map_err(describe)?;
+            if json {
+                print_json(&info)
+            } else {
+                println!("POS id:  {}\nPSAM id: {}", info.pos_id, info.psam_id);
+                Ok(())
+            }
+        }
+        DeviceCommand::Kcv { target, slot } => {
+            let mut loader = target.open(LoaderConfig::default()).map_err(describe)?;
+            println!("{}", hex::encode_upper(loader.key_check_value(slot).map_err(describe)?));
+            Ok(())
+        }
+        DeviceCommand::SendTr31 {
+            target,
+            block,
+            slot,
+            expect_kcv,
+            ksn,
+            chunked,
+            lenient,
+            allow_weak,
+            json,
+        } => {
+            let mut policy = if lenient {
+                LoadPolicy::lenient()
+            } else {
+                LoadPolicy::default()
+            };
+            if allow_weak {
+                policy = policy.allow_weak_wrapping();
+            }
+            let config = LoaderConfig {
+                policy,
+                method: if chunked {
+                    LoadMethod::Chunked
+                } else {
+                    LoadMethod::Direct
+                },
+                ..LoaderConfig::default()
+            };
+            let expected_kcv = expect_kcv
+                .map(|k| hex::decode(k.trim()).map_err(|e| format!("--expect-kcv: {e}")))
+                .transpose()?;
+            let request = LoadRequest {
+                slot,
+                expected_kcv,
+                ksn,
+                timeout: None,
+            };
+            let mut loader = target.open(config).map_err(describe)?;
+            let outcome = loader.send_tr31_key_with(block.trim(), &request).map_err(describe)?;
+            if json {
+                print_json(&OutcomeJson::from(&outcome))
+            } else {
+                print_outcome(&outcome);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The outcome as `send-tr31 --json` prints it.
+#[derive(Serialize)]
+pub struct OutcomeJson {
+    pub slot: u8,
+    pub version: keybridge::tr31::Version,
+    pub key_usage: keybridge::tr31::KeyUsage,
+    pub algorithm: keybridge::tr31::Algorithm,
+    pub reader_kcv: String,
+    pub kcv_check: &'static str,
+    pub warnings: Vec<String>,
+    pub elapsed_ms: f64,
+}
+
+impl From<&KeyLoadOutcome> for OutcomeJson {
+    fn from(o: &KeyLoadOutcome) -> Self {
+        Self {
+            slot: o.slot,
+            version: o.version,
+            key_usage: o.key_usage,
+            algorithm: o.algorithm,
+            reader_kcv: hex::encode_upper(&o.reader_kcv),
+            kcv_check: match o.kcv_check {
+                KcvCheck::MatchedKeyBlock => "matched_key_block",
+                KcvCheck::MatchedExpected => "matched_expected",
+                KcvCheck::NotChecked => "not_checked",
+            },
+            warnings: o.warnings.iter().map(ToString::to_string).collect(),
+            elapsed_ms: o.elapsed.as_secs_f64() * 1000.0,
+        }
+    }
+}
+
+/// Prints a load outcome for people.
+pub fn print_outcome(o: &KeyLoadOutcome) {
+    println!(
+        "loaded {} ({}, version {}) into slot {} in {:.1} ms",
+        o.key_usage,
+        o.algorithm.meaning(),
+        o.version,
+        o.slot,
+        o.elapsed.as_secs_f64() * 1000.0
+    );
+    let check = match o.kcv_check {
+        KcvCheck::MatchedKeyBlock => "matches the key block's KC",
+        KcvCheck::MatchedExpected => "matches the expected KCV",
+        KcvCheck::NotChecked => "not compared",
+    };
+    println!("reader KCV: {} ({check})", hex::encode_upper(&o.reader_kcv));
+    for warning in &o.warnings {
+        println!("warning: {warning}");
+    }
+}

@@ -1,0 +1,155 @@
+//! `keybridge simulate`: run the reader simulator on a pty or a TCP port until killed or until
+//! standard input closes (when it is a pipe or a terminal).
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use clap::Args;
+use keybridge::SecretBytes;
+use keybridge_testkit::simulator::{self, Faults, STATUS_NAMES, SimulatorConfig, SimulatorHandle, status_by_name};
+
+use crate::output::CliResult;
+
+#[derive(Args)]
+pub struct SimulateArgs {
+    /// Serve on a new pty and print its path.
+    #[arg(long, required_unless_present = "tcp", conflicts_with = "tcp")]
+    pty: bool,
+    /// Serve on 127.0.0.1:PORT (0: any free port) and print `listening on 127.0.0.1:PORT`.
+    #[arg(long)]
+    tcp: Option<u16>,
+    /// KEK of every slot, hex (default: the factory KBPK 0123…3210).
+    #[arg(long, conflicts_with = "kek_file")]
+    kek: Option<String>,
+    /// File of KEKs: `HEX` for every slot or `N:HEX` for slot N, one per line.
+    #[arg(long)]
+    kek_file: Option<PathBuf>,
+    #[command(flatten)]
+    faults: FaultArgs,
+}
+
+/// Fault injection.
+#[derive(Args)]
+pub struct FaultArgs {
+    /// Carry out the first N commands but send no answer.
+    #[arg(long, default_value_t = 0)]
+    drop: u32,
+    /// Send the first N answers with a wrong checksum.
+    #[arg(long, default_value_t = 0)]
+    corrupt: u32,
+    /// Wait this many milliseconds before every answer.
+    #[arg(long, default_value_t = 0)]
+    delay_ms: u64,
+    /// Answer busy N times first.
+    #[arg(long, default_value_t = 0)]
+    busy: u32,
+    /// Answer key loads with this status: mac-error, not-supported, device-error, timeout,
+    /// declined, cancelled, usage-not-allowed, version-not-allowed, invalid-input.
+    #[arg(long)]
+    status: Option<String>,
+    /// Cut the line in the middle of the first answer.
+    #[arg(long)]
+    disconnect_mid_frame: bool,
+    /// Send N garbage bytes before the first answer.
+    #[arg(long, default_value_t = 0)]
+    garbage: usize,
+}
+
+impl FaultArgs {
+    fn faults(&self) -> Result<Faults, String> {
+        let status = match &self.status {
+            None => None,
+            Some(name) => Some(status_by_name(name).ok_or_else(|| {
+                let names: Vec<_> = STATUS_NAMES.iter().map(|(n, _)| *n).collect();
+                format!("--status {name}: not one of {}", names.join(", "))
+            })?),
+        };
+        Ok(Faults {
+            drop_responses: self.drop,
+            corrupt_responses: self.corrupt,
+            delay: Duration::from_millis(self.delay_ms),
+            busy: self.busy,
+            status,
+            disconnect_mid_frame: self.disconnect_mid_frame,
+            garbage_first: self.garbage,
+        })
+    }
+}
+
+pub fn run(args: SimulateArgs) -> CliResult {
+    let mut config = match (&args.kek, &args.kek_file) {
+        (Some(kek), _) => SimulatorConfig::with_kek(SecretBytes::from_hex(kek).map_err(|e| format!("--kek: {e}"))?),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("--kek-file {}: {e}", path.display()))?;
+            SimulatorConfig::from_kek_file(&text).map_err(|e| format!("--kek-file {}: {e}", path.display()))?
+        }
+        (None, None) => SimulatorConfig::default(),
+    };
+    config.faults = args.faults.faults()?;
+    let handle = match args.tcp {
+        Some(port) => {
+            let handle = simulator::start_tcp(&format!("127.0.0.1:{port}"), config)?;
+            println!("listening on {}", handle.endpoint());
+            handle
+        }
+        None => {
+            let handle = start_pty(config)?;
+            println!("{}", handle.endpoint());
+            handle
+        }
+    };
+    std::io::stdout().flush()?;
+    wait_until_done(&handle);
+    handle.stop();
+    Ok(())
+}
+
+#[cfg(unix)]
+fn start_pty(config: SimulatorConfig) -> std::io::Result<SimulatorHandle> {
+    simulator::start_pty(config)
+}
+
+#[cfg(not(unix))]
+fn start_pty(_config: SimulatorConfig) -> std::io::Result<SimulatorHandle> {
+    Err(std::io::Error::other("--pty needs a Unix system; use --tcp"))
+}
+
+/// Blocks until standard input reaches end of file (when it is a pipe or a terminal: a
+/// backgrounded `simulate … &` with stdin on /dev/null runs until killed) or the simulator ends.
+fn wait_until_done(handle: &SimulatorHandle) {
+    // `_keep` holds the channel open when no watcher runs, so only a real EOF ends the wait.
+    let (_keep, rx) = mpsc::channel::<()>();
+    if stdin_can_close() {
+        let tx = _keep.clone();
+        std::thread::spawn(move || {
+            let mut sink = [0u8; 256];
+            let mut stdin = std::io::stdin();
+            while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+            let _ = tx.send(());
+        });
+    }
+    while !handle.is_finished() {
+        if !matches!(
+            rx.recv_timeout(Duration::from_millis(200)),
+            Err(mpsc::RecvTimeoutError::Timeout)
+        ) {
+            return;
+        }
+    }
+}
+
+fn stdin_can_close() -> bool {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        std::fs::metadata("/dev/stdin").is_ok_and(|m| m.file_type().is_fifo() || m.file_type().is_socket())
+    }
+    #[cfg(not(unix))]
+    false
+}

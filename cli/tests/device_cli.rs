@@ -1,0 +1,142 @@
+//! The built `keybridge` binary: `demo`, and `device …` against `simulate --tcp 0` / `--pty`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use keybridge::crypto::CipherFamily;
+use keybridge::kcv::{KcvMethod, kcv};
+use keybridge::tr31::{Algorithm, Exportability, Header, KeyUsage, ModeOfUse, Version, WrapOptions, wrap};
+
+const BIN: &str = env!("CARGO_BIN_EXE_keybridge");
+const KEK: &str = "8899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF0011223344556677";
+const KEY: [u8; 16] = [0x42; 16];
+
+fn keybridge(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("run keybridge")
+}
+
+/// A running `keybridge simulate`; closing its stdin ends it.
+struct Simulator {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    first_line: String,
+}
+
+impl Simulator {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(BIN)
+            .arg("simulate")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start simulator");
+        let mut first_line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first_line)
+            .unwrap();
+        let stdin = child.stdin.take();
+        Self {
+            child,
+            stdin,
+            first_line: first_line.trim().to_owned(),
+        }
+    }
+
+    /// Closes stdin and waits (bounded) for the process to exit by itself.
+    fn finish(mut self) -> bool {
+        drop(self.stdin.take());
+        let end = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < end {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        false
+    }
+}
+
+fn p0_block(kek: &[u8]) -> String {
+    let header = Header::new(
+        Version::D,
+        KeyUsage::P0,
+        Algorithm::Aes,
+        ModeOfUse::EncryptOnly,
+        Exportability::NonExportable,
+    );
+    wrap(kek, &header, &KEY, &WrapOptions::default()).unwrap()
+}
+
+fn key_kcv() -> String {
+    hex::encode_upper(kcv(&KEY, CipherFamily::Aes, KcvMethod::Legacy).unwrap())
+}
+
+#[test]
+fn demo_loads_a_key_and_reports_the_matching_kcv() {
+    let out = keybridge(&["demo"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("VERDICT: OK"), "{stdout}");
+    assert!(stdout.contains("matches the key block's KC"), "{stdout}");
+}
+
+#[test]
+fn send_tr31_over_tcp_against_the_simulator() {
+    let sim = Simulator::start(&["--tcp", "0", "--kek", KEK]);
+    let addr = sim
+        .first_line
+        .strip_prefix("listening on ")
+        .expect(&sim.first_line)
+        .to_owned();
+    let kek = hex::decode(KEK).unwrap();
+
+    let out = keybridge(&[
+        "device",
+        "send-tr31",
+        "--tcp",
+        &addr,
+        &p0_block(&kek),
+        "--slot",
+        "4",
+        "--expect-kcv",
+        &key_kcv(),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["reader_kcv"], key_kcv().as_str());
+    assert_eq!(json["kcv_check"], "matched_expected");
+    assert_eq!(json["slot"], 4);
+
+    let out = keybridge(&["device", "kcv", "--tcp", &addr, "--slot", "4"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), key_kcv());
+
+    let out = keybridge(&["device", "send-tr31", "--tcp", &addr, &p0_block(&[0x01; 32])]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("MAC_ERROR") && stderr.lines().count() == 1, "{stderr}");
+
+    let out = keybridge(&["device", "send-tr31", "--tcp", &addr, &p0_block(&kek), "--chunked"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&key_kcv()));
+    assert!(sim.finish(), "simulate exits cleanly when stdin closes");
+}
+
+#[cfg(unix)]
+#[test]
+fn device_info_over_the_simulators_pty_with_faults() {
+    let sim = Simulator::start(&["--pty", "--busy", "2", "--corrupt", "1", "--garbage", "9"]);
+    assert!(sim.first_line.starts_with("/dev/"), "{}", sim.first_line);
+    let out = keybridge(&["device", "info", "--port", &sim.first_line, "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["pos_id"], "3131313131313131");
+    assert!(sim.finish());
+}

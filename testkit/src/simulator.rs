@@ -1,1 +1,0 @@
-//! The Dspread QPOS reader simulator.
