@@ -39,6 +39,7 @@ fail_early() {
 
 "$scripts/setup-jvm-tools.sh" || fail_early "installing the JVM tools"
 "$scripts/generate.sh" kotlin-jvm || fail_early "building and generating the Kotlin bindings"
+cargo build --quiet -p keybridge-jni -p keybridge-cli || fail_early "building the JNI library and the CLI (reader simulator)"
 check "Android flavour of the Kotlin bindings generates" "$scripts/generate.sh" kotlin-android
 check "committed Swift bindings equal a fresh generation" "$scripts/generate.sh" check-swift
 android_check() {
@@ -56,7 +57,7 @@ junit="$java_share/junit-platform-console-standalone.jar"
 classpath="$java_share/jna.jar:$kotlin_libs:$kotlin_test_libs:$junit"
 
 mapfile -t kotlin_sources < <(find "$target_dir/bindings/kotlin-jvm" bindings/kotlin/src -name '*.kt' | sort)
-mapfile -t java_sources < <(find bindings/kotlin/src bindings/jni/src -name '*.java' 2>/dev/null | sort)
+mapfile -t java_sources < <(find bindings/kotlin/src bindings/jni/java/src -name '*.java' 2>/dev/null | sort)
 echo "== kotlinc (${#kotlin_sources[@]} files)" >&2
 "$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -classpath "$classpath" -d "$out/classes" \
     "${kotlin_sources[@]}" "${java_sources[@]}" 2>"$out/kotlinc.log" || {

@@ -10,11 +10,18 @@
 
 mod error;
 mod keyblock;
+mod loader;
+mod runtime;
 
-pub use error::KeyBlockError;
+pub use error::{KeyBlockError, ReaderError, ReaderTransportError};
 pub use keyblock::{
     KcvAlgorithm, KcvMethod, Tr31Header, Tr31Key, Tr31KeyBlock, Tr31OptionalBlock, Tr31Profile, Tr31WrapOptions,
     key_check_value,
+};
+
+pub use loader::{
+    DeviceInfo, KcvReport, KcvVerification, KeyLoadResult, KeyLoader, LoadFailure, LoadReport, LoadRequest,
+    LoaderOptions, ReaderTransport,
 };
 
 uniffi::setup_scaffolding!();

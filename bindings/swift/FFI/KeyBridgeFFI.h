@@ -243,6 +243,38 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_READER_TRANSPORT_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_READER_TRANSPORT_METHOD0
+typedef void (*UniffiCallbackInterfaceReaderTransportMethod0)(uint64_t, uint32_t, uint32_t, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_READER_TRANSPORT_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_READER_TRANSPORT_METHOD1
+typedef void (*UniffiCallbackInterfaceReaderTransportMethod1)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_READER_TRANSPORT_METHOD2
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_READER_TRANSPORT_METHOD2
+typedef void (*UniffiCallbackInterfaceReaderTransportMethod2)(uint64_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_READER_TRANSPORT
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_READER_TRANSPORT
+typedef struct UniffiVTableCallbackInterfaceReaderTransport {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceReaderTransportMethod0 _Nonnull read;
+    UniffiCallbackInterfaceReaderTransportMethod1 _Nonnull write;
+    UniffiCallbackInterfaceReaderTransportMethod2 _Nonnull disconnect;
+} UniffiVTableCallbackInterfaceReaderTransport;
+
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CLONE_TR31KEY
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CLONE_TR31KEY
 uint64_t uniffi_keybridge_ffi_fn_clone_tr31key(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -321,6 +353,111 @@ RustBuffer uniffi_keybridge_ffi_fn_method_tr31keyblock_text(uint64_t ptr, RustCa
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_TR31KEYBLOCK_UNWRAP
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_TR31KEYBLOCK_UNWRAP
 uint64_t uniffi_keybridge_ffi_fn_method_tr31keyblock_unwrap(uint64_t ptr, RustBuffer kbpk, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CLONE_KEYLOADER
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CLONE_KEYLOADER
+uint64_t uniffi_keybridge_ffi_fn_clone_keyloader(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_FREE_KEYLOADER
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_FREE_KEYLOADER
+void uniffi_keybridge_ffi_fn_free_keyloader(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CONSTRUCTOR_KEYLOADER_OPEN_SERIAL
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CONSTRUCTOR_KEYLOADER_OPEN_SERIAL
+uint64_t uniffi_keybridge_ffi_fn_constructor_keyloader_open_serial(RustBuffer path, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CONSTRUCTOR_KEYLOADER_OPEN_TCP
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CONSTRUCTOR_KEYLOADER_OPEN_TCP
+uint64_t uniffi_keybridge_ffi_fn_constructor_keyloader_open_tcp(RustBuffer address, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CONSTRUCTOR_KEYLOADER_WITH_TRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CONSTRUCTOR_KEYLOADER_WITH_TRANSPORT
+uint64_t uniffi_keybridge_ffi_fn_constructor_keyloader_with_transport(uint64_t transport, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_CANCEL
+void uniffi_keybridge_ffi_fn_method_keyloader_cancel(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_CHECK
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_CHECK
+RustBuffer uniffi_keybridge_ffi_fn_method_keyloader_check(uint64_t ptr, RustBuffer block, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_DEVICE_INFO
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_DEVICE_INFO
+uint64_t uniffi_keybridge_ffi_fn_method_keyloader_device_info(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_DISCONNECT
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_DISCONNECT
+void uniffi_keybridge_ffi_fn_method_keyloader_disconnect(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_IS_DISCONNECTED
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_IS_DISCONNECTED
+int8_t uniffi_keybridge_ffi_fn_method_keyloader_is_disconnected(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_KCV_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_KCV_REPORT
+uint64_t uniffi_keybridge_ffi_fn_method_keyloader_kcv_report(uint64_t ptr, uint8_t slot
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_KEY_CHECK_VALUE
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_KEY_CHECK_VALUE
+uint64_t uniffi_keybridge_ffi_fn_method_keyloader_key_check_value(uint64_t ptr, uint8_t slot
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_LOAD_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_LOAD_REPORT
+uint64_t uniffi_keybridge_ffi_fn_method_keyloader_load_report(uint64_t ptr, RustBuffer block, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_SEND_TR31_KEY
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_SEND_TR31_KEY
+uint64_t uniffi_keybridge_ffi_fn_method_keyloader_send_tr31_key(uint64_t ptr, RustBuffer block
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_SEND_TR31_KEY_WITH
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_SEND_TR31_KEY_WITH
+uint64_t uniffi_keybridge_ffi_fn_method_keyloader_send_tr31_key_with(uint64_t ptr, RustBuffer block, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CLONE_READERTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CLONE_READERTRANSPORT
+uint64_t uniffi_keybridge_ffi_fn_clone_readertransport(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_FREE_READERTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_FREE_READERTRANSPORT
+void uniffi_keybridge_ffi_fn_free_readertransport(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_INIT_CALLBACK_VTABLE_READERTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_INIT_CALLBACK_VTABLE_READERTRANSPORT
+void uniffi_keybridge_ffi_fn_init_callback_vtable_readertransport(const UniffiVTableCallbackInterfaceReaderTransport* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_READERTRANSPORT_READ
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_READERTRANSPORT_READ
+RustBuffer uniffi_keybridge_ffi_fn_method_readertransport_read(uint64_t ptr, uint32_t max_len, uint32_t timeout_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_READERTRANSPORT_WRITE
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_READERTRANSPORT_WRITE
+void uniffi_keybridge_ffi_fn_method_readertransport_write(uint64_t ptr, RustBuffer data, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_READERTRANSPORT_DISCONNECT
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_READERTRANSPORT_DISCONNECT
+void uniffi_keybridge_ffi_fn_method_readertransport_disconnect(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_FUNC_KEY_CHECK_VALUE
@@ -648,6 +785,84 @@ uint16_t uniffi_keybridge_ffi_checksum_method_tr31keyblock_unwrap(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_CANCEL
+uint16_t uniffi_keybridge_ffi_checksum_method_keyloader_cancel(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_CHECK
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_CHECK
+uint16_t uniffi_keybridge_ffi_checksum_method_keyloader_check(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_DEVICE_INFO
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_DEVICE_INFO
+uint16_t uniffi_keybridge_ffi_checksum_method_keyloader_device_info(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_DISCONNECT
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_DISCONNECT
+uint16_t uniffi_keybridge_ffi_checksum_method_keyloader_disconnect(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_IS_DISCONNECTED
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_IS_DISCONNECTED
+uint16_t uniffi_keybridge_ffi_checksum_method_keyloader_is_disconnected(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_KCV_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_KCV_REPORT
+uint16_t uniffi_keybridge_ffi_checksum_method_keyloader_kcv_report(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_KEY_CHECK_VALUE
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_KEY_CHECK_VALUE
+uint16_t uniffi_keybridge_ffi_checksum_method_keyloader_key_check_value(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_LOAD_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_LOAD_REPORT
+uint16_t uniffi_keybridge_ffi_checksum_method_keyloader_load_report(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_SEND_TR31_KEY
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_SEND_TR31_KEY
+uint16_t uniffi_keybridge_ffi_checksum_method_keyloader_send_tr31_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_SEND_TR31_KEY_WITH
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_SEND_TR31_KEY_WITH
+uint16_t uniffi_keybridge_ffi_checksum_method_keyloader_send_tr31_key_with(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_READERTRANSPORT_READ
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_READERTRANSPORT_READ
+uint16_t uniffi_keybridge_ffi_checksum_method_readertransport_read(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_READERTRANSPORT_WRITE
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_READERTRANSPORT_WRITE
+uint16_t uniffi_keybridge_ffi_checksum_method_readertransport_write(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_READERTRANSPORT_DISCONNECT
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_READERTRANSPORT_DISCONNECT
+uint16_t uniffi_keybridge_ffi_checksum_method_readertransport_disconnect(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_CONSTRUCTOR_TR31KEYBLOCK_PARSE
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_CONSTRUCTOR_TR31KEYBLOCK_PARSE
 uint16_t uniffi_keybridge_ffi_checksum_constructor_tr31keyblock_parse(void
@@ -663,6 +878,24 @@ uint16_t uniffi_keybridge_ffi_checksum_constructor_tr31keyblock_parse_with(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_CONSTRUCTOR_TR31KEYBLOCK_WRAP
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_CONSTRUCTOR_TR31KEYBLOCK_WRAP
 uint16_t uniffi_keybridge_ffi_checksum_constructor_tr31keyblock_wrap(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_CONSTRUCTOR_KEYLOADER_OPEN_SERIAL
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_CONSTRUCTOR_KEYLOADER_OPEN_SERIAL
+uint16_t uniffi_keybridge_ffi_checksum_constructor_keyloader_open_serial(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_CONSTRUCTOR_KEYLOADER_OPEN_TCP
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_CONSTRUCTOR_KEYLOADER_OPEN_TCP
+uint16_t uniffi_keybridge_ffi_checksum_constructor_keyloader_open_tcp(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_CONSTRUCTOR_KEYLOADER_WITH_TRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_CONSTRUCTOR_KEYLOADER_WITH_TRANSPORT
+uint16_t uniffi_keybridge_ffi_checksum_constructor_keyloader_with_transport(void
     
 );
 #endif

@@ -460,7 +460,29 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 
 
 // Public interface members begin here.
+// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+private let IDX_CALLBACK_FREE: Int32 = 0
+// Callback return codes
+private let UNIFFI_CALLBACK_SUCCESS: Int32 = 0
+private let UNIFFI_CALLBACK_ERROR: Int32 = 1
+private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
+    typealias FfiType = UInt8
+    typealias SwiftType = UInt8
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -470,6 +492,22 @@ fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias SwiftType = UInt32
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
+    typealias FfiType = UInt64
+    typealias SwiftType = UInt64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
         return try lift(readInt(&buf))
     }
 
@@ -565,6 +603,643 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
         writeBytes(&buf, value)
     }
 }
+
+
+
+
+/**
+ * Loads TR-31 key blocks into one reader.
+ */
+public protocol KeyLoaderProtocol: AnyObject, Sendable {
+    
+    /**
+     * Cancels the call in progress, if any (Swift callers: Swift tasks do not drop the future).
+     */
+    func cancel() 
+    
+    /**
+     * Parse + policy check only, nothing sent: the warnings, or why it would be refused.
+     */
+    func check(block: String) throws  -> [String]
+    
+    func deviceInfo() async throws  -> DeviceInfo
+    
+    /**
+     * Cancels any call in progress, waits for it to stop and closes the connection. Later calls
+     * fail with `Closed`. Idempotent. (Kotlin's `close()` frees the object itself.)
+     */
+    func disconnect() 
+    
+    func isDisconnected()  -> Bool
+    
+    /**
+     * [`KeyLoader::key_check_value`] that reports a failure as data with its Dspread name.
+     */
+    func kcvReport(slot: UInt8) async  -> KcvReport
+    
+    /**
+     * The reader's KCV of a slot (first 3 bytes of ECB of zeros).
+     */
+    func keyCheckValue(slot: UInt8) async throws  -> Data
+    
+    /**
+     * [`KeyLoader::send_tr31_key_with`] that reports a failure as data with its Dspread name.
+     */
+    func loadReport(block: String, request: LoadRequest) async  -> LoadReport
+    
+    /**
+     * Validates the block (as AWS returns it), loads it into slot 0 and verifies the reader's KCV.
+     */
+    func sendTr31Key(block: String) async throws  -> KeyLoadResult
+    
+    func sendTr31KeyWith(block: String, request: LoadRequest) async throws  -> KeyLoadResult
+    
+}
+/**
+ * Loads TR-31 key blocks into one reader.
+ */
+open class KeyLoader: KeyLoaderProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_keybridge_ffi_fn_clone_keyloader(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_keybridge_ffi_fn_free_keyloader(handle, $0) }
+    }
+
+    
+    /**
+     * Opens a serial port (USB CDC-ACM, UART) at 115200 8N1.
+     */
+public static func openSerial(path: String, options: LoaderOptions)throws  -> KeyLoader  {
+    return try  FfiConverterTypeKeyLoader_lift(try rustCallWithError(FfiConverterTypeReaderError_lift) {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_constructor_keyloader_open_serial(
+        FfiConverterString.lower(path),
+        FfiConverterTypeLoaderOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Connects to a reader over TCP (`host:port`), e.g. a reader simulator or a network bridge.
+     */
+public static func openTcp(address: String, options: LoaderOptions)throws  -> KeyLoader  {
+    return try  FfiConverterTypeKeyLoader_lift(try rustCallWithError(FfiConverterTypeReaderError_lift) {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_constructor_keyloader_open_tcp(
+        FfiConverterString.lower(address),
+        FfiConverterTypeLoaderOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Talks to the reader through a transport the app implements.
+     */
+public static func withTransport(transport: ReaderTransport, options: LoaderOptions) -> KeyLoader  {
+    return try!  FfiConverterTypeKeyLoader_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_constructor_keyloader_with_transport(
+        FfiConverterTypeReaderTransport_lower(transport),
+        FfiConverterTypeLoaderOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * Cancels the call in progress, if any (Swift callers: Swift tasks do not drop the future).
+     */
+open func cancel()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_method_keyloader_cancel(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Parse + policy check only, nothing sent: the warnings, or why it would be refused.
+     */
+open func check(block: String)throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeReaderError_lift) {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_method_keyloader_check(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(block),uniffiCallStatus
+    )
+})
+}
+    
+open func deviceInfo()async throws  -> DeviceInfo  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_keybridge_ffi_fn_method_keyloader_device_info(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_keybridge_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_keybridge_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_keybridge_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDeviceInfo_lift,
+            errorHandler: FfiConverterTypeReaderError_lift
+        )
+}
+    
+    /**
+     * Cancels any call in progress, waits for it to stop and closes the connection. Later calls
+     * fail with `Closed`. Idempotent. (Kotlin's `close()` frees the object itself.)
+     */
+open func disconnect()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_method_keyloader_disconnect(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+open func isDisconnected() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_method_keyloader_is_disconnected(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * [`KeyLoader::key_check_value`] that reports a failure as data with its Dspread name.
+     */
+open func kcvReport(slot: UInt8)async  -> KcvReport  {
+    return
+        try!  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_keybridge_ffi_fn_method_keyloader_kcv_report(
+                        self.uniffiCloneHandle(),FfiConverterUInt8.lower(slot)
+                )
+            },
+            pollFunc: ffi_keybridge_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_keybridge_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_keybridge_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeKcvReport_lift,
+            errorHandler: nil
+            
+        )
+}
+    
+    /**
+     * The reader's KCV of a slot (first 3 bytes of ECB of zeros).
+     */
+open func keyCheckValue(slot: UInt8)async throws  -> Data  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_keybridge_ffi_fn_method_keyloader_key_check_value(
+                        self.uniffiCloneHandle(),FfiConverterUInt8.lower(slot)
+                )
+            },
+            pollFunc: ffi_keybridge_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_keybridge_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_keybridge_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterData.lift,
+            errorHandler: FfiConverterTypeReaderError_lift
+        )
+}
+    
+    /**
+     * [`KeyLoader::send_tr31_key_with`] that reports a failure as data with its Dspread name.
+     */
+open func loadReport(block: String, request: LoadRequest)async  -> LoadReport  {
+    return
+        try!  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_keybridge_ffi_fn_method_keyloader_load_report(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(block),FfiConverterTypeLoadRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_keybridge_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_keybridge_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_keybridge_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeLoadReport_lift,
+            errorHandler: nil
+            
+        )
+}
+    
+    /**
+     * Validates the block (as AWS returns it), loads it into slot 0 and verifies the reader's KCV.
+     */
+open func sendTr31Key(block: String)async throws  -> KeyLoadResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_keybridge_ffi_fn_method_keyloader_send_tr31_key(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(block)
+                )
+            },
+            pollFunc: ffi_keybridge_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_keybridge_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_keybridge_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeKeyLoadResult_lift,
+            errorHandler: FfiConverterTypeReaderError_lift
+        )
+}
+    
+open func sendTr31KeyWith(block: String, request: LoadRequest)async throws  -> KeyLoadResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_keybridge_ffi_fn_method_keyloader_send_tr31_key_with(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(block),FfiConverterTypeLoadRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_keybridge_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_keybridge_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_keybridge_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeKeyLoadResult_lift,
+            errorHandler: FfiConverterTypeReaderError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKeyLoader: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = KeyLoader
+
+    public static func lift(_ handle: UInt64) throws -> KeyLoader {
+        return KeyLoader(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: KeyLoader) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KeyLoader {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: KeyLoader, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyLoader_lift(_ handle: UInt64) throws -> KeyLoader {
+    return try FfiConverterTypeKeyLoader.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyLoader_lower(_ value: KeyLoader) -> UInt64 {
+    return FfiConverterTypeKeyLoader.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A byte stream to a reader, implemented by the app (Kotlin/Swift) over Bluetooth or USB.
+ */
+public protocol ReaderTransport: AnyObject, Sendable {
+    
+    /**
+     * Up to `max_len` bytes; an EMPTY array means nothing arrived within `timeout_ms`.
+     */
+    func read(maxLen: UInt32, timeoutMs: UInt32) throws  -> Data
+    
+    func write(data: Data) throws 
+    
+    /**
+     * Closes the link. (Not `close`: generated Kotlin objects are `AutoCloseable` already.)
+     */
+    func disconnect() 
+    
+}
+/**
+ * A byte stream to a reader, implemented by the app (Kotlin/Swift) over Bluetooth or USB.
+ */
+open class ReaderTransportImpl: ReaderTransport, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_keybridge_ffi_fn_clone_readertransport(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_keybridge_ffi_fn_free_readertransport(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Up to `max_len` bytes; an EMPTY array means nothing arrived within `timeout_ms`.
+     */
+open func read(maxLen: UInt32, timeoutMs: UInt32)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeReaderTransportError_lift) {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_method_readertransport_read(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(maxLen),
+        FfiConverterUInt32.lower(timeoutMs),uniffiCallStatus
+    )
+})
+}
+    
+open func write(data: Data)throws   {try rustCallWithError(FfiConverterTypeReaderTransportError_lift) {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_method_readertransport_write(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(data),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Closes the link. (Not `close`: generated Kotlin objects are `AutoCloseable` already.)
+     */
+open func disconnect()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_method_readertransport_disconnect(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceReaderTransport {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceReaderTransport = UniffiVTableCallbackInterfaceReaderTransport(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeReaderTransport.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface ReaderTransport: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeReaderTransport.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface ReaderTransport: handle missing in uniffiClone")
+            }
+        },
+        read: { (
+            uniffiHandle: UInt64,
+            maxLen: UInt32,
+            timeoutMs: UInt32,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypeReaderTransport.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.read(
+                     maxLen: try FfiConverterUInt32.lift(maxLen),
+                     timeoutMs: try FfiConverterUInt32.lift(timeoutMs)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeReaderTransportError_lower
+            )
+        },
+        write: { (
+            uniffiHandle: UInt64,
+            data: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeReaderTransport.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.write(
+                     data: try FfiConverterData.lift(data)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeReaderTransportError_lower
+            )
+        },
+        disconnect: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeReaderTransport.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.disconnect(
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceReaderTransport> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceReaderTransport>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitReaderTransport() {
+    uniffi_keybridge_ffi_fn_init_callback_vtable_readertransport(UniffiCallbackInterfaceReaderTransport.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReaderTransport: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<ReaderTransport>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = ReaderTransport
+
+    public static func lift(_ handle: UInt64) throws -> ReaderTransport {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ReaderTransportImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: ReaderTransport) -> UInt64 {
+         if let rustImpl = value as? ReaderTransportImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReaderTransport {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ReaderTransport, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReaderTransport_lift(_ handle: UInt64) throws -> ReaderTransport {
+    return try FfiConverterTypeReaderTransport.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReaderTransport_lower(_ value: ReaderTransport) -> UInt64 {
+    return FfiConverterTypeReaderTransport.lower(value)
+}
+
+
 
 
 
@@ -988,6 +1663,544 @@ public func FfiConverterTypeTr31KeyBlock_lower(_ value: Tr31KeyBlock) -> UInt64 
 }
 
 
+
+
+/**
+ * What the reader says about itself.
+ */
+public struct DeviceInfo: Equatable, Hashable {
+    public var posId: String
+    public var psamId: String
+    public var extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(posId: String, psamId: String, extra: String) {
+        self.posId = posId
+        self.psamId = psamId
+        self.extra = extra
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DeviceInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceInfo {
+        return
+            try DeviceInfo(
+                posId: FfiConverterString.read(from: &buf), 
+                psamId: FfiConverterString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeviceInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.posId, into: &buf)
+        FfiConverterString.write(value.psamId, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceInfo_lift(_ buf: RustBuffer) throws -> DeviceInfo {
+    return try FfiConverterTypeDeviceInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceInfo_lower(_ value: DeviceInfo) -> RustBuffer {
+    return FfiConverterTypeDeviceInfo.lower(value)
+}
+
+
+/**
+ * The result of [`KeyLoader::kcv_report`]: exactly one of the two is set.
+ */
+public struct KcvReport: Equatable, Hashable {
+    public var kcv: Data?
+    public var failure: LoadFailure?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(kcv: Data?, failure: LoadFailure?) {
+        self.kcv = kcv
+        self.failure = failure
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension KcvReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKcvReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KcvReport {
+        return
+            try KcvReport(
+                kcv: FfiConverterOptionData.read(from: &buf), 
+                failure: FfiConverterOptionTypeLoadFailure.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: KcvReport, into buf: inout [UInt8]) {
+        FfiConverterOptionData.write(value.kcv, into: &buf)
+        FfiConverterOptionTypeLoadFailure.write(value.failure, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKcvReport_lift(_ buf: RustBuffer) throws -> KcvReport {
+    return try FfiConverterTypeKcvReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKcvReport_lower(_ value: KcvReport) -> RustBuffer {
+    return FfiConverterTypeKcvReport.lower(value)
+}
+
+
+/**
+ * A key the reader accepted.
+ */
+public struct KeyLoadResult: Equatable, Hashable {
+    public var slot: UInt8
+    /**
+     * Header codes of the loaded block: version `"D"`, usage `"P0"`, algorithm `"T"`.
+     */
+    public var version: String
+    public var keyUsage: String
+    public var algorithm: String
+    /**
+     * The KCV the reader reports for the slot (empty if it cannot report one).
+     */
+    public var readerKcv: Data
+    public var readerKcvHex: String
+    public var kcvVerification: KcvVerification
+    /**
+     * Things to know although the key was loaded (e.g. wrapped under the factory KBPK).
+     */
+    public var warnings: [String]
+    public var elapsedMs: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(slot: UInt8, 
+        /**
+         * Header codes of the loaded block: version `"D"`, usage `"P0"`, algorithm `"T"`.
+         */version: String, keyUsage: String, algorithm: String, 
+        /**
+         * The KCV the reader reports for the slot (empty if it cannot report one).
+         */readerKcv: Data, readerKcvHex: String, kcvVerification: KcvVerification, 
+        /**
+         * Things to know although the key was loaded (e.g. wrapped under the factory KBPK).
+         */warnings: [String], elapsedMs: UInt64) {
+        self.slot = slot
+        self.version = version
+        self.keyUsage = keyUsage
+        self.algorithm = algorithm
+        self.readerKcv = readerKcv
+        self.readerKcvHex = readerKcvHex
+        self.kcvVerification = kcvVerification
+        self.warnings = warnings
+        self.elapsedMs = elapsedMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension KeyLoadResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKeyLoadResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KeyLoadResult {
+        return
+            try KeyLoadResult(
+                slot: FfiConverterUInt8.read(from: &buf), 
+                version: FfiConverterString.read(from: &buf), 
+                keyUsage: FfiConverterString.read(from: &buf), 
+                algorithm: FfiConverterString.read(from: &buf), 
+                readerKcv: FfiConverterData.read(from: &buf), 
+                readerKcvHex: FfiConverterString.read(from: &buf), 
+                kcvVerification: FfiConverterTypeKcvVerification.read(from: &buf), 
+                warnings: FfiConverterSequenceString.read(from: &buf), 
+                elapsedMs: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: KeyLoadResult, into buf: inout [UInt8]) {
+        FfiConverterUInt8.write(value.slot, into: &buf)
+        FfiConverterString.write(value.version, into: &buf)
+        FfiConverterString.write(value.keyUsage, into: &buf)
+        FfiConverterString.write(value.algorithm, into: &buf)
+        FfiConverterData.write(value.readerKcv, into: &buf)
+        FfiConverterString.write(value.readerKcvHex, into: &buf)
+        FfiConverterTypeKcvVerification.write(value.kcvVerification, into: &buf)
+        FfiConverterSequenceString.write(value.warnings, into: &buf)
+        FfiConverterUInt64.write(value.elapsedMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyLoadResult_lift(_ buf: RustBuffer) throws -> KeyLoadResult {
+    return try FfiConverterTypeKeyLoadResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyLoadResult_lower(_ value: KeyLoadResult) -> RustBuffer {
+    return FfiConverterTypeKeyLoadResult.lower(value)
+}
+
+
+/**
+ * A failed call, as data rather than an exception: for callback-style layers (the
+ * Dspread-compatible `QPOSService`) that report `onError(Error)` with the vendor's names.
+ */
+public struct LoadFailure: Equatable, Hashable {
+    /**
+     * The Dspread `QPOSService.Error` name: TIMEOUT, NO_RESPONSE, DEVICE_BUSY, INPUT_INVALID, …
+     */
+    public var dspreadError: String
+    /**
+     * The readable reason (the same text the exception would carry).
+     */
+    public var message: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The Dspread `QPOSService.Error` name: TIMEOUT, NO_RESPONSE, DEVICE_BUSY, INPUT_INVALID, …
+         */dspreadError: String, 
+        /**
+         * The readable reason (the same text the exception would carry).
+         */message: String) {
+        self.dspreadError = dspreadError
+        self.message = message
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LoadFailure: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLoadFailure: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LoadFailure {
+        return
+            try LoadFailure(
+                dspreadError: FfiConverterString.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LoadFailure, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.dspreadError, into: &buf)
+        FfiConverterString.write(value.message, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoadFailure_lift(_ buf: RustBuffer) throws -> LoadFailure {
+    return try FfiConverterTypeLoadFailure.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoadFailure_lower(_ value: LoadFailure) -> RustBuffer {
+    return FfiConverterTypeLoadFailure.lower(value)
+}
+
+
+/**
+ * The result of [`KeyLoader::load_report`]: exactly one of the two is set.
+ */
+public struct LoadReport: Equatable, Hashable {
+    public var loaded: KeyLoadResult?
+    public var failure: LoadFailure?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(loaded: KeyLoadResult?, failure: LoadFailure?) {
+        self.loaded = loaded
+        self.failure = failure
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LoadReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLoadReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LoadReport {
+        return
+            try LoadReport(
+                loaded: FfiConverterOptionTypeKeyLoadResult.read(from: &buf), 
+                failure: FfiConverterOptionTypeLoadFailure.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LoadReport, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeKeyLoadResult.write(value.loaded, into: &buf)
+        FfiConverterOptionTypeLoadFailure.write(value.failure, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoadReport_lift(_ buf: RustBuffer) throws -> LoadReport {
+    return try FfiConverterTypeLoadReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoadReport_lower(_ value: LoadReport) -> RustBuffer {
+    return FfiConverterTypeLoadReport.lower(value)
+}
+
+
+/**
+ * Per-call options of [`KeyLoader::send_tr31_key_with`].
+ */
+public struct LoadRequest: Equatable, Hashable {
+    /**
+     * Key index 0–9.
+     */
+    public var slot: UInt8
+    /**
+     * The key's legacy KCV (ECB of zeros), compared with what the reader reports.
+     */
+    public var expectedKcv: Data?
+    /**
+     * KSN of a B1 (DUKPT initial) key whose block has no KS optional block, hex.
+     */
+    public var ksn: String?
+    /**
+     * Overrides the per-answer timeout for this call.
+     */
+    public var timeoutMs: UInt32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Key index 0–9.
+         */slot: UInt8 = UInt8(0), 
+        /**
+         * The key's legacy KCV (ECB of zeros), compared with what the reader reports.
+         */expectedKcv: Data? = nil, 
+        /**
+         * KSN of a B1 (DUKPT initial) key whose block has no KS optional block, hex.
+         */ksn: String? = nil, 
+        /**
+         * Overrides the per-answer timeout for this call.
+         */timeoutMs: UInt32? = nil) {
+        self.slot = slot
+        self.expectedKcv = expectedKcv
+        self.ksn = ksn
+        self.timeoutMs = timeoutMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LoadRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLoadRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LoadRequest {
+        return
+            try LoadRequest(
+                slot: FfiConverterUInt8.read(from: &buf), 
+                expectedKcv: FfiConverterOptionData.read(from: &buf), 
+                ksn: FfiConverterOptionString.read(from: &buf), 
+                timeoutMs: FfiConverterOptionUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LoadRequest, into buf: inout [UInt8]) {
+        FfiConverterUInt8.write(value.slot, into: &buf)
+        FfiConverterOptionData.write(value.expectedKcv, into: &buf)
+        FfiConverterOptionString.write(value.ksn, into: &buf)
+        FfiConverterOptionUInt32.write(value.timeoutMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoadRequest_lift(_ buf: RustBuffer) throws -> LoadRequest {
+    return try FfiConverterTypeLoadRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoadRequest_lower(_ value: LoadRequest) -> RustBuffer {
+    return FfiConverterTypeLoadRequest.lower(value)
+}
+
+
+/**
+ * How a loader talks to the reader and what it accepts. `None` keeps keybridge's default.
+ */
+public struct LoaderOptions: Equatable, Hashable {
+    /**
+     * How long to wait for each answer from the reader (default 5000 ms).
+     */
+    public var commandTimeoutMs: UInt32?
+    /**
+     * Retries after a lost or corrupted answer (default 2).
+     */
+    public var maxRetries: UInt32?
+    /**
+     * Accept blocks as real HSMs emit them outside X9.143 (see `Tr31Profile.lenient`).
+     */
+    public var lenient: Bool
+    /**
+     * Accept version A and AES keys under TDES KBPKs.
+     */
+    public var allowWeakWrapping: Bool
+    /**
+     * Send in 64-byte chunks (CMD 0x40), as the vendor SDK's `sendTR31Key` does, instead of the
+     * direct CMD 0x10 load. Chunked loads carry no key index: slot 0 only.
+     */
+    public var chunked: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * How long to wait for each answer from the reader (default 5000 ms).
+         */commandTimeoutMs: UInt32? = nil, 
+        /**
+         * Retries after a lost or corrupted answer (default 2).
+         */maxRetries: UInt32? = nil, 
+        /**
+         * Accept blocks as real HSMs emit them outside X9.143 (see `Tr31Profile.lenient`).
+         */lenient: Bool = false, 
+        /**
+         * Accept version A and AES keys under TDES KBPKs.
+         */allowWeakWrapping: Bool = false, 
+        /**
+         * Send in 64-byte chunks (CMD 0x40), as the vendor SDK's `sendTR31Key` does, instead of the
+         * direct CMD 0x10 load. Chunked loads carry no key index: slot 0 only.
+         */chunked: Bool = false) {
+        self.commandTimeoutMs = commandTimeoutMs
+        self.maxRetries = maxRetries
+        self.lenient = lenient
+        self.allowWeakWrapping = allowWeakWrapping
+        self.chunked = chunked
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LoaderOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLoaderOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LoaderOptions {
+        return
+            try LoaderOptions(
+                commandTimeoutMs: FfiConverterOptionUInt32.read(from: &buf), 
+                maxRetries: FfiConverterOptionUInt32.read(from: &buf), 
+                lenient: FfiConverterBool.read(from: &buf), 
+                allowWeakWrapping: FfiConverterBool.read(from: &buf), 
+                chunked: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LoaderOptions, into buf: inout [UInt8]) {
+        FfiConverterOptionUInt32.write(value.commandTimeoutMs, into: &buf)
+        FfiConverterOptionUInt32.write(value.maxRetries, into: &buf)
+        FfiConverterBool.write(value.lenient, into: &buf)
+        FfiConverterBool.write(value.allowWeakWrapping, into: &buf)
+        FfiConverterBool.write(value.chunked, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoaderOptions_lift(_ buf: RustBuffer) throws -> LoaderOptions {
+    return try FfiConverterTypeLoaderOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoaderOptions_lower(_ value: LoaderOptions) -> RustBuffer {
+    return FfiConverterTypeLoaderOptions.lower(value)
+}
 
 
 /**
@@ -1427,6 +2640,91 @@ public func FfiConverterTypeKcvMethod_lower(_ value: KcvMethod) -> RustBuffer {
 
 
 /**
+ * Which KCV the reader's was compared with.
+ */
+
+public enum KcvVerification: Equatable, Hashable {
+    
+    /**
+     * The block's KC optional block.
+     */
+    case matchedKeyBlock
+    /**
+     * `LoadRequest.expectedKcv`.
+     */
+    case matchedExpected
+    /**
+     * Nothing to compare with (see the warnings).
+     */
+    case notChecked
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension KcvVerification: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKcvVerification: FfiConverterRustBuffer {
+    typealias SwiftType = KcvVerification
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KcvVerification {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .matchedKeyBlock
+        
+        case 2: return .matchedExpected
+        
+        case 3: return .notChecked
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: KcvVerification, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .matchedKeyBlock:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .matchedExpected:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .notChecked:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKcvVerification_lift(_ buf: RustBuffer) throws -> KcvVerification {
+    return try FfiConverterTypeKcvVerification.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKcvVerification_lower(_ value: KcvVerification) -> RustBuffer {
+    return FfiConverterTypeKcvVerification.lower(value)
+}
+
+
+
+/**
  * Why a key block could not be parsed, unwrapped or wrapped.
  */
 public 
@@ -1584,6 +2882,351 @@ public func FfiConverterTypeKeyBlockError_lower(_ value: KeyBlockError) -> RustB
     return FfiConverterTypeKeyBlockError.lower(value)
 }
 
+
+/**
+ * Why a reader operation failed. Mirrors `keybridge::loader::LoadError`, plus the states of the
+ * FFI object itself (closed, another call in progress). No variant means the key was loaded.
+ */
+public 
+enum ReaderError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * The key block is malformed (names the field and position); nothing was sent.
+     */
+    case InvalidBlock(message: String)
+    
+    /**
+     * The load policy refused the block; nothing was sent.
+     */
+    case Refused(message: String)
+    
+    /**
+     * A bad argument (slot outside 0–9, bad KSN, …); nothing was sent.
+     */
+    case InvalidArgument(message: String)
+    
+    /**
+     * The reader holds a key whose KCV is not the expected one.
+     */
+    case KcvMismatch(message: String)
+    
+    /**
+     * The reader answered with a failure status (busy, MAC error, not supported, …).
+     */
+    case Rejected(message: String)
+    
+    case Timeout(message: String)
+    
+    case NoResponse(message: String)
+    
+    /**
+     * The connection dropped; after a drop during a load, read the slot's KCV.
+     */
+    case Disconnected(message: String)
+    
+    case Protocol(message: String)
+    
+    /**
+     * The call was cancelled (coroutine cancelled, `cancel()`, or the loader closed).
+     */
+    case Cancelled(message: String)
+    
+    /**
+     * The reader may or may not hold the key: never treat as success.
+     */
+    case Indeterminate(message: String)
+    
+    /**
+     * The byte transport failed (I/O error, connection refused).
+     */
+    case Transport(message: String)
+    
+    case Closed(message: String)
+    
+    /**
+     * One call at a time per reader: the previous one has not finished.
+     */
+    case CallInProgress(message: String)
+    
+    /**
+     * A bug in keybridge (a panic was caught on a worker thread).
+     */
+    case Internal(message: String)
+    
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension ReaderError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReaderError: FfiConverterRustBuffer {
+    typealias SwiftType = ReaderError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReaderError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .InvalidBlock(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .Refused(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .InvalidArgument(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 4: return .KcvMismatch(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 5: return .Rejected(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 6: return .Timeout(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 7: return .NoResponse(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 8: return .Disconnected(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 9: return .Protocol(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 10: return .Cancelled(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 11: return .Indeterminate(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 12: return .Transport(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 13: return .Closed(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 14: return .CallInProgress(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 15: return .Internal(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ReaderError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        case .InvalidBlock(_ /* message is ignored*/):
+            writeInt(&buf, Int32(1))
+        case .Refused(_ /* message is ignored*/):
+            writeInt(&buf, Int32(2))
+        case .InvalidArgument(_ /* message is ignored*/):
+            writeInt(&buf, Int32(3))
+        case .KcvMismatch(_ /* message is ignored*/):
+            writeInt(&buf, Int32(4))
+        case .Rejected(_ /* message is ignored*/):
+            writeInt(&buf, Int32(5))
+        case .Timeout(_ /* message is ignored*/):
+            writeInt(&buf, Int32(6))
+        case .NoResponse(_ /* message is ignored*/):
+            writeInt(&buf, Int32(7))
+        case .Disconnected(_ /* message is ignored*/):
+            writeInt(&buf, Int32(8))
+        case .Protocol(_ /* message is ignored*/):
+            writeInt(&buf, Int32(9))
+        case .Cancelled(_ /* message is ignored*/):
+            writeInt(&buf, Int32(10))
+        case .Indeterminate(_ /* message is ignored*/):
+            writeInt(&buf, Int32(11))
+        case .Transport(_ /* message is ignored*/):
+            writeInt(&buf, Int32(12))
+        case .Closed(_ /* message is ignored*/):
+            writeInt(&buf, Int32(13))
+        case .CallInProgress(_ /* message is ignored*/):
+            writeInt(&buf, Int32(14))
+        case .Internal(_ /* message is ignored*/):
+            writeInt(&buf, Int32(15))
+
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReaderError_lift(_ buf: RustBuffer) throws -> ReaderError {
+    return try FfiConverterTypeReaderError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReaderError_lower(_ value: ReaderError) -> RustBuffer {
+    return FfiConverterTypeReaderError.lower(value)
+}
+
+
+/**
+ * What a [`crate::ReaderTransport`] implemented in Kotlin/Swift reports. Thrown by foreign code,
+ * so it carries data (not flat).
+ */
+public 
+enum ReaderTransportError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * Nothing arrived within the timeout (returning an empty array means the same).
+     */
+    case TimedOut
+    /**
+     * The connection is gone (peer closed, Bluetooth link lost).
+     */
+    case Closed
+    case Io(reason: String
+    )
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension ReaderTransportError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReaderTransportError: FfiConverterRustBuffer {
+    typealias SwiftType = ReaderTransportError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReaderTransportError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .TimedOut
+        case 2: return .Closed
+        case 3: return .Io(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ReaderTransportError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case .TimedOut:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .Closed:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .Io(reason):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReaderTransportError_lift(_ buf: RustBuffer) throws -> ReaderTransportError {
+    return try FfiConverterTypeReaderTransportError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReaderTransportError_lower(_ value: ReaderTransportError) -> RustBuffer {
+    return FfiConverterTypeReaderTransportError.lower(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
+    typealias SwiftType = UInt32?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt32.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -1635,6 +3278,79 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeKeyLoadResult: FfiConverterRustBuffer {
+    typealias SwiftType = KeyLoadResult?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeKeyLoadResult.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeKeyLoadResult.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeLoadFailure: FfiConverterRustBuffer {
+    typealias SwiftType = LoadFailure?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLoadFailure.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLoadFailure.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]
+
+    public static func write(_ value: [String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterString.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [String]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeTr31OptionalBlock: FfiConverterRustBuffer {
     typealias SwiftType = [Tr31OptionalBlock]
 
@@ -1654,6 +3370,54 @@ fileprivate struct FfiConverterSequenceTypeTr31OptionalBlock: FfiConverterRustBu
             seq.append(try FfiConverterTypeTr31OptionalBlock.read(from: &buf))
         }
         return seq
+    }
+}
+private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
+private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
+
+fileprivate let uniffiContinuationHandleMap = UniffiHandleMap<UnsafeContinuation<Int8, Never>>()
+
+fileprivate func uniffiRustCallAsync<F, T>(
+    rustFutureFunc: () -> UInt64,
+    pollFunc: (UInt64, @escaping UniffiRustFutureContinuationCallback, UInt64) -> (),
+    completeFunc: (UInt64, UnsafeMutablePointer<RustCallStatus>) -> F,
+    freeFunc: (UInt64) -> (),
+    liftFunc: (F) throws -> T,
+    errorHandler: ((RustBuffer) throws -> Swift.Error)?
+) async throws -> T {
+    // Make sure to call the ensure init function since future creation doesn't have a
+    // RustCallStatus param, so doesn't use makeRustCall()
+    uniffiEnsureKeybridgeFfiInitialized()
+    let rustFuture = rustFutureFunc()
+    defer {
+        freeFunc(rustFuture)
+    }
+    var pollResult: Int8;
+    repeat {
+        pollResult = await withUnsafeContinuation {
+            pollFunc(
+                rustFuture,
+                { handle, pollResult in
+                    uniffiFutureContinuationCallback(handle: handle, pollResult: pollResult)
+                },
+                uniffiContinuationHandleMap.insert(obj: $0)
+            )
+        }
+    } while pollResult != UNIFFI_RUST_FUTURE_POLL_READY
+
+    return try liftFunc(makeRustCall(
+        { completeFunc(rustFuture, $0) },
+        errorHandler: errorHandler
+    ))
+}
+
+// Callback handlers for an async calls.  These are invoked by Rust when the future is ready.  They
+// lift the return value or error and resume the suspended function.
+fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: Int8) {
+    if let continuation = try? uniffiContinuationHandleMap.remove(handle: handle) {
+        continuation.resume(returning: pollResult)
+    } else {
+        print("uniffiFutureContinuationCallback invalid handle")
     }
 }
 /**
@@ -1715,6 +3479,45 @@ private let initializationResult: InitializationResult = {
     if (uniffi_keybridge_ffi_checksum_method_tr31keyblock_unwrap() != 6722) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_keybridge_ffi_checksum_method_keyloader_cancel() != 6956) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_method_keyloader_check() != 2731) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_method_keyloader_device_info() != 33265) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_method_keyloader_disconnect() != 1489) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_method_keyloader_is_disconnected() != 40614) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_method_keyloader_kcv_report() != 6113) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_method_keyloader_key_check_value() != 9677) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_method_keyloader_load_report() != 21332) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_method_keyloader_send_tr31_key() != 26241) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_method_keyloader_send_tr31_key_with() != 61541) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_method_readertransport_read() != 1630) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_method_readertransport_write() != 35797) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_method_readertransport_disconnect() != 14937) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_keybridge_ffi_checksum_constructor_tr31keyblock_parse() != 58409) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -1724,7 +3527,17 @@ private let initializationResult: InitializationResult = {
     if (uniffi_keybridge_ffi_checksum_constructor_tr31keyblock_wrap() != 7467) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_keybridge_ffi_checksum_constructor_keyloader_open_serial() != 7043) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_constructor_keyloader_open_tcp() != 39680) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_constructor_keyloader_with_transport() != 53353) {
+        return InitializationResult.apiChecksumMismatch
+    }
 
+    uniffiCallbackInitReaderTransport()
     return InitializationResult.ok
 }()
 
