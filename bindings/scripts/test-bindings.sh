@@ -3,7 +3,7 @@
 #   1. installs the JVM tools if missing (setup-jvm-tools.sh: apt JNA + JUnit 5, npm kotlinc)
 #   2. builds the cdylib and the CLI (reader simulator), generates the Kotlin bindings (JVM and
 #      Android flavours) and checks that the committed Swift equals a fresh generation
-#   3. `cargo check --target aarch64-linux-android -p keybridge-ffi --no-default-features` (no AWS)
+#   3. the FFI crate's Rust unit tests and `cargo check --target aarch64-linux-android -p keybridge-ffi --no-default-features` (no AWS)
 #   4. compiles the Kotlin and Java sources and tests (kotlinc, javac) and runs them with JUnit 5
 #      on the host JVM, loading the Rust library from target/debug
 # The last line is the summary: `N passed, N failed` (JUnit tests plus the script checks).
@@ -40,6 +40,7 @@ fail_early() {
 "$scripts/setup-jvm-tools.sh" || fail_early "installing the JVM tools"
 "$scripts/generate.sh" kotlin-jvm || fail_early "building and generating the Kotlin bindings"
 cargo build --quiet -p keybridge-jni -p keybridge-cli || fail_early "building the JNI library and the CLI (reader simulator)"
+check "cargo test -p keybridge-ffi (Rust unit tests of the FFI crate)" cargo test --quiet -p keybridge-ffi --lib
 check "Android flavour of the Kotlin bindings generates" "$scripts/generate.sh" kotlin-android
 check "committed Swift bindings equal a fresh generation" "$scripts/generate.sh" check-swift
 android_check() {

@@ -180,3 +180,55 @@ impl From<ReaderTransportError> for TransportError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use keybridge::device::command::ReaderStatus;
+
+    use super::*;
+
+    #[test]
+    fn reader_errors_keep_the_core_message_and_dspread_name() {
+        let cases = [
+            (LoadError::Timeout, "TIMEOUT"),
+            (LoadError::NoResponse, "NO_RESPONSE"),
+            (LoadError::Reader(ReaderStatus::Busy), "DEVICE_BUSY"),
+            (LoadError::Reader(ReaderStatus::MacError), "MAC_ERROR"),
+            (LoadError::Reader(ReaderStatus::NotSupported), "CMD_NOT_AVAILABLE"),
+            (
+                LoadError::InvalidArgument {
+                    reason: "slot 12".into(),
+                },
+                "INPUT_INVALID",
+            ),
+        ];
+        for (core, name) in cases {
+            let text = core.to_string();
+            let ffi = ReaderError::from(core);
+            assert_eq!(ffi.dspread_error_name(), name, "{ffi:?}");
+            assert_eq!(ffi.to_string(), text);
+        }
+        assert_eq!(ReaderError::CallInProgress.dspread_error_name(), "DEVICE_BUSY");
+        assert!(matches!(
+            ReaderError::from(LoadError::Reader(ReaderStatus::Busy)),
+            ReaderError::Rejected(_)
+        ));
+    }
+
+    #[test]
+    fn key_block_errors_are_grouped_by_what_the_caller_does() {
+        let mac = Tr31Error::MacMismatch { position: 80 };
+        assert!(matches!(
+            KeyBlockError::from(mac.clone()),
+            KeyBlockError::MacMismatch(_)
+        ));
+        assert_eq!(KeyBlockError::from(mac.clone()).to_string(), mac.to_string());
+        let short = Tr31Error::TooShort { length: 3, minimum: 16 };
+        assert!(matches!(KeyBlockError::from(short), KeyBlockError::Malformed(_)));
+        let transport: TransportError = ReaderTransportError::Io {
+            reason: "socket reset".into(),
+        }
+        .into();
+        assert_eq!(transport, TransportError::Io("socket reset".into()));
+    }
+}
