@@ -1,0 +1,31 @@
+//! uniffi bindings of keybridge for Kotlin (package `io.keybridge`) and Swift (module `KeyBridge`).
+//!
+//! Everything here is a thin adapter over the `keybridge` crate: FFI-shaped types (records,
+//! objects, flat error enums) in, core calls, FFI-shaped results out. No key block, KCV or framing
+//! logic lives in this crate.
+//!
+//! Panics never cross the boundary: uniffi catches unwinding panics in every exported call and
+//! raises them as an internal error on the foreign side, which is why the workspace keeps
+//! `panic = "unwind"` in every profile.
+
+#[cfg(feature = "aws")]
+mod aws;
+mod error;
+mod keyblock;
+mod loader;
+mod runtime;
+
+#[cfg(feature = "aws")]
+pub use aws::{AwsError, AwsExporterConfig, AwsKeyExporter, ExportedKey};
+pub use error::{KeyBlockError, ReaderError, ReaderTransportError};
+pub use keyblock::{
+    KcvAlgorithm, KcvMethod, Tr31Header, Tr31Key, Tr31KeyBlock, Tr31OptionalBlock, Tr31Profile, Tr31WrapOptions,
+    key_check_value,
+};
+
+pub use loader::{
+    DeviceInfo, KcvReport, KcvVerification, KeyLoadResult, KeyLoader, LoadFailure, LoadReport, LoadRequest,
+    LoaderOptions, ReaderTransport,
+};
+
+uniffi::setup_scaffolding!();

@@ -1,0 +1,397 @@
+//! `KeyLoader`: `keybridge::loader::KeyLoader` as an async FFI object, opened on a TCP address, a
+//! serial port or a [`ReaderTransport`] the app implements (Bluetooth SPP, BLE, USB).
+//!
+//! The core loader is blocking. Each async call runs it on the library runtime's blocking pool;
+//! when the caller's future is dropped (a Kotlin coroutine cancelled) the loader's `CancelHandle`
+//! fires and the blocking call stops at its next wait with `Cancelled`. One call at a time per
+//! reader: a second concurrent call fails at once with `CallInProgress` instead of queueing
+//! behind (and being cancelled together with) the first.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use keybridge::device::transport::{ForeignTransport, ForeignTransportAdapter, SerialConfig, TransportError};
+use keybridge::loader::{self, CancelHandle, KcvCheck, LoadError, LoadMethod, LoadPolicy, LoaderConfig};
+
+use crate::error::{ReaderError, ReaderTransportError};
+use crate::runtime::runtime;
+
+/// A byte stream to a reader, implemented by the app (Kotlin/Swift) over Bluetooth or USB.
+#[uniffi::export(foreign)]
+pub trait ReaderTransport: Send + Sync {
+    /// Up to `max_len` bytes; an EMPTY array means nothing arrived within `timeout_ms`.
+    fn read(&self, max_len: u32, timeout_ms: u32) -> Result<Vec<u8>, ReaderTransportError>;
+    fn write(&self, data: Vec<u8>) -> Result<(), ReaderTransportError>;
+    /// Closes the link. (Not `close`: generated Kotlin objects are `AutoCloseable` already.)
+    fn disconnect(&self);
+}
+
+/// Adapts the FFI trait to rust-core's `ForeignTransport` (same shape, different error type).
+struct ForeignReader(Arc<dyn ReaderTransport>);
+
+impl ForeignTransport for ForeignReader {
+    fn read(&self, max_len: u32, timeout_ms: u32) -> Result<Vec<u8>, TransportError> {
+        self.0.read(max_len, timeout_ms).map_err(Into::into)
+    }
+
+    fn write(&self, data: Vec<u8>) -> Result<(), TransportError> {
+        self.0.write(data).map_err(Into::into)
+    }
+
+    fn close(&self) {
+        self.0.disconnect()
+    }
+}
+
+/// How a loader talks to the reader and what it accepts. `None` keeps keybridge's default.
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct LoaderOptions {
+    /// How long to wait for each answer from the reader (default 5000 ms).
+    #[uniffi(default = None)]
+    pub command_timeout_ms: Option<u32>,
+    /// Retries after a lost or corrupted answer (default 2).
+    #[uniffi(default = None)]
+    pub max_retries: Option<u32>,
+    /// Accept blocks as real HSMs emit them outside X9.143 (see `Tr31Profile.lenient`).
+    #[uniffi(default = false)]
+    pub lenient: bool,
+    /// Accept version A and AES keys under TDES KBPKs.
+    #[uniffi(default = false)]
+    pub allow_weak_wrapping: bool,
+    /// Send in 64-byte chunks (CMD 0x40), as the vendor SDK's `sendTR31Key` does, instead of the
+    /// direct CMD 0x10 load. Chunked loads carry no key index: slot 0 only.
+    #[uniffi(default = false)]
+    pub chunked: bool,
+}
+
+impl LoaderOptions {
+    fn core(&self) -> LoaderConfig {
+        let defaults = LoaderConfig::default();
+        let mut policy = if self.lenient {
+            LoadPolicy::lenient()
+        } else {
+            LoadPolicy::default()
+        };
+        if self.allow_weak_wrapping {
+            policy = policy.allow_weak_wrapping();
+        }
+        LoaderConfig {
+            policy,
+            command_timeout: self
+                .command_timeout_ms
+                .map_or(defaults.command_timeout, |ms| Duration::from_millis(ms.into())),
+            max_retries: self.max_retries.unwrap_or(defaults.max_retries),
+            method: if self.chunked {
+                LoadMethod::Chunked
+            } else {
+                LoadMethod::Direct
+            },
+            ..defaults
+        }
+    }
+}
+
+/// Per-call options of [`KeyLoader::send_tr31_key_with`].
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct LoadRequest {
+    /// Key index 0–9.
+    #[uniffi(default = 0)]
+    pub slot: u8,
+    /// The key's legacy KCV (ECB of zeros), compared with what the reader reports.
+    #[uniffi(default = None)]
+    pub expected_kcv: Option<Vec<u8>>,
+    /// KSN of a B1 (DUKPT initial) key whose block has no KS optional block, hex.
+    #[uniffi(default = None)]
+    pub ksn: Option<String>,
+    /// Overrides the per-answer timeout for this call.
+    #[uniffi(default = None)]
+    pub timeout_ms: Option<u32>,
+}
+
+impl LoadRequest {
+    fn core(&self) -> loader::LoadRequest {
+        loader::LoadRequest {
+            slot: Some(self.slot),
+            expected_kcv: self.expected_kcv.clone(),
+            ksn: self.ksn.clone(),
+            timeout: self.timeout_ms.map(|ms| Duration::from_millis(ms.into())),
+        }
+    }
+}
+
+/// Which KCV the reader's was compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum KcvVerification {
+    /// The block's KC optional block.
+    MatchedKeyBlock,
+    /// `LoadRequest.expectedKcv`.
+    MatchedExpected,
+    /// Nothing to compare with (see the warnings).
+    NotChecked,
+}
+
+/// A key the reader accepted.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct KeyLoadResult {
+    pub slot: u8,
+    /// Header codes of the loaded block: version `"D"`, usage `"P0"`, algorithm `"T"`.
+    pub version: String,
+    pub key_usage: String,
+    pub algorithm: String,
+    /// The KCV the reader reports for the slot (empty if it cannot report one).
+    pub reader_kcv: Vec<u8>,
+    pub reader_kcv_hex: String,
+    pub kcv_verification: KcvVerification,
+    /// Things to know although the key was loaded (e.g. wrapped under the factory KBPK).
+    pub warnings: Vec<String>,
+    pub elapsed_ms: u64,
+}
+
+impl From<loader::KeyLoadOutcome> for KeyLoadResult {
+    fn from(o: loader::KeyLoadOutcome) -> Self {
+        Self {
+            slot: o.slot,
+            version: o.version.code().into(),
+            key_usage: o.key_usage.code().into(),
+            algorithm: o.algorithm.code().into(),
+            reader_kcv_hex: hex::encode_upper(&o.reader_kcv),
+            reader_kcv: o.reader_kcv,
+            kcv_verification: match o.kcv_check {
+                KcvCheck::MatchedKeyBlock => KcvVerification::MatchedKeyBlock,
+                KcvCheck::MatchedExpected => KcvVerification::MatchedExpected,
+                KcvCheck::NotChecked => KcvVerification::NotChecked,
+            },
+            warnings: o.warnings.iter().map(ToString::to_string).collect(),
+            elapsed_ms: o.elapsed.as_millis().try_into().unwrap_or(u64::MAX),
+        }
+    }
+}
+
+/// What the reader says about itself.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceInfo {
+    pub pos_id: String,
+    pub psam_id: String,
+    pub extra: String,
+}
+
+/// A failed call, as data rather than an exception: for callback-style layers (the
+/// Dspread-compatible `QPOSService`) that report `onError(Error)` with the vendor's names.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct LoadFailure {
+    /// The Dspread `QPOSService.Error` name: TIMEOUT, NO_RESPONSE, DEVICE_BUSY, INPUT_INVALID, …
+    pub dspread_error: String,
+    /// The readable reason (the same text the exception would carry).
+    pub message: String,
+}
+
+impl From<ReaderError> for LoadFailure {
+    fn from(e: ReaderError) -> Self {
+        Self {
+            dspread_error: e.dspread_error_name().into(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// The result of [`KeyLoader::load_report`]: exactly one of the two is set.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct LoadReport {
+    pub loaded: Option<KeyLoadResult>,
+    pub failure: Option<LoadFailure>,
+}
+
+/// The result of [`KeyLoader::kcv_report`]: exactly one of the two is set.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct KcvReport {
+    pub kcv: Option<Vec<u8>>,
+    pub failure: Option<LoadFailure>,
+}
+
+/// Loads TR-31 key blocks into one reader.
+#[derive(uniffi::Object)]
+pub struct KeyLoader {
+    /// `None` once closed. Held by the blocking worker for the whole call.
+    inner: Arc<Mutex<Option<loader::KeyLoader>>>,
+    cancel: CancelHandle,
+    busy: Arc<AtomicBool>,
+}
+
+#[uniffi::export]
+impl KeyLoader {
+    /// Connects to a reader over TCP (`host:port`), e.g. a reader simulator or a network bridge.
+    #[uniffi::constructor]
+    pub fn open_tcp(address: String, options: LoaderOptions) -> Result<Arc<Self>, ReaderError> {
+        Ok(Self::wrap(loader::KeyLoader::open_tcp(&address, options.core())?))
+    }
+
+    /// Opens a serial port (USB CDC-ACM, UART) at 115200 8N1.
+    #[uniffi::constructor]
+    pub fn open_serial(path: String, options: LoaderOptions) -> Result<Arc<Self>, ReaderError> {
+        Ok(Self::wrap(loader::KeyLoader::open_serial(
+            &path,
+            &SerialConfig::default(),
+            options.core(),
+        )?))
+    }
+
+    /// Talks to the reader through a transport the app implements.
+    #[uniffi::constructor]
+    pub fn with_transport(transport: Arc<dyn ReaderTransport>, options: LoaderOptions) -> Arc<Self> {
+        let adapter = ForeignTransportAdapter::new(Arc::new(ForeignReader(transport)));
+        Self::wrap(loader::KeyLoader::new(Box::new(adapter), options.core()))
+    }
+
+    /// Validates the block (as AWS returns it), loads it into slot 0 and verifies the reader's KCV.
+    pub async fn send_tr31_key(&self, block: String) -> Result<KeyLoadResult, ReaderError> {
+        self.send_tr31_key_with(block, LoadRequest::default()).await
+    }
+
+    pub async fn send_tr31_key_with(&self, block: String, request: LoadRequest) -> Result<KeyLoadResult, ReaderError> {
+        let request = request.core();
+        self.run(move |l| l.send_tr31_key_with(&block, &request).map(Into::into))
+            .await
+    }
+
+    /// The reader's KCV of a slot (first 3 bytes of ECB of zeros).
+    pub async fn key_check_value(&self, slot: u8) -> Result<Vec<u8>, ReaderError> {
+        self.run(move |l| l.key_check_value(slot)).await
+    }
+
+    pub async fn device_info(&self) -> Result<DeviceInfo, ReaderError> {
+        self.run(|l| {
+            l.device_info().map(|i| DeviceInfo {
+                pos_id: i.pos_id,
+                psam_id: i.psam_id,
+                extra: i.extra,
+            })
+        })
+        .await
+    }
+
+    /// [`KeyLoader::send_tr31_key_with`] that reports a failure as data with its Dspread name.
+    pub async fn load_report(&self, block: String, request: LoadRequest) -> LoadReport {
+        match self.send_tr31_key_with(block, request).await {
+            Ok(loaded) => LoadReport {
+                loaded: Some(loaded),
+                failure: None,
+            },
+            Err(e) => LoadReport {
+                loaded: None,
+                failure: Some(e.into()),
+            },
+        }
+    }
+
+    /// [`KeyLoader::key_check_value`] that reports a failure as data with its Dspread name.
+    pub async fn kcv_report(&self, slot: u8) -> KcvReport {
+        match self.key_check_value(slot).await {
+            Ok(kcv) => KcvReport {
+                kcv: Some(kcv),
+                failure: None,
+            },
+            Err(e) => KcvReport {
+                kcv: None,
+                failure: Some(e.into()),
+            },
+        }
+    }
+
+    /// Parse + policy check only, nothing sent: the warnings, or why it would be refused.
+    pub fn check(&self, block: String) -> Result<Vec<String>, ReaderError> {
+        let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let loader = inner.as_ref().ok_or(ReaderError::Closed)?;
+        Ok(loader.check(&block)?.iter().map(ToString::to_string).collect())
+    }
+
+    /// Cancels the call in progress, if any (Swift callers: Swift tasks do not drop the future).
+    pub fn cancel(&self) {
+        if self.busy.load(Ordering::Acquire) {
+            self.cancel.cancel();
+        }
+    }
+
+    /// Cancels any call in progress, waits for it to stop and closes the connection. Later calls
+    /// fail with `Closed`. Idempotent. (Kotlin's `close()` frees the object itself.)
+    pub fn disconnect(&self) {
+        self.cancel.cancel();
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(mut loader) = inner.take() {
+            loader.close();
+        }
+    }
+
+    pub fn is_disconnected(&self) -> bool {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner).is_none()
+    }
+}
+
+impl KeyLoader {
+    fn wrap(loader: loader::KeyLoader) -> Arc<Self> {
+        Arc::new(Self {
+            cancel: loader.cancel_handle(),
+            inner: Arc::new(Mutex::new(Some(loader))),
+            busy: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    /// Runs `call` on the runtime's blocking pool, one call at a time, cancelling it if the
+    /// returned future is dropped before it finishes.
+    async fn run<T, F>(&self, call: F) -> Result<T, ReaderError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut loader::KeyLoader) -> Result<T, LoadError> + Send + 'static,
+    {
+        if self.busy.swap(true, Ordering::AcqRel) {
+            return Err(ReaderError::CallInProgress);
+        }
+        let busy = BusyGuard(self.busy.clone());
+        let (inner, cancel) = (self.inner.clone(), self.cancel.clone());
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let mut on_drop = CancelOnDrop(Some((self.cancel.clone(), abandoned.clone())));
+        let task = runtime().spawn_blocking(move || {
+            // Freed only when the blocking call really ends, even if the caller went away.
+            let _busy = busy;
+            let mut inner = inner.lock().unwrap_or_else(PoisonError::into_inner);
+            let loader = inner.as_mut().ok_or(ReaderError::Closed)?;
+            // No other call runs now: clear a cancel left over from an earlier dropped call, then
+            // honour one for this call that came before the worker started (reset first, so a
+            // drop between the two is seen by either the check or the loader).
+            cancel.reset();
+            if abandoned.load(Ordering::SeqCst) {
+                return Err(LoadError::Cancelled.into());
+            }
+            call(loader).map_err(ReaderError::from)
+        });
+        let result = task.await;
+        on_drop.0 = None;
+        result.unwrap_or_else(|e| {
+            Err(ReaderError::Internal {
+                reason: format!("the reader call did not complete: {e}"),
+            })
+        })
+    }
+}
+
+/// Clears the busy flag when the blocking call ends.
+struct BusyGuard(Arc<AtomicBool>);
+
+impl Drop for BusyGuard {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+/// Cancels the loader's current call when the future awaiting it is dropped unfinished, and
+/// marks the call abandoned in case its worker has not started yet.
+struct CancelOnDrop(Option<(CancelHandle, Arc<AtomicBool>)>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some((handle, abandoned)) = self.0.take() {
+            abandoned.store(true, Ordering::SeqCst);
+            handle.cancel();
+        }
+    }
+}
