@@ -1,0 +1,159 @@
+package io.keybridge.sample.core
+
+import io.keybridge.KcvVerification
+import java.net.ServerSocket
+import java.time.Duration
+import kotlin.test.AfterTest
+import kotlin.test.Test
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertIs
+import kotlin.test.assertTrue
+import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.cancelAndJoin
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
+
+/** The session against the real reader simulator over a Kotlin [ReaderLink] (TCP socket transport). */
+class KeyLoadSessionTest {
+    private val kek = randomBytes(16)
+    private val closeables = mutableListOf<AutoCloseable>()
+
+    @AfterTest
+    fun tearDown() = closeables.asReversed().forEach { it.close() }
+
+    private fun simulator(vararg faults: String) = ReaderSimulator(kek, *faults).also { closeables += it }
+
+    private fun session(backend: FakeAwsBackend? = null) =
+        KeyLoadSession(credentials = backend?.credentials, exporter = backend?.exporter).also { closeables += it }
+
+    private suspend fun connected(sim: ReaderSimulator, backend: FakeAwsBackend? = null) = session(backend).also {
+        assertIs<SessionState.Connected>(it.connect(sim.link()), it.log.value.joinToString("\n"))
+    }
+
+    @Test
+    fun `a good pasted block loads and the verdict shows matching KCVs`(): Unit = runBlocking {
+        val session = connected(simulator())
+        val key = WrappedKey(kek)
+
+        val validated = assertIs<SessionState.Validated>(session.fetch(KeySource.Pasted(key.keyBlock, key.kcvHex.lowercase())))
+        assertEquals("P0", validated.inspection.header.keyUsage)
+        assertEquals("D", validated.inspection.header.version)
+
+        val loaded = assertIs<SessionState.Loaded>(session.send())
+        assertEquals(key.kcvHex, loaded.verdict.readerKcvHex)
+        assertEquals(key.kcvHex, loaded.verdict.expectedKcv?.hex)
+        assertEquals(KcvVerification.MATCHED_EXPECTED, loaded.verdict.verification)
+        assertTrue(loaded.verdict.kcvMatched)
+        assertEquals(Step.entries.toSet(), session.log.value.map { it.step }.toSet())
+    }
+
+    @Test
+    fun `a block wrapped under another KEK ends in the MAC error`(): Unit = runBlocking {
+        val session = connected(simulator())
+        assertIs<SessionState.Validated>(session.fetch(KeySource.Pasted(WrappedKey(randomBytes(16)).keyBlock)))
+
+        val failed = assertIs<SessionState.Failed>(session.send())
+        assertEquals(Step.SEND, failed.step)
+        assertEquals(ErrorKind.MAC_ERROR, failed.error.kind)
+        assertTrue("MAC" in failed.error.detail, failed.error.detail)
+        assertEquals(LogLevel.ERROR, session.log.value.last().level)
+    }
+
+    @Test
+    fun `a malformed pasted block stops at validation naming the field and position`(): Unit = runBlocking {
+        val session = connected(simulator())
+        val good = WrappedKey(kek).keyBlock
+        val bad = good.substring(0, 5) + "?" + good.substring(6) // key usage starts at position 5
+
+        val failed = assertIs<SessionState.Failed>(session.fetch(KeySource.Pasted(bad)))
+        assertEquals(Step.VALIDATE, failed.step)
+        assertEquals(ErrorKind.MALFORMED_BLOCK, failed.error.kind)
+        assertTrue("position 5" in failed.error.detail, failed.error.detail)
+        assertFailsWith<IllegalStateException> { session.send() } // nothing validated, nothing to send
+    }
+
+    @Test
+    fun `a KCV that is not the reader's is a mismatch, not a success`(): Unit = runBlocking {
+        val session = connected(simulator())
+        val key = WrappedKey(kek)
+        val wrongKcv = WrappedKey(kek).kcvHex
+        session.fetch(KeySource.Pasted(key.keyBlock, wrongKcv))
+
+        val failed = assertIs<SessionState.Failed>(session.send())
+        assertEquals(ErrorKind.KCV_MISMATCH, failed.error.kind)
+        assertTrue(key.kcvHex in failed.error.detail && wrongKcv in failed.error.detail, failed.error.detail)
+    }
+
+    @Test
+    fun `an entered KCV that is not hex fails the fetch step`(): Unit = runBlocking {
+        val session = connected(simulator())
+        val failed = assertIs<SessionState.Failed>(session.fetch(KeySource.Pasted(WrappedKey(kek).keyBlock, "12XY56")))
+        assertEquals(Step.FETCH, failed.step)
+        assertEquals(ErrorKind.INVALID_INPUT, failed.error.kind)
+    }
+
+    @Test
+    fun `a key exported through the backend's short-lived credentials loads with the AWS KCV`(): Unit = runBlocking {
+        val backend = FakeAwsBackend(kek)
+        val session = connected(simulator(), backend)
+
+        val validated = assertIs<SessionState.Validated>(session.fetch(KeySource.AwsExport(FakeAwsBackend.REQUEST)))
+        assertEquals("AWS", validated.inspection.expectedKcv?.origin)
+        val loaded = assertIs<SessionState.Loaded>(session.send())
+        assertEquals(validated.inspection.expectedKcv?.hex, loaded.verdict.readerKcvHex)
+        assertEquals(KcvVerification.MATCHED_EXPECTED, loaded.verdict.verification)
+        assertEquals(1, backend.exports)
+        assertTrue(session.log.value.none { it.message.contains("secret", ignoreCase = true) })
+    }
+
+    @Test
+    fun `expired credentials from the backend never reach AWS`(): Unit = runBlocking {
+        val backend = FakeAwsBackend(kek, lifetime = Duration.ofSeconds(-1))
+        val session = connected(simulator(), backend)
+
+        val failed = assertIs<SessionState.Failed>(session.fetch(KeySource.AwsExport(FakeAwsBackend.REQUEST)))
+        assertEquals(Step.FETCH, failed.step)
+        assertEquals(ErrorKind.CREDENTIALS, failed.error.kind)
+        assertEquals(0, backend.exports)
+    }
+
+    @Test
+    fun `an AWS error fails the fetch step with its message`(): Unit = runBlocking {
+        val session = connected(simulator(), FakeAwsBackend(kek))
+        val request = FakeAwsBackend.REQUEST.copy(wrappingKeyIdentifier = "alias/missing")
+
+        val failed = assertIs<SessionState.Failed>(session.fetch(KeySource.AwsExport(request)))
+        assertEquals(ErrorKind.AWS_EXPORT, failed.error.kind)
+        assertTrue("ResourceNotFoundException" in failed.error.detail, failed.error.detail)
+    }
+
+    @Test
+    fun `cancelling the send coroutine cancels the load and says so`(): Unit = runBlocking {
+        val session = connected(simulator("--delay-ms", "1500"))
+        session.fetch(KeySource.Pasted(WrappedKey(kek).keyBlock))
+
+        val job = launch(Dispatchers.Default, start = CoroutineStart.UNDISPATCHED) { session.send() }
+        session.state.first { it is SessionState.Working && it.step == Step.SEND }
+        delay(200)
+        job.cancelAndJoin()
+
+        val failed = assertIs<SessionState.Failed>(session.state.value)
+        assertEquals(Step.SEND, failed.step)
+        assertEquals(ErrorKind.CANCELLED, failed.error.kind)
+    }
+
+    @Test
+    fun `an unreachable reader fails the connect step`(): Unit = runBlocking {
+        val closedPort = ServerSocket(0).use { it.localPort }
+        val session = session()
+
+        val failed = assertIs<SessionState.Failed>(session.connect(ReaderLink.tcp("127.0.0.1", closedPort)))
+        assertEquals(Step.CONNECT, failed.step)
+        assertEquals(ErrorKind.READER_UNREACHABLE, failed.error.kind)
+        assertFailsWith<IllegalStateException> { session.fetch(KeySource.Pasted("x")) }
+    }
+}
