@@ -41,7 +41,10 @@ class KeyLoadSession(
     private val mutableLog = MutableStateFlow<List<LogEntry>>(emptyList())
     private val running = AtomicBoolean(false)
     private var loader: KeyLoader? = null
-    private var inspection: Inspection? = null
+
+    /** The block validated last, kept after a failed send so that the screens can offer "send again". */
+    var inspection: Inspection? = null
+        private set
 
     val state: StateFlow<SessionState> = mutableState.asStateFlow()
     val log: StateFlow<List<LogEntry>> = mutableLog.asStateFlow()
