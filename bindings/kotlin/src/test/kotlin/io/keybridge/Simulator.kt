@@ -1,0 +1,68 @@
+package io.keybridge
+
+import java.io.BufferedReader
+import java.io.InputStreamReader
+import java.util.concurrent.TimeUnit
+
+/**
+ * The reader simulator as a real process: `keybridge simulate --tcp 0` (or `--pty`) with fault
+ * flags. The endpoint is parsed from its first stdout line; closing stdin stops it.
+ */
+class Simulator private constructor(private val process: Process, val endpoint: String) : AutoCloseable {
+    /** `127.0.0.1:PORT` of a TCP simulator. */
+    val address: String get() = endpoint
+
+    override fun close() {
+        runCatching { process.outputStream.close() }
+        if (!process.waitFor(5, TimeUnit.SECONDS)) process.destroyForcibly().waitFor()
+    }
+
+    companion object {
+        private val cli = System.getProperty("keybridge.cli", "target/debug/keybridge")
+
+        /** A simulator on a free TCP port; [flags] are `keybridge simulate` fault options. */
+        @JvmStatic
+        fun tcp(vararg flags: String): Simulator = start(listOf("--tcp", "0") + flags) { line ->
+            line.removePrefix("listening on ").trim().also { require(line.startsWith("listening on ")) { line } }
+        }
+
+        /** A simulator on a new pty; the endpoint is the slave path. */
+        @JvmStatic
+        fun pty(vararg flags: String): Simulator = start(listOf("--pty") + flags) { it.trim() }
+
+        private fun start(args: List<String>, endpoint: (String) -> String): Simulator {
+            val process = ProcessBuilder(listOf(cli, "simulate") + args)
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start()
+            val line = BufferedReader(InputStreamReader(process.inputStream)).readLine()
+                ?: error("keybridge simulate ${args.joinToString(" ")} printed nothing (exit ${process.waitFor()})")
+            return Simulator(process, endpoint(line))
+        }
+    }
+}
+
+/** Key blocks as a key-injection host would receive them, wrapped under the reader's factory KBPK. */
+object TestBlocks {
+    /** The Dspread factory KBPK the simulator holds by default. */
+    val factoryKbpk: ByteArray = "0123456789ABCDEFFEDCBA9876543210".hexToBytes()
+
+    /** The working key inside the blocks below. */
+    val pinKey: ByteArray = "89ABCDEF0123456776543210FEDCBA98".hexToBytes()
+
+    /** Legacy KCV of [pinKey], what the reader reports after the load. */
+    @JvmStatic
+    val pinKeyKcv: String = keyCheckValue(pinKey, KcvAlgorithm.TDES, KcvMethod.LEGACY).toHex()
+
+    /** A version B P0 (PIN encryption) block with a KC block, so the loader verifies the reader's KCV. */
+    @JvmStatic
+    val pinBlock: String = Tr31KeyBlock.wrap(
+        factoryKbpk,
+        "B0000P0TE00E0100KC0C00$pinKeyKcv",
+        pinKey,
+        Tr31WrapOptions(),
+    ).use { it.text() }
+
+    /** The same block as hex of its ASCII, the form older Dspread integrations pass. */
+    @JvmStatic
+    val pinBlockHex: String = pinBlock.toByteArray(Charsets.US_ASCII).toHex()
+}
