@@ -9,6 +9,7 @@ import io.keybridge.sample.core.KeyLoadSession
 import io.keybridge.sample.core.KeySource
 import io.keybridge.sample.core.ReaderLink
 import kotlinx.coroutines.Job
+import kotlinx.coroutines.cancelAndJoin
 import kotlinx.coroutines.launch
 
 /**
@@ -39,9 +40,13 @@ class SampleViewModel(application: Application) : AndroidViewModel(application) 
         running?.cancel()
     }
 
+    /** Waits for a cancelled step to record itself before resetting, so "Cancelled" cannot land after Idle. */
     fun startOver() {
-        cancel()
-        session.close()
+        val step = running
+        running = viewModelScope.launch {
+            step?.cancelAndJoin()
+            session.close()
+        }
     }
 
     private fun launchStep(step: suspend () -> Unit) {
