@@ -89,7 +89,7 @@ class KeyLoadSession(
         val loader = checkNotNull(loader) { "connect to a reader first" }
         val validated = checkNotNull(inspection) { "get and validate a key block first" }
         step(Step.SEND, "sending the ${validated.header.keyUsage} key block to slot $slot") {
-            val expected = validated.expectedKcv?.takeIf { it.legacy }?.hex?.hexToByteArray()
+            val expected = validated.expectedKcv?.takeIf { it.legacy }?.bytes()
             val result = loader.sendTr31KeyWith(validated.keyBlock, LoadRequest(slot.toUByte(), expected, null, null))
             record(Step.SEND, LogLevel.INFO, "the reader accepted the key in ${result.elapsedMs} ms")
             val verdict = Verdict(
@@ -137,7 +137,7 @@ class KeyLoadSession(
             "exported ${request.keyIdentifier} under ${request.wrappingKeyIdentifier}: " +
                 "${exported.keyBlock.length} characters, KCV ${exported.kcv?.hex ?: "none"}",
         )
-        return Fetched(exported.keyBlock.trim(), exported.kcv)
+        return Fetched(exported.keyBlock.trim(), exported.kcv?.let { it.copy(hex = normalizedKcv(it.hex)) })
     }
 
     private fun validate(loader: KeyLoader, fetched: Fetched): Inspection {

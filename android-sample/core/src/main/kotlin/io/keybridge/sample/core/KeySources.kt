@@ -16,7 +16,10 @@ sealed interface KeySource {
  * (ECB of zeros), so only [legacy] values can be compared with the reader's; AWS returns CMAC
  * KCVs for AES keys, which are shown but not compared.
  */
-data class ExpectedKcv(val hex: String, val legacy: Boolean, val origin: String)
+data class ExpectedKcv(val hex: String, val legacy: Boolean, val origin: String) {
+    /** [hex] as bytes, for `LoadRequest.expectedKcv` ([hex] is validated where it enters the app). */
+    fun bytes(): ByteArray = hex.chunked(2).map { it.toInt(16).toByte() }.toByteArray()
+}
 
 /**
  * Short-lived AWS credentials (STS session credentials: minutes, scoped to `ExportKey` on one
