@@ -6,7 +6,6 @@ import aws.sdk.kotlin.services.paymentcryptography.exportKey
 import aws.sdk.kotlin.services.paymentcryptography.model.ExportKeyMaterial
 import aws.sdk.kotlin.services.paymentcryptography.model.ExportTr31KeyBlock
 import aws.sdk.kotlin.services.paymentcryptography.model.KeyCheckValueAlgorithm
-import aws.smithy.kotlin.runtime.auth.awscredentials.Credentials
 import io.keybridge.sample.core.ErrorKind
 import io.keybridge.sample.core.ExpectedKcv
 import io.keybridge.sample.core.ExportRequest
@@ -23,10 +22,14 @@ import io.keybridge.sample.core.SessionCredentials
  */
 class AwsSdkKeyExporter : KeyExporter {
     override suspend fun export(request: ExportRequest, credentials: SessionCredentials): ExportedKey {
-        val session = Credentials(credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken)
+        val session = StaticCredentialsProvider {
+            accessKeyId = credentials.accessKeyId
+            secretAccessKey = credentials.secretAccessKey
+            sessionToken = credentials.sessionToken
+        }
         return PaymentCryptographyClient {
             region = request.region
-            credentialsProvider = StaticCredentialsProvider(session)
+            credentialsProvider = session
         }.use { client ->
             val wrapped = client.exportKey {
                 exportKeyIdentifier = request.keyIdentifier

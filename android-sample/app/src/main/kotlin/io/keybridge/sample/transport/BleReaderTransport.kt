@@ -31,9 +31,10 @@ class BleReaderTransport private constructor(device: BluetoothDevice, context: C
     private val inbox = ByteInbox()
     /** Completion of the GATT operation in flight: `true` for success. One at a time. */
     private val completions = LinkedBlockingQueue<Boolean>()
-    private val gatt: BluetoothGatt = device.connectGatt(context, false, this, BluetoothDevice.TRANSPORT_LE)
     private lateinit var writeCharacteristic: BluetoothGattCharacteristic
-    private var chunkSize = 20 // the default ATT MTU (23) minus 3, until the MTU exchange says more
+    @Volatile private var chunkSize = 20 // the default ATT MTU (23) minus 3, until the MTU exchange says more
+    /** Last: callbacks may start before the constructor returns, and they use the fields above. */
+    private val gatt: BluetoothGatt = device.connectGatt(context, false, this, BluetoothDevice.TRANSPORT_LE)
 
     private fun await(what: String) {
         val ok = completions.poll(OPERATION_TIMEOUT_MS, TimeUnit.MILLISECONDS)

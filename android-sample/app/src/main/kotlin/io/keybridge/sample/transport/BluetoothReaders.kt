@@ -21,7 +21,6 @@ class BluetoothReaders(private val context: Context) {
     private val adapter = context.getSystemService(BluetoothManager::class.java)?.adapter
     val paired = mutableStateListOf<BluetoothDevice>()
     val bleFound = mutableStateListOf<BluetoothDevice>()
-    val available get() = adapter?.isEnabled == true
 
     private val scanCallback = object : ScanCallback() {
         override fun onScanResult(callbackType: Int, result: ScanResult) {

@@ -80,11 +80,14 @@ fun ReaderPicker(onPick: (ReaderLink) -> Unit) = Section("Reader") {
         TextButton(onClick = { onPick(BleReaderTransport.link(context, device)) }) { Text("BLE  ${device.name ?: device.address}") }
     }
 
-    val usb = remember { context.getSystemService(UsbManager::class.java) }
-    usb?.deviceList?.values?.forEach { device ->
+    val usb: UsbManager? = remember { context.getSystemService(UsbManager::class.java) }
+    usb?.deviceList.orEmpty().values.forEach { device ->
         TextButton(onClick = {
             scope.launch {
-                if (UsbSerialTransport.requestPermission(context, usb, device)) onPick(UsbSerialTransport.link(usb, device))
+                val manager = checkNotNull(usb) // listed only when there is a USB host service
+                if (UsbSerialTransport.requestPermission(context, manager, device)) {
+                    onPick(UsbSerialTransport.link(manager, device))
+                }
             }
         }) { Text("USB  ${device.productName ?: device.deviceName}") }
     }
