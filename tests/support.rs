@@ -77,3 +77,7 @@ pub fn connect(link: Link, sim: SimulatorConfig, config: LoaderConfig) -> (Simul
         }
     }
 }
+
+/// Starting the AWS Payment Cryptography emulator and a real SDK client against it.
+#[path = "aws_support.rs"]
+pub mod aws;

@@ -75,7 +75,7 @@ pub struct Target {
 }
 
 impl Target {
-    fn open(&self, mut config: LoaderConfig) -> Result<KeyLoader, LoadError> {
+    pub fn open(&self, mut config: LoaderConfig) -> Result<KeyLoader, LoadError> {
         config.command_timeout = Duration::from_secs_f64(self.timeout.clamp(0.01, 255.0));
         match (&self.port, &self.tcp) {
             (Some(port), _) => {
@@ -94,7 +94,7 @@ impl Target {
 }
 
 /// A load error with the Dspread error name, for the one-line report.
-fn describe(error: LoadError) -> String {
+pub fn describe(error: LoadError) -> String {
     format!("{error} ({})", error.dspread_error_name())
 }
 

@@ -6,9 +6,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod aws_cmd;
 mod demo_cmd;
 mod device_cmd;
+mod emulator_cmd;
 mod kcv_cmd;
+mod load_cmd;
 mod output;
 mod simulate_cmd;
 mod tr31_cmd;
@@ -31,6 +34,13 @@ enum Command {
     Tr31(tr31_cmd::Tr31Command),
     /// Compute a key check value.
     Kcv(kcv_cmd::KcvArgs),
+    /// AWS Payment Cryptography: export keys as validated TR-31 key blocks.
+    #[command(subcommand)]
+    Aws(aws_cmd::AwsCommand),
+    /// Run the AWS Payment Cryptography emulator on 127.0.0.1 until killed.
+    AwsEmulator(emulator_cmd::EmulatorArgs),
+    /// Export a key from AWS under the reader's KEK, load it into the reader, compare KCVs.
+    Load(load_cmd::LoadArgs),
     /// Talk to a Dspread reader: device info, load a TR-31 key block, read a slot's KCV.
     #[command(subcommand)]
     Device(device_cmd::DeviceCommand),
@@ -45,6 +55,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Tr31(command) => tr31_cmd::run(command),
         Command::Kcv(args) => kcv_cmd::run(args),
+        Command::Aws(command) => aws_cmd::run(command),
+        Command::AwsEmulator(args) => emulator_cmd::run(args),
+        Command::Load(args) => load_cmd::run(args),
         Command::Device(command) => device_cmd::run(command),
         Command::Simulate(args) => simulate_cmd::run(args),
         Command::Demo => demo_cmd::run(),

@@ -84,7 +84,15 @@ fn demo_loads_a_key_and_reports_the_matching_kcv() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("VERDICT: OK"), "{stdout}");
-    assert!(stdout.contains("matches the key block's KC"), "{stdout}");
+    assert!(stdout.contains("CreateKey (real AWS SDK)"), "{stdout}");
+    assert!(stdout.contains("matches the expected KCV"), "{stdout}");
+    // The reader's KCV is the legacy KCV of the key in the exported block.
+    let legacy = stdout
+        .split("its legacy KCV, as readers report it, is ")
+        .nth(1)
+        .and_then(|rest| rest.get(..6))
+        .expect("the legacy KCV line");
+    assert!(stdout.contains(&format!("reader KCV: {legacy}")), "{stdout}");
 }
 
 #[test]

@@ -3,12 +3,14 @@
 //! * [`tr31`] — the key block codec (parse, validate, wrap, unwrap).
 //! * [`kcv`] — key check values.
 //! * [`secret`] — zeroizing, redacting containers for key material.
+//! * [`export`] — AWS Payment Cryptography export and its checks (client behind feature `aws`).
 //! * [`crypto`] — the block-cipher modes the two above are built on.
 //! * [`device`] — reader framing, commands, transports and sessions.
 //! * [`loader`] — `KeyLoader::send_tr31_key`: validate, send, verify.
 
 pub mod crypto;
 pub mod device;
+pub mod export;
 pub mod kcv;
 pub mod loader;
 pub mod secret;

@@ -8,11 +8,15 @@
 //! raises them as an internal error on the foreign side, which is why the workspace keeps
 //! `panic = "unwind"` in every profile.
 
+#[cfg(feature = "aws")]
+mod aws;
 mod error;
 mod keyblock;
 mod loader;
 mod runtime;
 
+#[cfg(feature = "aws")]
+pub use aws::{AwsError, AwsExporterConfig, AwsKeyExporter, ExportedKey};
 pub use error::{KeyBlockError, ReaderError, ReaderTransportError};
 pub use keyblock::{
     KcvAlgorithm, KcvMethod, Tr31Header, Tr31Key, Tr31KeyBlock, Tr31OptionalBlock, Tr31Profile, Tr31WrapOptions,

@@ -608,6 +608,182 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
+ * Exports keys from AWS Payment Cryptography as validated TR-31 key blocks.
+ */
+public protocol AwsKeyExporterProtocol: AnyObject, Sendable {
+    
+    /**
+     * Exports the DUKPT initial key derived from `bdk_id` for `key_serial_number` (hex) as a B1
+     * block under `wrapping_key_id`.
+     */
+    func exportDukptIpek(bdkId: String, wrappingKeyId: String, keySerialNumber: String) async throws  -> ExportedKey
+    
+    /**
+     * Exports `key_id` (ARN or `alias/…`) as a TR-31 block under `wrapping_key_id` (the KEK the
+     * reader holds), with the key's own attributes, and checks what came back.
+     */
+    func exportTr31(keyId: String, wrappingKeyId: String) async throws  -> ExportedKey
+    
+}
+/**
+ * Exports keys from AWS Payment Cryptography as validated TR-31 key blocks.
+ */
+open class AwsKeyExporter: AwsKeyExporterProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_keybridge_ffi_fn_clone_awskeyexporter(self.handle, $0) }
+    }
+    /**
+     * Builds the client. No network traffic yet: credentials are resolved on the first call.
+     */
+public convenience init(config: AwsExporterConfig)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeAwsError_lift) {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_constructor_awskeyexporter_new(
+        FfiConverterTypeAwsExporterConfig_lower(config),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_keybridge_ffi_fn_free_awskeyexporter(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Exports the DUKPT initial key derived from `bdk_id` for `key_serial_number` (hex) as a B1
+     * block under `wrapping_key_id`.
+     */
+open func exportDukptIpek(bdkId: String, wrappingKeyId: String, keySerialNumber: String)async throws  -> ExportedKey  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_keybridge_ffi_fn_method_awskeyexporter_export_dukpt_ipek(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(bdkId),FfiConverterString.lower(wrappingKeyId),FfiConverterString.lower(keySerialNumber)
+                )
+            },
+            pollFunc: ffi_keybridge_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_keybridge_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_keybridge_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeExportedKey_lift,
+            errorHandler: FfiConverterTypeAwsError_lift
+        )
+}
+    
+    /**
+     * Exports `key_id` (ARN or `alias/…`) as a TR-31 block under `wrapping_key_id` (the KEK the
+     * reader holds), with the key's own attributes, and checks what came back.
+     */
+open func exportTr31(keyId: String, wrappingKeyId: String)async throws  -> ExportedKey  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_keybridge_ffi_fn_method_awskeyexporter_export_tr31(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(keyId),FfiConverterString.lower(wrappingKeyId)
+                )
+            },
+            pollFunc: ffi_keybridge_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_keybridge_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_keybridge_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeExportedKey_lift,
+            errorHandler: FfiConverterTypeAwsError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAwsKeyExporter: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = AwsKeyExporter
+
+    public static func lift(_ handle: UInt64) throws -> AwsKeyExporter {
+        return AwsKeyExporter(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: AwsKeyExporter) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AwsKeyExporter {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: AwsKeyExporter, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAwsKeyExporter_lift(_ handle: UInt64) throws -> AwsKeyExporter {
+    return try FfiConverterTypeAwsKeyExporter.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAwsKeyExporter_lower(_ value: AwsKeyExporter) -> UInt64 {
+    return FfiConverterTypeAwsKeyExporter.lower(value)
+}
+
+
+
+
+
+
+/**
  * Loads TR-31 key blocks into one reader.
  */
 public protocol KeyLoaderProtocol: AnyObject, Sendable {
@@ -1666,6 +1842,127 @@ public func FfiConverterTypeTr31KeyBlock_lower(_ value: Tr31KeyBlock) -> UInt64 
 
 
 /**
+ * How to reach AWS Payment Cryptography. `None` keeps the SDK's / keybridge's default.
+ */
+public struct AwsExporterConfig: Equatable, Hashable {
+    /**
+     * Region; `None` takes it from the environment (`AWS_REGION`).
+     */
+    public var region: String?
+    /**
+     * Endpoint override (a VPC endpoint, or the emulator).
+     */
+    public var endpointUrl: String?
+    /**
+     * Static credentials (typically short-lived, with a session token). Without them the
+     * default chain is used (environment, profile, web identity, ECS, IMDS).
+     */
+    public var accessKeyId: String?
+    public var secretAccessKey: String?
+    public var sessionToken: String?
+    /**
+     * Total attempts per operation (default 3).
+     */
+    public var maxAttempts: UInt32?
+    /**
+     * Limit for a whole operation, retries included (default 30 s).
+     */
+    public var operationTimeoutMs: UInt32?
+    /**
+     * PEM bundle of root CAs to trust instead of the platform's: needed on Android, where native
+     * code cannot read the platform store (ship the Amazon Root CAs with the app).
+     */
+    public var rootCertificatesPem: Data?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Region; `None` takes it from the environment (`AWS_REGION`).
+         */region: String? = nil, 
+        /**
+         * Endpoint override (a VPC endpoint, or the emulator).
+         */endpointUrl: String? = nil, 
+        /**
+         * Static credentials (typically short-lived, with a session token). Without them the
+         * default chain is used (environment, profile, web identity, ECS, IMDS).
+         */accessKeyId: String? = nil, secretAccessKey: String? = nil, sessionToken: String? = nil, 
+        /**
+         * Total attempts per operation (default 3).
+         */maxAttempts: UInt32? = nil, 
+        /**
+         * Limit for a whole operation, retries included (default 30 s).
+         */operationTimeoutMs: UInt32? = nil, 
+        /**
+         * PEM bundle of root CAs to trust instead of the platform's: needed on Android, where native
+         * code cannot read the platform store (ship the Amazon Root CAs with the app).
+         */rootCertificatesPem: Data? = nil) {
+        self.region = region
+        self.endpointUrl = endpointUrl
+        self.accessKeyId = accessKeyId
+        self.secretAccessKey = secretAccessKey
+        self.sessionToken = sessionToken
+        self.maxAttempts = maxAttempts
+        self.operationTimeoutMs = operationTimeoutMs
+        self.rootCertificatesPem = rootCertificatesPem
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AwsExporterConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAwsExporterConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AwsExporterConfig {
+        return
+            try AwsExporterConfig(
+                region: FfiConverterOptionString.read(from: &buf), 
+                endpointUrl: FfiConverterOptionString.read(from: &buf), 
+                accessKeyId: FfiConverterOptionString.read(from: &buf), 
+                secretAccessKey: FfiConverterOptionString.read(from: &buf), 
+                sessionToken: FfiConverterOptionString.read(from: &buf), 
+                maxAttempts: FfiConverterOptionUInt32.read(from: &buf), 
+                operationTimeoutMs: FfiConverterOptionUInt32.read(from: &buf), 
+                rootCertificatesPem: FfiConverterOptionData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AwsExporterConfig, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.region, into: &buf)
+        FfiConverterOptionString.write(value.endpointUrl, into: &buf)
+        FfiConverterOptionString.write(value.accessKeyId, into: &buf)
+        FfiConverterOptionString.write(value.secretAccessKey, into: &buf)
+        FfiConverterOptionString.write(value.sessionToken, into: &buf)
+        FfiConverterOptionUInt32.write(value.maxAttempts, into: &buf)
+        FfiConverterOptionUInt32.write(value.operationTimeoutMs, into: &buf)
+        FfiConverterOptionData.write(value.rootCertificatesPem, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAwsExporterConfig_lift(_ buf: RustBuffer) throws -> AwsExporterConfig {
+    return try FfiConverterTypeAwsExporterConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAwsExporterConfig_lower(_ value: AwsExporterConfig) -> RustBuffer {
+    return FfiConverterTypeAwsExporterConfig.lower(value)
+}
+
+
+/**
  * What the reader says about itself.
  */
 public struct DeviceInfo: Equatable, Hashable {
@@ -1723,6 +2020,105 @@ public func FfiConverterTypeDeviceInfo_lift(_ buf: RustBuffer) throws -> DeviceI
 #endif
 public func FfiConverterTypeDeviceInfo_lower(_ value: DeviceInfo) -> RustBuffer {
     return FfiConverterTypeDeviceInfo.lower(value)
+}
+
+
+/**
+ * A key block exported and checked against what was asked for.
+ */
+public struct ExportedKey: Equatable, Hashable {
+    /**
+     * The TR-31 key block exactly as AWS returned it: pass it to `KeyLoader.sendTr31Key`.
+     */
+    public var keyBlock: String
+    /**
+     * KCV of the wrapped key as AWS reports it (hex).
+     */
+    public var kcv: String
+    /**
+     * `ANSI_X9_24` or `CMAC`.
+     */
+    public var kcvAlgorithm: String
+    public var wrappingKeyArn: String
+    public var keyArn: String
+    /**
+     * The KCV a reader reports for this key, when AWS's KCV is comparable (TDES keys); give it
+     * as `LoadRequest.expectedKcv`.
+     */
+    public var readerComparableKcv: Data?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The TR-31 key block exactly as AWS returned it: pass it to `KeyLoader.sendTr31Key`.
+         */keyBlock: String, 
+        /**
+         * KCV of the wrapped key as AWS reports it (hex).
+         */kcv: String, 
+        /**
+         * `ANSI_X9_24` or `CMAC`.
+         */kcvAlgorithm: String, wrappingKeyArn: String, keyArn: String, 
+        /**
+         * The KCV a reader reports for this key, when AWS's KCV is comparable (TDES keys); give it
+         * as `LoadRequest.expectedKcv`.
+         */readerComparableKcv: Data?) {
+        self.keyBlock = keyBlock
+        self.kcv = kcv
+        self.kcvAlgorithm = kcvAlgorithm
+        self.wrappingKeyArn = wrappingKeyArn
+        self.keyArn = keyArn
+        self.readerComparableKcv = readerComparableKcv
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ExportedKey: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExportedKey: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExportedKey {
+        return
+            try ExportedKey(
+                keyBlock: FfiConverterString.read(from: &buf), 
+                kcv: FfiConverterString.read(from: &buf), 
+                kcvAlgorithm: FfiConverterString.read(from: &buf), 
+                wrappingKeyArn: FfiConverterString.read(from: &buf), 
+                keyArn: FfiConverterString.read(from: &buf), 
+                readerComparableKcv: FfiConverterOptionData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ExportedKey, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.keyBlock, into: &buf)
+        FfiConverterString.write(value.kcv, into: &buf)
+        FfiConverterString.write(value.kcvAlgorithm, into: &buf)
+        FfiConverterString.write(value.wrappingKeyArn, into: &buf)
+        FfiConverterString.write(value.keyArn, into: &buf)
+        FfiConverterOptionData.write(value.readerComparableKcv, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExportedKey_lift(_ buf: RustBuffer) throws -> ExportedKey {
+    return try FfiConverterTypeExportedKey.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExportedKey_lower(_ value: ExportedKey) -> RustBuffer {
+    return FfiConverterTypeExportedKey.lower(value)
 }
 
 
@@ -2491,6 +2887,150 @@ public func FfiConverterTypeTr31WrapOptions_lift(_ buf: RustBuffer) throws -> Tr
 #endif
 public func FfiConverterTypeTr31WrapOptions_lower(_ value: Tr31WrapOptions) -> RustBuffer {
     return FfiConverterTypeTr31WrapOptions.lower(value)
+}
+
+
+/**
+ * Why an export failed, grouped by what the caller does about it. Messages say what to do next.
+ */
+public 
+enum AwsError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * The request is wrong (bad id, a header that would widen the key, no region, …): fix it.
+     */
+    case InvalidRequest(message: String)
+    
+    /**
+     * Missing, rejected or insufficient credentials.
+     */
+    case AccessDenied(message: String)
+    
+    case NotFound(message: String)
+    
+    /**
+     * Throttling, service unavailable, internal error, timeout or network: retry later.
+     */
+    case Unavailable(message: String)
+    
+    /**
+     * AWS answered, but what came back does not match the request: do not load it.
+     */
+    case BadResponse(message: String)
+    
+    /**
+     * Conflicts, quotas and service errors keybridge does not classify.
+     */
+    case Other(message: String)
+    
+    /**
+     * The call was cancelled or its task failed.
+     */
+    case Aborted(message: String)
+    
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension AwsError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAwsError: FfiConverterRustBuffer {
+    typealias SwiftType = AwsError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AwsError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .InvalidRequest(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .AccessDenied(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .NotFound(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 4: return .Unavailable(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 5: return .BadResponse(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 6: return .Other(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 7: return .Aborted(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AwsError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        case .InvalidRequest(_ /* message is ignored*/):
+            writeInt(&buf, Int32(1))
+        case .AccessDenied(_ /* message is ignored*/):
+            writeInt(&buf, Int32(2))
+        case .NotFound(_ /* message is ignored*/):
+            writeInt(&buf, Int32(3))
+        case .Unavailable(_ /* message is ignored*/):
+            writeInt(&buf, Int32(4))
+        case .BadResponse(_ /* message is ignored*/):
+            writeInt(&buf, Int32(5))
+        case .Other(_ /* message is ignored*/):
+            writeInt(&buf, Int32(6))
+        case .Aborted(_ /* message is ignored*/):
+            writeInt(&buf, Int32(7))
+
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAwsError_lift(_ buf: RustBuffer) throws -> AwsError {
+    return try FfiConverterTypeAwsError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAwsError_lower(_ value: AwsError) -> RustBuffer {
+    return FfiConverterTypeAwsError.lower(value)
 }
 
 
@@ -3452,6 +3992,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_keybridge_ffi_checksum_func_key_check_value() != 58216) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_keybridge_ffi_checksum_method_awskeyexporter_export_dukpt_ipek() != 55501) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_method_awskeyexporter_export_tr31() != 41476) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_keybridge_ffi_checksum_method_tr31key_expose_key() != 18044) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3516,6 +4062,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keybridge_ffi_checksum_method_readertransport_disconnect() != 14937) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_constructor_awskeyexporter_new() != 3209) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keybridge_ffi_checksum_constructor_tr31keyblock_parse() != 58409) {

@@ -50,7 +50,7 @@ class KeyLoaderTest {
     private val fast = LoaderOptions(commandTimeoutMs = 1_500u, maxRetries = 0u)
 
     @Test
-    fun loadsAKeyOverTcpAndVerifiesTheReaderKcv() = runBlocking {
+    fun loadsAKeyOverTcpAndVerifiesTheReaderKcv() = runBlocking<Unit> {
         Simulator.tcp().use { sim ->
             KeyLoader.openTcp(sim.address, LoaderOptions()).use { loader ->
                 val result = loader.sendTr31Key(TestBlocks.pinBlock)
@@ -65,7 +65,7 @@ class KeyLoaderTest {
     }
 
     @Test
-    fun loadsAKeyOverAPtyIntoAChosenSlot() = runBlocking {
+    fun loadsAKeyOverAPtyIntoAChosenSlot() = runBlocking<Unit> {
         Simulator.pty().use { sim ->
             KeyLoader.openSerial(sim.endpoint, LoaderOptions()).use { loader ->
                 val result = loader.sendTr31KeyWith(TestBlocks.pinBlock, LoadRequest(slot = 7u))
@@ -76,7 +76,7 @@ class KeyLoaderTest {
     }
 
     @Test
-    fun loadsAKeyThroughAReaderTransportWrittenInKotlin() = runBlocking {
+    fun loadsAKeyThroughAReaderTransportWrittenInKotlin() = runBlocking<Unit> {
         Simulator.tcp().use { sim ->
             val transport = SocketTransport(sim.address)
             KeyLoader.withTransport(transport, LoaderOptions()).use { loader ->
@@ -90,7 +90,7 @@ class KeyLoaderTest {
     }
 
     @Test
-    fun invalidInputArrivesAsTypedExceptionsAndNothingIsSent() = runBlocking {
+    fun invalidInputArrivesAsTypedExceptionsAndNothingIsSent() = runBlocking<Unit> {
         Simulator.tcp().use { sim ->
             KeyLoader.openTcp(sim.address, fast).use { loader ->
                 val malformed = assertFailsWith<ReaderException.InvalidBlock> {
@@ -112,7 +112,7 @@ class KeyLoaderTest {
     }
 
     @Test
-    fun readerFailuresArriveAsTypedExceptions() = runBlocking {
+    fun readerFailuresArriveAsTypedExceptions() = runBlocking<Unit> {
         Simulator.tcp("--status", "mac-error").use { sim ->
             KeyLoader.openTcp(sim.address, fast).use { loader ->
                 val e = assertFailsWith<ReaderException.Rejected> { loader.sendTr31Key(TestBlocks.pinBlock) }
@@ -128,7 +128,7 @@ class KeyLoaderTest {
             KeyLoader.openTcp(sim.address, fast).use { loader ->
                 // The load's answer is lost and so is the KCV read that would settle it.
                 assertFailsWith<ReaderException.Indeterminate> { loader.sendTr31Key(TestBlocks.pinBlock) }
-                assertFailsWith<ReaderException.Timeout> { loader.keyCheckValue(0u) }
+                assertFailsWith<ReaderException.NoResponse> { loader.keyCheckValue(0u) }
             }
         }
         val port = Simulator.tcp().use { it.address }
@@ -136,7 +136,7 @@ class KeyLoaderTest {
     }
 
     @Test
-    fun aDisconnectedLoaderAndAConcurrentCallAreTypedErrors() = runBlocking {
+    fun aDisconnectedLoaderAndAConcurrentCallAreTypedErrors() = runBlocking<Unit> {
         Simulator.tcp("--delay-ms", "800").use { sim ->
             KeyLoader.openTcp(sim.address, LoaderOptions()).use { loader ->
                 val first = async(Dispatchers.Default) { loader.sendTr31Key(TestBlocks.pinBlock) }
@@ -150,7 +150,7 @@ class KeyLoaderTest {
     }
 
     @Test
-    fun cancellingTheCoroutineCancelsTheLoad() = runBlocking {
+    fun cancellingTheCoroutineCancelsTheLoad() = runBlocking<Unit> {
         Simulator.tcp("--delay-ms", "3000").use { sim ->
             KeyLoader.openTcp(sim.address, LoaderOptions(commandTimeoutMs = 10_000u)).use { loader ->
                 var outcome: Result<KeyLoadResult>? = null
@@ -169,7 +169,7 @@ class KeyLoaderTest {
     }
 
     @Test
-    fun eightConcurrentLoadsOnSeparateReaders() = runBlocking {
+    fun eightConcurrentLoadsOnSeparateReaders() = runBlocking<Unit> {
         val simulators = List(8) { Simulator.tcp("--delay-ms", "100") }
         try {
             val loaders = simulators.map { KeyLoader.openTcp(it.address, LoaderOptions()) }

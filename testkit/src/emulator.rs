@@ -1,1 +1,0 @@
-//! The AWS Payment Cryptography control-plane emulator.
