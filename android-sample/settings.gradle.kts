@@ -1,6 +1,7 @@
-// The keybridge sample POS app. `:keybridge-android` is the bindings' Android library (the AAR:
-// generated `io.keybridge` Kotlin, JNA, and libkeybridge_ffi.so per ABI built with cargo-ndk),
-// taken from the repository so that the app always builds against the bindings next to it.
+// The keybridge sample POS app: `:app` (UI, Android transports) and `:core` (the app's logic, plain
+// Kotlin). The bindings' Android library (bindings/kotlin/android: generated `io.keybridge` Kotlin,
+// JNA, libkeybridge_ffi.so per ABI) is included as a composite build, so that it keeps its own
+// plugin versions and the app always builds against the bindings next to it.
 pluginManagement {
     repositories {
         google()
@@ -18,5 +19,10 @@ dependencyResolutionManagement {
 }
 
 rootProject.name = "keybridge-sample"
-include(":app", ":core", ":keybridge-android")
-project(":keybridge-android").projectDir = file("../bindings/kotlin/android")
+include(":app", ":core")
+
+includeBuild("../bindings/kotlin/android") {
+    dependencySubstitution {
+        substitute(module("io.keybridge:keybridge-android")).using(project(":"))
+    }
+}

@@ -23,6 +23,7 @@ android {
 kotlin { jvmToolchain(17) }
 
 dependencies {
-    api(project(":keybridge-android"))
+    // Substituted by the included build ../bindings/kotlin/android (see settings.gradle.kts).
+    api("io.keybridge:keybridge-android:0.1.0")
     api(libs.kotlinx.coroutines.android)
 }

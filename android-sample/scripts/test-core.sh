@@ -51,5 +51,12 @@ passed=${passed:-0}
 failed=${failed:-0}
 # JUnit itself failed (no engine, a class that cannot load) or found no tests at all.
 [[ $status -ne 0 || $passed -eq 0 ]] && [[ $failed -eq 0 ]] && failed=1
+# JUnit silently skips a @Test whose function returns a value (e.g. `= runBlocking { … }`): every
+# annotated test must have run.
+declared=$(grep -rhoE '^\s*@Test\b' android-sample/core/src/test | wc -l)
+if ((passed + failed < declared)); then
+    echo "FAILED: $declared tests declared, $((passed + failed)) ran (a @Test not returning Unit?)" >&2
+    failed=$((failed + declared - passed - failed))
+fi
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

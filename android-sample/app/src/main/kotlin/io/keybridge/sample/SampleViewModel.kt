@@ -3,9 +3,10 @@ package io.keybridge.sample
 import android.app.Application
 import androidx.lifecycle.AndroidViewModel
 import androidx.lifecycle.viewModelScope
-import io.keybridge.sample.backend.AwsSdkKeyExporter
 import io.keybridge.sample.backend.BackendCredentialsProvider
+import io.keybridge.sample.backend.SystemRootCertificates
 import io.keybridge.sample.core.KeyLoadSession
+import io.keybridge.sample.core.KeybridgeAwsExporter
 import io.keybridge.sample.core.KeySource
 import io.keybridge.sample.core.ReaderLink
 import kotlinx.coroutines.Job
@@ -26,7 +27,7 @@ class SampleViewModel(application: Application) : AndroidViewModel(application) 
 
     val session = KeyLoadSession(
         credentials = if (awsAvailable) BackendCredentialsProvider(BuildConfig.BACKEND_URL) { operatorToken } else null,
-        exporter = if (awsAvailable) AwsSdkKeyExporter() else null,
+        exporter = if (awsAvailable) KeybridgeAwsExporter(rootCertificatesPem = SystemRootCertificates::pem) else null,
     )
     private var running: Job? = null
 

@@ -50,8 +50,7 @@ data class ExportedKey(val keyBlock: String, val kcv: ExpectedKcv?)
 
 /**
  * Calls AWS Payment Cryptography `ExportKey` (TR-31, wrapped under [ExportRequest.wrappingKeyIdentifier])
- * with the given credentials. The app implements it over keybridge's AWS exporter; tests over a
- * fake backend that wraps under the simulated reader's KEK.
+ * with the given credentials: [KeybridgeAwsExporter].
  */
 fun interface KeyExporter {
     suspend fun export(request: ExportRequest, credentials: SessionCredentials): ExportedKey

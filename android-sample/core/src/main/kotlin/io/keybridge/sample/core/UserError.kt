@@ -23,8 +23,11 @@ enum class ErrorKind(val title: String, val hint: String) {
     DISCONNECTED("The connection was lost", "Reconnect and check the slot's KCV: the key may or may not be loaded."),
     INDETERMINATE("Unknown whether the key was loaded", "Reconnect and compare the slot's KCV before sending again."),
     CANCELLED("Cancelled", "If the block had been sent, check the slot's KCV before sending again."),
-    CREDENTIALS("No AWS credentials", "The backend did not issue usable credentials: sign in again."),
-    AWS_EXPORT("AWS could not export the key", "Check the key and KEK identifiers and the role's permissions."),
+    CREDENTIALS(
+        "No usable AWS credentials",
+        "The backend issued none, or AWS refused them: sign in again, or check the role's permissions.",
+    ),
+    AWS_EXPORT("AWS could not export the key", "Check the key and KEK identifiers; retry later if AWS was unavailable."),
     INTERNAL("Unexpected error", "Try again; report the step log if it persists."),
 }
 

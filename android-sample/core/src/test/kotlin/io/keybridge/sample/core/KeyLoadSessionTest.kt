@@ -1,6 +1,9 @@
 package io.keybridge.sample.core
 
+import io.keybridge.KcvAlgorithm
+import io.keybridge.KcvMethod
 import io.keybridge.KcvVerification
+import io.keybridge.keyCheckValue
 import java.net.ServerSocket
 import java.time.Duration
 import kotlin.test.AfterTest
@@ -17,7 +20,7 @@ import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 
-/** The session against the real reader simulator over a Kotlin [ReaderLink] (TCP socket transport). */
+/** The session against the real reader simulator (over the Kotlin TCP [ReaderLink]) and the real AWS emulator. */
 class KeyLoadSessionTest {
     private val kek = randomBytes(16)
     private val closeables = mutableListOf<AutoCloseable>()
@@ -27,10 +30,12 @@ class KeyLoadSessionTest {
 
     private fun simulator(vararg faults: String) = ReaderSimulator(kek, *faults).also { closeables += it }
 
-    private fun session(backend: FakeAwsBackend? = null) =
-        KeyLoadSession(credentials = backend?.credentials, exporter = backend?.exporter).also { closeables += it }
+    private fun aws() = AwsEmulator(kek).also { closeables += it }
 
-    private suspend fun connected(sim: ReaderSimulator, backend: FakeAwsBackend? = null) = session(backend).also {
+    private fun session(aws: AwsEmulator? = null, backend: CredentialsProvider? = aws?.backend()) =
+        KeyLoadSession(credentials = backend, exporter = aws?.exporter()).also { closeables += it }
+
+    private suspend fun connected(sim: ReaderSimulator, session: KeyLoadSession = session()) = session.also {
         assertIs<SessionState.Connected>(it.connect(sim.link()), it.log.value.joinToString("\n"))
     }
 
@@ -97,38 +102,51 @@ class KeyLoadSessionTest {
     }
 
     @Test
-    fun `a key exported through the backend's short-lived credentials loads with the AWS KCV`(): Unit = runBlocking {
-        val backend = FakeAwsBackend(kek)
-        val session = connected(simulator(), backend)
+    fun `a key exported from AWS with the backend's short-lived credentials loads with the AWS KCV`(): Unit = runBlocking {
+        val aws = aws()
+        val session = connected(simulator(), session(aws))
+        val pinKeyKcv = keyCheckValue(aws.pinKey, KcvAlgorithm.TDES, KcvMethod.LEGACY).toHex()
 
-        val validated = assertIs<SessionState.Validated>(session.fetch(KeySource.AwsExport(FakeAwsBackend.REQUEST)))
-        assertEquals("AWS", validated.inspection.expectedKcv?.origin)
+        val validated = assertIs<SessionState.Validated>(session.fetch(KeySource.AwsExport(AwsEmulator.REQUEST)))
+        assertEquals(ExpectedKcv(pinKeyKcv, legacy = true, origin = "AWS ANSI_X9_24"), validated.inspection.expectedKcv)
+        assertEquals("P0", validated.inspection.header.keyUsage)
+
         val loaded = assertIs<SessionState.Loaded>(session.send())
-        assertEquals(validated.inspection.expectedKcv?.hex, loaded.verdict.readerKcvHex)
+        assertEquals(pinKeyKcv, loaded.verdict.readerKcvHex)
         assertEquals(KcvVerification.MATCHED_EXPECTED, loaded.verdict.verification)
-        assertEquals(1, backend.exports)
-        assertTrue(session.log.value.none { it.message.contains("secret", ignoreCase = true) })
+        assertTrue(session.log.value.none { "EXAMPLEKEY" in it.message || "session-token" in it.message })
     }
 
     @Test
     fun `expired credentials from the backend never reach AWS`(): Unit = runBlocking {
-        val backend = FakeAwsBackend(kek, lifetime = Duration.ofSeconds(-1))
-        val session = connected(simulator(), backend)
+        val aws = aws()
+        val session = connected(simulator(), session(aws, aws.backend(lifetime = Duration.ofSeconds(-1))))
 
-        val failed = assertIs<SessionState.Failed>(session.fetch(KeySource.AwsExport(FakeAwsBackend.REQUEST)))
+        val failed = assertIs<SessionState.Failed>(session.fetch(KeySource.AwsExport(AwsEmulator.REQUEST)))
         assertEquals(Step.FETCH, failed.step)
         assertEquals(ErrorKind.CREDENTIALS, failed.error.kind)
-        assertEquals(0, backend.exports)
+        assertTrue(session.log.value.none { it.message.startsWith("exported") })
+    }
+
+    @Test
+    fun `credentials AWS refuses fail the fetch step as a credentials problem`(): Unit = runBlocking {
+        val aws = aws()
+        val session = connected(simulator(), session(aws, aws.backend(secret = "not-the-secret")))
+
+        val failed = assertIs<SessionState.Failed>(session.fetch(KeySource.AwsExport(AwsEmulator.REQUEST)))
+        assertEquals(Step.FETCH, failed.step)
+        assertEquals(ErrorKind.CREDENTIALS, failed.error.kind)
     }
 
     @Test
     fun `an AWS error fails the fetch step with its message`(): Unit = runBlocking {
-        val session = connected(simulator(), FakeAwsBackend(kek))
-        val request = FakeAwsBackend.REQUEST.copy(wrappingKeyIdentifier = "alias/missing")
+        val aws = aws()
+        val session = connected(simulator(), session(aws))
+        val request = AwsEmulator.REQUEST.copy(keyIdentifier = "alias/missing")
 
         val failed = assertIs<SessionState.Failed>(session.fetch(KeySource.AwsExport(request)))
         assertEquals(ErrorKind.AWS_EXPORT, failed.error.kind)
-        assertTrue("ResourceNotFoundException" in failed.error.detail, failed.error.detail)
+        assertTrue("no such key" in failed.error.detail, failed.error.detail)
     }
 
     @Test
