@@ -4,6 +4,7 @@ import io.keybridge.KcvVerification
 import io.keybridge.KeyLoader
 import io.keybridge.LoadRequest
 import io.keybridge.LoaderOptions
+import io.keybridge.ReaderException
 import io.keybridge.Tr31KeyBlock
 import io.keybridge.Tr31Profile
 import java.time.Instant
@@ -11,6 +12,7 @@ import java.util.concurrent.atomic.AtomicBoolean
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
@@ -90,7 +92,8 @@ class KeyLoadSession(
         val validated = checkNotNull(inspection) { "get and validate a key block first" }
         step(Step.SEND, "sending the ${validated.header.keyUsage} key block to slot $slot") {
             val expected = validated.expectedKcv?.takeIf { it.legacy }?.bytes()
-            val result = loader.sendTr31KeyWith(validated.keyBlock, LoadRequest(slot.toUByte(), expected, null, null))
+            val request = LoadRequest(slot.toUByte(), expected, null, null)
+            val result = afterCancelledCall { loader.sendTr31KeyWith(validated.keyBlock, request) }
             record(Step.SEND, LogLevel.INFO, "the reader accepted the key in ${result.elapsedMs} ms")
             val verdict = Verdict(
                 slot = result.slot.toInt(),
@@ -193,6 +196,22 @@ class KeyLoadSession(
         }
     }
 
+    /**
+     * A cancelled call winds down on keybridge's worker for a few milliseconds, during which the
+     * loader answers CallInProgress. Steps are exclusive, so such a call can only be our own
+     * cancelled one: wait for it briefly instead of failing the next step.
+     */
+    private suspend fun <T> afterCancelledCall(call: suspend () -> T): T {
+        repeat(WIND_DOWN_POLLS) {
+            try {
+                return call()
+            } catch (_: ReaderException.CallInProgress) {
+                delay(WIND_DOWN_POLL_MS)
+            }
+        }
+        return call()
+    }
+
     private fun closeLoader() {
         loader?.let {
             it.disconnect()
@@ -207,6 +226,11 @@ class KeyLoadSession(
     }
 
     private data class Fetched(val keyBlock: String, val expectedKcv: ExpectedKcv?)
+
+    private companion object {
+        const val WIND_DOWN_POLLS = 50
+        const val WIND_DOWN_POLL_MS = 20L
+    }
 }
 
 /** Wraps a backend/AWS failure as [KeySourceException] of [kind], letting cancellation through. */

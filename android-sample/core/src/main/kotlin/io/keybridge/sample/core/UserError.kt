@@ -23,6 +23,7 @@ enum class ErrorKind(val title: String, val hint: String) {
     DISCONNECTED("The connection was lost", "Reconnect and check the slot's KCV: the key may or may not be loaded."),
     INDETERMINATE("Unknown whether the key was loaded", "Reconnect and compare the slot's KCV before sending again."),
     CANCELLED("Cancelled", "If the block had been sent, check the slot's KCV before sending again."),
+    BUSY("The reader connection is busy", "It is still finishing a cancelled command: try again in a moment."),
     CREDENTIALS(
         "No usable AWS credentials",
         "The backend issued none, or AWS refused them: sign in again, or check the role's permissions.",
@@ -58,6 +59,7 @@ data class UserError(val kind: ErrorKind, val detail: String) {
             is ReaderException.Disconnected -> ErrorKind.DISCONNECTED
             is ReaderException.Indeterminate -> ErrorKind.INDETERMINATE
             is ReaderException.Cancelled -> ErrorKind.CANCELLED
+            is ReaderException.CallInProgress -> ErrorKind.BUSY
             is ReaderException.Transport, is ReaderTransportException -> ErrorKind.READER_UNREACHABLE
             is IllegalArgumentException -> ErrorKind.INVALID_INPUT
             else -> ErrorKind.INTERNAL

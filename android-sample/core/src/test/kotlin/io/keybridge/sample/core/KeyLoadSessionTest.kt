@@ -162,6 +162,8 @@ class KeyLoadSessionTest {
         val failed = assertIs<SessionState.Failed>(session.state.value)
         assertEquals(Step.SEND, failed.step)
         assertEquals(ErrorKind.CANCELLED, failed.error.kind)
+        // The exchange really stopped: the same connection takes the next send at once.
+        assertIs<SessionState.Loaded>(session.send(), session.log.value.joinToString("\n"))
     }
 
     @Test
