@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Per-call overhead from Kotlin: runs InspectBenchmark (inspect a key block through the JNA
+# bindings) against the release cdylib. Compare with `cargo bench -p keybridge-ffi --bench inspect`
+# (the same calls in Rust). Not part of the tests: a benchmark, not an assertion.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$repo"
+target_dir="${CARGO_TARGET_DIR:-$repo/target}"
+kotlin_home="$repo/.tools/kotlin-2.4.20/node_modules/kotlin-compiler"
+out="$target_dir/jvm-bench"
+
+bindings/scripts/setup-jvm-tools.sh
+bindings/scripts/generate.sh kotlin-jvm
+cargo build --quiet --release -p keybridge-ffi --lib
+
+rm -rf "$out" && mkdir -p "$out"
+classpath="/usr/share/java/jna.jar:$kotlin_home/lib/kotlin-stdlib.jar:$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar"
+"$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -classpath "$classpath" -d "$out" \
+    "$target_dir"/bindings/kotlin-jvm/io/keybridge/*.kt bindings/kotlin/src/bench/kotlin/io/keybridge/*.kt
+java -Djna.library.path="$target_dir/release" -classpath "$classpath:$out" io.keybridge.InspectBenchmarkKt
