@@ -82,6 +82,30 @@ class KeyLoadSessionTest {
     }
 
     @Test
+    fun `a block the load policy refuses stops at validation and says why`(): Unit = runBlocking {
+        val session = connected(simulator())
+        val macKey = WrappedKey(kek, header = "D0000M3TC00E0000") // usage M3: not a key the reader loads
+
+        val failed = assertIs<SessionState.Failed>(session.fetch(KeySource.Pasted(macKey.keyBlock)))
+        assertEquals(Step.VALIDATE, failed.step)
+        assertEquals(ErrorKind.REFUSED, failed.error.kind)
+        assertTrue("M3" in failed.error.detail, failed.error.detail)
+    }
+
+    @Test
+    fun `a block under the factory KBPK is shown with its warning and still loads`(): Unit = runBlocking {
+        val factoryKbpk = "0123456789ABCDEFFEDCBA9876543210".chunked(2).map { it.toInt(16).toByte() }.toByteArray()
+        val session = connected(ReaderSimulator(factoryKbpk).also { closeables += it })
+        val key = WrappedKey(factoryKbpk)
+
+        val validated = assertIs<SessionState.Validated>(session.fetch(KeySource.Pasted(key.keyBlock, key.kcvHex)))
+        assertTrue(validated.inspection.warnings.any { "factory KBPK" in it }, validated.inspection.warnings.toString())
+        assertTrue(session.log.value.any { it.level == LogLevel.WARNING && "factory KBPK" in it.message })
+        val loaded = assertIs<SessionState.Loaded>(session.send())
+        assertEquals(key.kcvHex, loaded.verdict.readerKcvHex)
+    }
+
+    @Test
     fun `a KCV that is not the reader's is a mismatch, not a success`(): Unit = runBlocking {
         val session = connected(simulator())
         val key = WrappedKey(kek)
