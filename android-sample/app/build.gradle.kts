@@ -6,12 +6,12 @@ plugins {
 
 android {
     namespace = "io.keybridge.sample"
-    compileSdk = 35
+    compileSdk = 34
 
     defaultConfig {
         applicationId = "io.keybridge.sample"
         minSdk = 26
-        targetSdk = 35
+        targetSdk = 34
         versionCode = 1
         versionName = "0.1"
         // The app's backend, which hands out short-lived AWS credentials (see backend/). Set it in

@@ -9,7 +9,7 @@ plugins {
 
 android {
     namespace = "io.keybridge.sample.core"
-    compileSdk = 35
+    compileSdk = 34
     defaultConfig { minSdk = 26 }
     compileOptions {
         sourceCompatibility = JavaVersion.VERSION_17

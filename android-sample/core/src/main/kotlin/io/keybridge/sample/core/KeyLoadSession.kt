@@ -205,7 +205,7 @@ class KeyLoadSession(
         repeat(WIND_DOWN_POLLS) {
             try {
                 return call()
-            } catch (_: ReaderException.CallInProgress) {
+            } catch (e: ReaderException.CallInProgress) {
                 delay(WIND_DOWN_POLL_MS)
             }
         }

@@ -88,7 +88,7 @@ class StreamReaderTransport(
                     if (n < 0) break
                     inbox.offer(chunk.copyOf(n))
                 }
-            } catch (_: IOException) {
+            } catch (e: IOException) {
                 // The link broke or was closed by disconnect(): readers see Closed below.
             } finally {
                 inbox.close()
