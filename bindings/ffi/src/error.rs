@@ -4,7 +4,7 @@
 //! key material.
 
 use keybridge::device::transport::TransportError;
-use keybridge::loader::LoadError;
+use keybridge::loader::{LoadError, ReaderStatus};
 use keybridge::tr31::Tr31Error;
 
 /// Why a key block could not be parsed, unwrapped or wrapped.
@@ -77,7 +77,18 @@ pub enum ReaderError {
     /// The reader holds a key whose KCV is not the expected one.
     #[error("{0}")]
     KcvMismatch(LoadError),
-    /// The reader answered with a failure status (busy, MAC error, not supported, …).
+    /// The reader refused the key block: its MAC does not verify under the slot's KEK (the block
+    /// was wrapped under another KEK, or altered). Nothing was stored.
+    #[error("{0}")]
+    MacMismatch(LoadError),
+    /// The reader is busy with something else; try again later.
+    #[error("{0}")]
+    Busy(LoadError),
+    /// The reader's firmware does not support the command (e.g. the chunked load).
+    #[error("{0}")]
+    NotSupported(LoadError),
+    /// The reader answered with another failure status (usage or version not allowed, declined,
+    /// device error, …); the message names it.
     #[error("{0}")]
     Rejected(LoadError),
     #[error("{0}")]
@@ -115,6 +126,9 @@ impl From<LoadError> for ReaderError {
             LoadError::Refused { .. } => Self::Refused(e),
             LoadError::InvalidArgument { .. } => Self::InvalidArgument(e),
             LoadError::KcvMismatch { .. } => Self::KcvMismatch(e),
+            LoadError::Reader(ReaderStatus::MacError) => Self::MacMismatch(e),
+            LoadError::Reader(ReaderStatus::Busy) => Self::Busy(e),
+            LoadError::Reader(ReaderStatus::NotSupported) => Self::NotSupported(e),
             LoadError::Reader(_) => Self::Rejected(e),
             LoadError::Timeout => Self::Timeout(e),
             LoadError::NoResponse => Self::NoResponse(e),
@@ -135,6 +149,9 @@ impl ReaderError {
             | Self::Refused(e)
             | Self::InvalidArgument(e)
             | Self::KcvMismatch(e)
+            | Self::MacMismatch(e)
+            | Self::Busy(e)
+            | Self::NotSupported(e)
             | Self::Rejected(e)
             | Self::Timeout(e)
             | Self::NoResponse(e)
@@ -183,7 +200,6 @@ impl From<ReaderTransportError> for TransportError {
 
 #[cfg(test)]
 mod tests {
-    use keybridge::device::command::ReaderStatus;
 
     use super::*;
 
@@ -211,6 +227,14 @@ mod tests {
         assert_eq!(ReaderError::CallInProgress.dspread_error_name(), "DEVICE_BUSY");
         assert!(matches!(
             ReaderError::from(LoadError::Reader(ReaderStatus::Busy)),
+            ReaderError::Busy(_)
+        ));
+        assert!(matches!(
+            ReaderError::from(LoadError::Reader(ReaderStatus::MacError)),
+            ReaderError::MacMismatch(_)
+        ));
+        assert!(matches!(
+            ReaderError::from(LoadError::Reader(ReaderStatus::Declined)),
             ReaderError::Rejected(_)
         ));
     }

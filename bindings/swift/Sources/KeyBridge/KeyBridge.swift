@@ -3453,7 +3453,24 @@ enum ReaderError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case KcvMismatch(message: String)
     
     /**
-     * The reader answered with a failure status (busy, MAC error, not supported, …).
+     * The reader refused the key block: its MAC does not verify under the slot's KEK (the block
+     * was wrapped under another KEK, or altered). Nothing was stored.
+     */
+    case MacMismatch(message: String)
+    
+    /**
+     * The reader is busy with something else; try again later.
+     */
+    case Busy(message: String)
+    
+    /**
+     * The reader's firmware does not support the command (e.g. the chunked load).
+     */
+    case NotSupported(message: String)
+    
+    /**
+     * The reader answered with another failure status (usage or version not allowed, declined,
+     * device error, …); the message names it.
      */
     case Rejected(message: String)
     
@@ -3540,47 +3557,59 @@ public struct FfiConverterTypeReaderError: FfiConverterRustBuffer {
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 5: return .Rejected(
+        case 5: return .MacMismatch(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 6: return .Timeout(
+        case 6: return .Busy(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 7: return .NoResponse(
+        case 7: return .NotSupported(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 8: return .Disconnected(
+        case 8: return .Rejected(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 9: return .Protocol(
+        case 9: return .Timeout(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 10: return .Cancelled(
+        case 10: return .NoResponse(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 11: return .Indeterminate(
+        case 11: return .Disconnected(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 12: return .Transport(
+        case 12: return .Protocol(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 13: return .Closed(
+        case 13: return .Cancelled(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 14: return .CallInProgress(
+        case 14: return .Indeterminate(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 15: return .Internal(
+        case 15: return .Transport(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 16: return .Closed(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 17: return .CallInProgress(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 18: return .Internal(
             message: try FfiConverterString.read(from: &buf)
         )
         
@@ -3603,28 +3632,34 @@ public struct FfiConverterTypeReaderError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(3))
         case .KcvMismatch(_ /* message is ignored*/):
             writeInt(&buf, Int32(4))
-        case .Rejected(_ /* message is ignored*/):
+        case .MacMismatch(_ /* message is ignored*/):
             writeInt(&buf, Int32(5))
-        case .Timeout(_ /* message is ignored*/):
+        case .Busy(_ /* message is ignored*/):
             writeInt(&buf, Int32(6))
-        case .NoResponse(_ /* message is ignored*/):
+        case .NotSupported(_ /* message is ignored*/):
             writeInt(&buf, Int32(7))
-        case .Disconnected(_ /* message is ignored*/):
+        case .Rejected(_ /* message is ignored*/):
             writeInt(&buf, Int32(8))
-        case .Protocol(_ /* message is ignored*/):
+        case .Timeout(_ /* message is ignored*/):
             writeInt(&buf, Int32(9))
-        case .Cancelled(_ /* message is ignored*/):
+        case .NoResponse(_ /* message is ignored*/):
             writeInt(&buf, Int32(10))
-        case .Indeterminate(_ /* message is ignored*/):
+        case .Disconnected(_ /* message is ignored*/):
             writeInt(&buf, Int32(11))
-        case .Transport(_ /* message is ignored*/):
+        case .Protocol(_ /* message is ignored*/):
             writeInt(&buf, Int32(12))
-        case .Closed(_ /* message is ignored*/):
+        case .Cancelled(_ /* message is ignored*/):
             writeInt(&buf, Int32(13))
-        case .CallInProgress(_ /* message is ignored*/):
+        case .Indeterminate(_ /* message is ignored*/):
             writeInt(&buf, Int32(14))
-        case .Internal(_ /* message is ignored*/):
+        case .Transport(_ /* message is ignored*/):
             writeInt(&buf, Int32(15))
+        case .Closed(_ /* message is ignored*/):
+            writeInt(&buf, Int32(16))
+        case .CallInProgress(_ /* message is ignored*/):
+            writeInt(&buf, Int32(17))
+        case .Internal(_ /* message is ignored*/):
+            writeInt(&buf, Int32(18))
 
         
         }

@@ -115,7 +115,7 @@ class KeyLoaderTest {
     fun readerFailuresArriveAsTypedExceptions() = runBlocking<Unit> {
         Simulator.tcp("--status", "mac-error").use { sim ->
             KeyLoader.openTcp(sim.address, fast).use { loader ->
-                val e = assertFailsWith<ReaderException.Rejected> { loader.sendTr31Key(TestBlocks.pinBlock) }
+                val e = assertFailsWith<ReaderException.MacMismatch> { loader.sendTr31Key(TestBlocks.pinBlock) }
                 assertContains(e.message!!, "MAC")
             }
         }

@@ -51,9 +51,9 @@ data class UserError(val kind: ErrorKind, val detail: String) {
             is ReaderException.InvalidBlock -> ErrorKind.MALFORMED_BLOCK
             is ReaderException.Refused -> ErrorKind.REFUSED
             is ReaderException.InvalidArgument -> ErrorKind.INVALID_INPUT
-            // The reader's status travels only in the text (ReaderStatus::MacError's Display); a
-            // typed status field on Rejected would be better (asked of the bindings).
-            is ReaderException.Rejected -> if ("MAC" in error.message.orEmpty()) ErrorKind.MAC_ERROR else ErrorKind.REJECTED
+            is ReaderException.MacMismatch -> ErrorKind.MAC_ERROR
+            is ReaderException.Busy -> ErrorKind.BUSY
+            is ReaderException.NotSupported, is ReaderException.Rejected -> ErrorKind.REJECTED
             is ReaderException.KcvMismatch -> ErrorKind.KCV_MISMATCH
             is ReaderException.Timeout, is ReaderException.NoResponse -> ErrorKind.TIMEOUT
             is ReaderException.Disconnected -> ErrorKind.DISCONNECTED
