@@ -5,7 +5,8 @@
 //! when the caller's future is dropped (a Kotlin coroutine cancelled) the loader's `CancelHandle`
 //! fires and the blocking call stops at its next wait with `Cancelled`. One call at a time per
 //! reader: a second concurrent call fails at once with `CallInProgress` instead of queueing
-//! behind (and being cancelled together with) the first.
+//! behind (and being cancelled together with) the first — unless the first was cancelled and is
+//! only winding down: then the new call waits for it, so "cancel, then try again" just works.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -215,7 +216,10 @@ pub struct KeyLoader {
     /// `None` once closed. Held by the blocking worker for the whole call.
     inner: Arc<Mutex<Option<loader::KeyLoader>>>,
     cancel: CancelHandle,
-    busy: Arc<AtomicBool>,
+    /// Held (owned guard, moved into the blocking worker) for as long as a call really runs.
+    call_slot: Arc<tokio::sync::Mutex<()>>,
+    /// Set when the caller of the running call went away; cleared when the next call starts.
+    winding_down: Arc<AtomicBool>,
 }
 
 #[uniffi::export]
@@ -307,7 +311,7 @@ impl KeyLoader {
 
     /// Cancels the call in progress, if any (Swift callers: Swift tasks do not drop the future).
     pub fn cancel(&self) {
-        if self.busy.load(Ordering::Acquire) {
+        if self.call_slot.try_lock().is_err() {
             self.cancel.cancel();
         }
     }
@@ -332,7 +336,8 @@ impl KeyLoader {
         Arc::new(Self {
             cancel: loader.cancel_handle(),
             inner: Arc::new(Mutex::new(Some(loader))),
-            busy: Arc::new(AtomicBool::new(false)),
+            call_slot: Arc::new(tokio::sync::Mutex::new(())),
+            winding_down: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -343,16 +348,23 @@ impl KeyLoader {
         T: Send + 'static,
         F: FnOnce(&mut loader::KeyLoader) -> Result<T, LoadError> + Send + 'static,
     {
-        if self.busy.swap(true, Ordering::AcqRel) {
-            return Err(ReaderError::CallInProgress);
-        }
-        let busy = BusyGuard(self.busy.clone());
-        let (inner, cancel) = (self.inner.clone(), self.cancel.clone());
+        let slot = match self.call_slot.clone().try_lock_owned() {
+            Ok(slot) => slot,
+            // A cancelled call stops at its next wait: queue behind it rather than fail.
+            Err(_) if self.winding_down.load(Ordering::SeqCst) => self.call_slot.clone().lock_owned().await,
+            Err(_) => return Err(ReaderError::CallInProgress),
+        };
+        let (inner, cancel, winding_down) = (self.inner.clone(), self.cancel.clone(), self.winding_down.clone());
         let abandoned = Arc::new(AtomicBool::new(false));
-        let mut on_drop = CancelOnDrop(Some((self.cancel.clone(), abandoned.clone())));
+        let mut on_drop = CancelOnDrop(Some((
+            self.cancel.clone(),
+            abandoned.clone(),
+            self.winding_down.clone(),
+        )));
         let task = runtime().spawn_blocking(move || {
             // Freed only when the blocking call really ends, even if the caller went away.
-            let _busy = busy;
+            let _slot = slot;
+            winding_down.store(false, Ordering::SeqCst);
             let mut inner = inner.lock().unwrap_or_else(PoisonError::into_inner);
             let loader = inner.as_mut().ok_or(ReaderError::Closed)?;
             // No other call runs now: clear a cancel left over from an earlier dropped call, then
@@ -374,23 +386,16 @@ impl KeyLoader {
     }
 }
 
-/// Clears the busy flag when the blocking call ends.
-struct BusyGuard(Arc<AtomicBool>);
-
-impl Drop for BusyGuard {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
-    }
-}
-
-/// Cancels the loader's current call when the future awaiting it is dropped unfinished, and
-/// marks the call abandoned in case its worker has not started yet.
-struct CancelOnDrop(Option<(CancelHandle, Arc<AtomicBool>)>);
+/// Cancels the loader's current call when the future awaiting it is dropped unfinished, marks
+/// the call abandoned in case its worker has not started yet, and lets the next call know that
+/// the running one is only winding down.
+struct CancelOnDrop(Option<(CancelHandle, Arc<AtomicBool>, Arc<AtomicBool>)>);
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        if let Some((handle, abandoned)) = self.0.take() {
+        if let Some((handle, abandoned, winding_down)) = self.0.take() {
             abandoned.store(true, Ordering::SeqCst);
+            winding_down.store(true, Ordering::SeqCst);
             handle.cancel();
         }
     }

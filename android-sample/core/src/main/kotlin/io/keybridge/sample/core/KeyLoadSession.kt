@@ -12,7 +12,6 @@ import java.util.concurrent.atomic.AtomicBoolean
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
@@ -93,7 +92,7 @@ class KeyLoadSession(
         step(Step.SEND, "sending the ${validated.header.keyUsage} key block to slot $slot") {
             val expected = validated.expectedKcv?.takeIf { it.legacy }?.bytes()
             val request = LoadRequest(slot.toUByte(), expected, null, null)
-            val result = afterCancelledCall { loader.sendTr31KeyWith(validated.keyBlock, request) }
+            val result = loader.sendTr31KeyWith(validated.keyBlock, request)
             record(Step.SEND, LogLevel.INFO, "the reader accepted the key in ${result.elapsedMs} ms")
             val verdict = Verdict(
                 slot = result.slot.toInt(),
@@ -196,22 +195,6 @@ class KeyLoadSession(
         }
     }
 
-    /**
-     * A cancelled call winds down on keybridge's worker for a few milliseconds, during which the
-     * loader answers CallInProgress. Steps are exclusive, so such a call can only be our own
-     * cancelled one: wait for it briefly instead of failing the next step.
-     */
-    private suspend fun <T> afterCancelledCall(call: suspend () -> T): T {
-        repeat(WIND_DOWN_POLLS) {
-            try {
-                return call()
-            } catch (e: ReaderException.CallInProgress) {
-                delay(WIND_DOWN_POLL_MS)
-            }
-        }
-        return call()
-    }
-
     private fun closeLoader() {
         loader?.let {
             it.disconnect()
@@ -226,11 +209,6 @@ class KeyLoadSession(
     }
 
     private data class Fetched(val keyBlock: String, val expectedKcv: ExpectedKcv?)
-
-    private companion object {
-        const val WIND_DOWN_POLLS = 50
-        const val WIND_DOWN_POLL_MS = 20L
-    }
 }
 
 /** Wraps a backend/AWS failure as [KeySourceException] of [kind], letting cancellation through. */
