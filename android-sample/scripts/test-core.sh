@@ -14,8 +14,7 @@ cd "$repo"
 bindings_scripts="$repo/bindings/scripts"
 target_dir="${CARGO_TARGET_DIR:-$repo/target}"
 out="$target_dir/android-sample-core"
-kotlin_home="$repo/.tools/kotlin-2.4.20/node_modules/kotlin-compiler"
-java_share=/usr/share/java
+source "$bindings_scripts/jvm-env.sh"
 
 fail_early() {
     echo "FAILED: $1" >&2
@@ -28,35 +27,16 @@ fail_early() {
 cargo build --quiet -p keybridge-cli || fail_early "building the CLI (reader simulator)"
 
 rm -rf "$out" && mkdir -p "$out/classes"
-junit="$java_share/junit-platform-console-standalone.jar"
-classpath="$java_share/jna.jar:$kotlin_home/lib/kotlin-stdlib.jar:$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar"
-classpath+=":$kotlin_home/lib/kotlin-test.jar:$kotlin_home/lib/kotlin-test-junit5.jar:$junit"
 mapfile -t sources < <(find "$target_dir/bindings/kotlin-jvm" android-sample/core/src -name '*.kt' | sort)
 echo "== kotlinc (${#sources[@]} files)" >&2
-"$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -classpath "$classpath" -d "$out/classes" "${sources[@]}" \
+"$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -classpath "$jvm_test_classpath" -d "$out/classes" "${sources[@]}" \
     2>"$out/kotlinc.log" || {
     cat "$out/kotlinc.log" >&2
     fail_early "compiling android-sample/core"
 }
 
-echo "== JUnit" >&2
-java -Djna.library.path="$target_dir/debug" -Dkeybridge.cli="$target_dir/debug/keybridge" \
-    -jar "$junit" --disable-banner --disable-ansi-colors --details=tree --class-path "$classpath:$out/classes" \
-    --select-package io.keybridge.sample.core --reports-dir "$out/reports" | tee "$out/junit.log"
-status=${PIPESTATUS[0]}
-count() { sed -n "s/.*\[ *\([0-9]*\) tests $1 *\].*/\1/p" "$out/junit.log" | head -1; }
-passed=$(count successful)
-failed=$(count failed)
-passed=${passed:-0}
-failed=${failed:-0}
-# JUnit itself failed (no engine, a class that cannot load) or found no tests at all.
-[[ $status -ne 0 || $passed -eq 0 ]] && [[ $failed -eq 0 ]] && failed=1
-# JUnit silently skips a @Test whose function returns a value (e.g. `= runBlocking { … }`): every
-# annotated test must have run.
 declared=$(grep -rhoE '^\s*@Test\b' android-sample/core/src/test | wc -l)
-if ((passed + failed < declared)); then
-    echo "FAILED: $declared tests declared, $((passed + failed)) ran (a @Test not returning Unit?)" >&2
-    failed=$((failed + declared - passed - failed))
-fi
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+run_junit "$out" "$declared" -Djna.library.path="$target_dir/debug" -Dkeybridge.cli="$target_dir/debug/keybridge" \
+    --select-package io.keybridge.sample.core
+echo "$junit_passed passed, $junit_failed failed"
+[[ $junit_failed -eq 0 ]]

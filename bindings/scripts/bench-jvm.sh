@@ -7,7 +7,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo"
 target_dir="${CARGO_TARGET_DIR:-$repo/target}"
-kotlin_home="$repo/.tools/kotlin-2.4.20/node_modules/kotlin-compiler"
+source bindings/scripts/jvm-env.sh
 out="$target_dir/jvm-bench"
 
 bindings/scripts/setup-jvm-tools.sh
@@ -15,7 +15,6 @@ bindings/scripts/generate.sh kotlin-jvm
 cargo build --quiet --release -p keybridge-ffi --lib
 
 rm -rf "$out" && mkdir -p "$out"
-classpath="/usr/share/java/jna.jar:$kotlin_home/lib/kotlin-stdlib.jar:$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar"
-"$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -classpath "$classpath" -d "$out" \
+"$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -classpath "$jvm_classpath" -d "$out" \
     "$target_dir"/bindings/kotlin-jvm/io/keybridge/*.kt bindings/kotlin/src/bench/kotlin/io/keybridge/*.kt
-java -Djna.library.path="$target_dir/release" -classpath "$classpath:$out" io.keybridge.InspectBenchmarkKt
+java -Djna.library.path="$target_dir/release" -classpath "$jvm_classpath:$out" io.keybridge.InspectBenchmarkKt

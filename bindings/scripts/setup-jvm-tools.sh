@@ -5,12 +5,11 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-kotlin_version="2.4.20"
-kotlin_prefix="$repo/.tools/kotlin-$kotlin_version"
+source "$repo/bindings/scripts/jvm-env.sh"
 
 need_apt=()
-[[ -f /usr/share/java/jna.jar ]] || need_apt+=(libjna-java)
-[[ -f /usr/share/java/junit-platform-console-standalone.jar ]] || need_apt+=(junit5)
+[[ -f "$java_share/jna.jar" ]] || need_apt+=(libjna-java)
+[[ -f "$junit_jar" ]] || need_apt+=(junit5)
 command -v javac >/dev/null || need_apt+=(openjdk-17-jdk-headless)
 if ((${#need_apt[@]})); then
     echo "setup: apt-get install ${need_apt[*]}" >&2
@@ -20,7 +19,7 @@ if ((${#need_apt[@]})); then
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if [[ ! -x "$kotlin_prefix/node_modules/kotlin-compiler/bin/kotlinc" ]]; then
+if [[ ! -x "$kotlin_home/bin/kotlinc" ]]; then
     echo "setup: npm install kotlin-compiler@$kotlin_version into $kotlin_prefix" >&2
     mkdir -p "$kotlin_prefix"
     npm install --silent --no-audit --no-fund --prefix "$kotlin_prefix" "kotlin-compiler@$kotlin_version" >/dev/null

@@ -14,8 +14,7 @@ cd "$repo"
 scripts="$repo/bindings/scripts"
 target_dir="${CARGO_TARGET_DIR:-$repo/target}"
 out="$target_dir/jvm-tests"
-kotlin_home="$repo/.tools/kotlin-2.4.20/node_modules/kotlin-compiler"
-java_share=/usr/share/java
+source "$scripts/jvm-env.sh"
 checks_passed=0
 checks_failed=0
 
@@ -53,50 +52,27 @@ check "cargo check --target aarch64-linux-android -p keybridge-ffi --no-default-
 
 # --- compile -------------------------------------------------------------------------------
 rm -rf "$out" && mkdir -p "$out/classes"
-kotlin_libs="$kotlin_home/lib/kotlin-stdlib.jar:$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar"
-kotlin_test_libs="$kotlin_home/lib/kotlin-test.jar:$kotlin_home/lib/kotlin-test-junit5.jar"
-junit="$java_share/junit-platform-console-standalone.jar"
-classpath="$java_share/jna.jar:$kotlin_libs:$kotlin_test_libs:$junit"
 
 mapfile -t kotlin_sources < <(find "$target_dir/bindings/kotlin-jvm" bindings/kotlin/src -name '*.kt' | sort)
 mapfile -t java_sources < <(find bindings/kotlin/src bindings/jni/java/src -name '*.java' 2>/dev/null | sort)
 echo "== kotlinc (${#kotlin_sources[@]} files)" >&2
-"$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -classpath "$classpath" -d "$out/classes" \
+"$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -classpath "$jvm_test_classpath" -d "$out/classes" \
     "${kotlin_sources[@]}" "${java_sources[@]}" 2>"$out/kotlinc.log" || {
     cat "$out/kotlinc.log" >&2
     fail_early "compiling the Kotlin sources"
 }
 if ((${#java_sources[@]})); then
     echo "== javac (${#java_sources[@]} files)" >&2
-    javac -nowarn -d "$out/classes" -classpath "$classpath:$out/classes" "${java_sources[@]}" ||
+    javac -nowarn -d "$out/classes" -classpath "$jvm_test_classpath:$out/classes" "${java_sources[@]}" ||
         fail_early "compiling the Java sources"
 fi
 
 # --- run -----------------------------------------------------------------------------------
-echo "== JUnit" >&2
-java -Djna.library.path="$target_dir/debug" -Djava.library.path="$target_dir/debug" \
-    -Dkeybridge.vectors="$repo/../shared/vectors/tr31-published.tsv" \
-    -Dkeybridge.cli="$target_dir/debug/keybridge" \
-    -jar "$junit" --disable-banner --disable-ansi-colors --details=tree --class-path "$classpath:$out/classes" \
-    --scan-class-path "$out/classes" --reports-dir "$out/reports" | tee "$out/junit.log"
-junit_status=${PIPESTATUS[0]}
-count() { sed -n "s/.*\[ *\([0-9]*\) tests $1 *\].*/\1/p" "$out/junit.log" | head -1; }
-passed=$(count successful)
-failed=$(count failed)
-passed=${passed:-0}
-failed=${failed:-0}
-if [[ $junit_status -ne 0 && $failed -eq 0 ]]; then
-    failed=1 # JUnit itself failed (e.g. no engine, a class that cannot load)
-fi
-# JUnit silently skips a test method that does not return void (a Kotlin `= runBlocking { … }`
-# whose last expression has a value): every @Test in the sources must have run.
 declared=$(cat "${kotlin_sources[@]}" "${java_sources[@]}" | grep -c '^\s*@Test\b')
-found=$(sed -n "s/.*\[ *\([0-9]*\) tests found *\].*/\1/p" "$out/junit.log" | head -1)
-if [[ "$declared" != "${found:-0}" ]]; then
-    echo "FAILED: $declared @Test methods declared but JUnit found ${found:-0} (a test that does not return void?)" >&2
-    failed=$((failed + 1))
-fi
-total_passed=$((passed + checks_passed))
-total_failed=$((failed + checks_failed))
+run_junit "$out" "$declared" -Djna.library.path="$target_dir/debug" -Djava.library.path="$target_dir/debug" \
+    -Dkeybridge.vectors="$repo/../shared/vectors/tr31-published.tsv" -Dkeybridge.cli="$target_dir/debug/keybridge" \
+    --scan-class-path "$out/classes"
+total_passed=$((junit_passed + checks_passed))
+total_failed=$((junit_failed + checks_failed))
 echo "$total_passed passed, $total_failed failed"
 [[ $total_failed -eq 0 ]]
