@@ -1,9 +1,10 @@
 //! End to end: AWS Payment Cryptography emulator → `AwsKeyExporter` (real SDK over HTTP) →
 //! `KeyLoader` → reader simulator (pty and TCP), with the KEK shared as the ceremony would.
 
+use keybridge::SecretBytes;
 use keybridge::crypto::CipherFamily;
 use keybridge::device::command::ReaderStatus;
-use keybridge::export::{ExportError, ExportHeaders, KeyAlgorithm, ModesOfUse};
+use keybridge::export::{ExportError, ExportHeaders, ExportedKeyBlock, KeyAlgorithm, ModesOfUse};
 use keybridge::kcv::{self, KcvMethod};
 use keybridge::loader::{KcvCheck, LoadError, LoadRequest};
 use keybridge::tr31::{self, Profile};
@@ -14,15 +15,22 @@ use keybridge_testkit::simulator::{Faults as ReaderFaults, SimulatorConfig};
 
 const PIN_MODES: &str = "encrypt,decrypt,wrap,unwrap";
 
-#[tokio::test]
-async fn an_aes_pin_key_from_aws_lands_in_the_reader_with_the_same_key() {
+/// An AES-128 key of `usage` created in an emulator with a random AES-256 KEK and exported under
+/// it with the key's own attributes; returns the KEK and what AWS exported.
+async fn exported_aes_key(usage: &str) -> (SecretBytes, ExportedKeyBlock) {
     let (emu, kek) = emulator(KeyAlgorithm::Aes256, AwsFaults::default());
     let aws = exporter(&emu).await;
-    let arn = create_key(&aws, "TR31_P0_PIN_ENCRYPTION_KEY", KeyAlgorithm::Aes128, PIN_MODES).await;
+    let arn = create_key(&aws, usage, KeyAlgorithm::Aes128, PIN_MODES).await;
     let exported = aws
         .export_tr31(&arn, KEK_ALIAS, &ExportHeaders::default())
         .await
         .unwrap();
+    (kek, exported)
+}
+
+#[tokio::test]
+async fn an_aes_pin_key_from_aws_lands_in_the_reader_with_the_same_key() {
+    let (kek, exported) = exported_aes_key("TR31_P0_PIN_ENCRYPTION_KEY").await;
     // AES: AWS reports CMAC, the reader legacy; the test holds the KEK and ties them together.
     assert_eq!(exported.reader_comparable_kcv(), None);
     let clear = tr31::unwrap(kek.as_bytes(), &exported.key_block, &Profile::STRICT).unwrap();
@@ -82,13 +90,7 @@ async fn tdes_keys_and_ipeks_are_checked_against_the_aws_kcv_directly() {
 
 #[tokio::test]
 async fn a_reader_with_another_kek_refuses_and_stores_nothing() {
-    let (emu, _) = emulator(KeyAlgorithm::Aes256, AwsFaults::default());
-    let aws = exporter(&emu).await;
-    let arn = create_key(&aws, "TR31_P0_PIN_ENCRYPTION_KEY", KeyAlgorithm::Aes128, PIN_MODES).await;
-    let exported = aws
-        .export_tr31(&arn, KEK_ALIAS, &ExportHeaders::default())
-        .await
-        .unwrap();
+    let (_, exported) = exported_aes_key("TR31_P0_PIN_ENCRYPTION_KEY").await;
     let other = random_key(KeyAlgorithm::Aes256);
     let (sim, mut loader) = connect(Link::Pty, SimulatorConfig::with_kek(other), fast_config());
     let error = loader.send_tr31_key(&exported.key_block).unwrap_err();
@@ -99,19 +101,7 @@ async fn a_reader_with_another_kek_refuses_and_stores_nothing() {
 
 #[tokio::test]
 async fn a_reader_fault_after_a_good_export_is_a_typed_error_not_success() {
-    let (emu, kek) = emulator(KeyAlgorithm::Aes256, AwsFaults::default());
-    let aws = exporter(&emu).await;
-    let arn = create_key(
-        &aws,
-        "TR31_D0_SYMMETRIC_DATA_ENCRYPTION_KEY",
-        KeyAlgorithm::Aes128,
-        PIN_MODES,
-    )
-    .await;
-    let exported = aws
-        .export_tr31(&arn, KEK_ALIAS, &ExportHeaders::default())
-        .await
-        .unwrap();
+    let (kek, exported) = exported_aes_key("TR31_D0_SYMMETRIC_DATA_ENCRYPTION_KEY").await;
     let mut config = SimulatorConfig::with_kek(kek);
     config.faults = ReaderFaults {
         status: Some(ReaderStatus::DeviceError),
