@@ -65,23 +65,36 @@ impl Drop for EmulatorProcess {
     }
 }
 
-/// `keybridge aws export` with only the given environment (no HOME unless given).
-fn export(emulator: &EmulatorProcess, env: &[(&str, &str)]) -> std::process::Output {
+/// The emulator's test credentials, as the default chain reads them from the environment.
+const TEST_CREDENTIALS: [(&str, &str); 2] = [
+    ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID),
+    ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY),
+];
+
+/// Runs `keybridge ARGS` against the emulator at `endpoint_url` with only `env` in its
+/// environment (no HOME unless given).
+fn keybridge_against(endpoint_url: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     Command::new(BIN)
-        .args([
-            "aws",
-            "export",
-            "--key",
-            "alias/pin",
-            "--wrapping-key",
-            "alias/kek",
-            "--json",
-        ])
-        .args(["--region", "us-east-1", "--endpoint-url", &emulator.url])
+        .args(args)
+        .args(["--region", "us-east-1", "--endpoint-url", endpoint_url])
         .env_clear()
         .envs(env.iter().copied())
         .output()
         .unwrap()
+}
+
+/// `keybridge aws export` with only the given environment.
+fn export(emulator: &EmulatorProcess, env: &[(&str, &str)]) -> std::process::Output {
+    let args = [
+        "aws",
+        "export",
+        "--key",
+        "alias/pin",
+        "--wrapping-key",
+        "alias/kek",
+        "--json",
+    ];
+    keybridge_against(&emulator.url, &args, env)
 }
 
 fn service_kcv_of_pin_key() -> String {
@@ -92,18 +105,14 @@ fn service_kcv_of_pin_key() -> String {
 #[test]
 fn the_default_chain_works_without_home_or_profile() {
     let emulator = EmulatorProcess::start();
-    let credentials = [
-        ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID),
-        ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY),
-    ];
     let nowhere = [
         ("HOME", "/nonexistent/keybridge-home"),
         ("AWS_CONFIG_FILE", "/nonexistent/config"),
         ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
     ];
     for env in [
-        credentials.to_vec(),
-        [credentials.as_slice(), nowhere.as_slice()].concat(),
+        TEST_CREDENTIALS.to_vec(),
+        [TEST_CREDENTIALS.as_slice(), nowhere.as_slice()].concat(),
     ] {
         let out = export(&emulator, &env);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -198,25 +207,18 @@ fn load_from_aws(kek_spec: &str, key_spec: &str, kek: &str, extra: &[&str]) -> s
         SimulatorConfig::with_kek(SecretBytes::from_hex(kek).unwrap()),
     )
     .unwrap();
-    let out = Command::new(BIN)
-        .args([
-            "load",
-            "--from-aws",
-            "--key",
-            "alias/pin",
-            "--wrapping-key",
-            "alias/kek",
-        ])
-        .args(["--region", "us-east-1", "--endpoint-url", &emulator.endpoint_url()])
-        .args(["--tcp", reader.endpoint()])
-        .args(extra)
-        .env_clear()
-        .envs([
-            ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID),
-            ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY),
-        ])
-        .output()
-        .unwrap();
+    let mut args = vec![
+        "load",
+        "--from-aws",
+        "--key",
+        "alias/pin",
+        "--wrapping-key",
+        "alias/kek",
+        "--tcp",
+        reader.endpoint(),
+    ];
+    args.extend_from_slice(extra);
+    let out = keybridge_against(&emulator.endpoint_url(), &args, &TEST_CREDENTIALS);
     reader.stop();
     out
 }
@@ -280,25 +282,18 @@ fn ipek_export_from_a_keys_file_gives_the_published_x9_24_ipek() {
     )
     .unwrap();
     let emulator = EmulatorProcess::start_with(&["--keys-file", file.to_str().unwrap()]);
-    let out = Command::new(BIN)
-        .args([
-            "aws",
-            "export",
-            "--key",
-            "alias/bdk",
-            "--wrapping-key",
-            "alias/kek",
-            "--json",
-        ])
-        .args(["--ipek-ksn", "FFFF9876543210E00000"])
-        .args(["--region", "us-east-1", "--endpoint-url", &emulator.url])
-        .env_clear()
-        .envs([
-            ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID),
-            ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY),
-        ])
-        .output()
-        .unwrap();
+    let args = [
+        "aws",
+        "export",
+        "--key",
+        "alias/bdk",
+        "--wrapping-key",
+        "alias/kek",
+        "--json",
+        "--ipek-ksn",
+        "FFFF9876543210E00000",
+    ];
+    let out = keybridge_against(&emulator.url, &args, &TEST_CREDENTIALS);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let block = json["key_block"].as_str().unwrap();
