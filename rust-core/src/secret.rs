@@ -27,7 +27,7 @@ impl SecretBytes {
     /// Decodes hexadecimal (either case). Errors never echo the input, which may be a key.
     pub fn from_hex(text: &str) -> Result<Self, HexError> {
         let text = text.trim();
-        if text.len() % 2 != 0 {
+        if !text.len().is_multiple_of(2) {
             return Err(HexError::OddLength { length: text.len() });
         }
         let mut out = Zeroizing::new(vec![0u8; text.len() / 2]);

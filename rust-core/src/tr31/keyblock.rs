@@ -370,7 +370,7 @@ fn with_padding_block(header: &Header) -> Header {
         .retain(|b| b.known_id() != Some(KnownBlockId::Padding));
     let block_size = header.version.block_size();
     let used = header.optional_blocks_len();
-    if header.optional_blocks.is_empty() || used % block_size == 0 {
+    if header.optional_blocks.is_empty() || used.is_multiple_of(block_size) {
         return header;
     }
     let mut pad = block_size - used % block_size;

@@ -118,7 +118,7 @@ fn check_optional_blocks(header: &Header, profile: &Profile) -> Result<(), Tr31E
     }
     let length = position - FIXED_LEN;
     let block_size = header.version.block_size();
-    if length % block_size != 0 {
+    if !length.is_multiple_of(block_size) {
         return Err(Tr31Error::OptionalBlocksNotAligned {
             version: header.version,
             length,
