@@ -2,9 +2,13 @@
 //! over TDES (2- and 3-key) and AES (128/192/256), with ECB, CBC, CTR and CMAC on top.
 //!
 //! The modes are written once over the enum instead of once per cipher type: the key block code picks
-//! the cipher at run time from the KBPK length, and the modes are a few lines each. The cipher
-//! instances come from RustCrypto (`aes` with hardware AES where present, `des`) and zeroize their
+//! the cipher at run time from the KBPK length, and the modes are a few lines each. AES-128 and
+//! AES-256 on x86-64 CPUs with AES-NI use [`aes_ni`] (its doc says why); every other cipher comes
+//! from RustCrypto (`aes`, with hardware AES where present, and `des`). All of them zeroize their
 //! key schedules on drop.
+
+#[cfg(target_arch = "x86_64")]
+mod aes_ni;
 
 use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit, generic_array::GenericArray};
 use aes::{Aes128, Aes192, Aes256};
@@ -21,15 +25,22 @@ pub enum CipherFamily {
 }
 
 /// A keyed block cipher. The largest block is 16 bytes; TDES uses the first 8 of any buffer.
-/// Held inline (no box): unwrap builds three of these per block and allocation would dominate.
-#[allow(clippy::large_enum_variant)]
-pub enum BlockCipher {
-    Des(Des),
-    Tdes2(TdesEde2),
-    Tdes3(TdesEde3),
-    Aes128(Aes128),
-    Aes192(Aes192),
-    Aes256(Aes256),
+pub struct BlockCipher(Keyed);
+
+/// The implementations behind [`BlockCipher`]. Hardware AES keys are held inline: unwrap builds
+/// three per block, and allocating or moving large schedules would dominate it. The RustCrypto
+/// schedules are boxed: up to 960 bytes (software AES) that would otherwise be copied with every
+/// move of any `BlockCipher`.
+#[allow(clippy::large_enum_variant)] // the point: see above
+enum Keyed {
+    #[cfg(target_arch = "x86_64")]
+    AesNi(aes_ni::AesNi),
+    Des(Box<Des>),
+    Tdes2(Box<TdesEde2>),
+    Tdes3(Box<TdesEde3>),
+    Aes128(Box<Aes128>),
+    Aes192(Box<Aes192>),
+    Aes256(Box<Aes256>),
 }
 
 /// The key has a length the chosen family does not have.
@@ -42,52 +53,54 @@ pub struct BadKeyLength {
 impl BlockCipher {
     #[inline(always)]
     pub fn new(family: CipherFamily, key: &[u8]) -> Result<Self, BadKeyLength> {
-        // The lengths are matched here, so the infallible `new` applies (and avoids moving a
-        // ~1 KiB key schedule through a `Result`).
-        Ok(match (family, key.len()) {
-            (CipherFamily::Des, 8) => Self::Des(Des::new(GenericArray::from_slice(key))),
-            (CipherFamily::Tdes, 16) => Self::Tdes2(TdesEde2::new(GenericArray::from_slice(key))),
-            (CipherFamily::Tdes, 24) => Self::Tdes3(TdesEde3::new(GenericArray::from_slice(key))),
-            (CipherFamily::Aes, 16) => Self::Aes128(Aes128::new(GenericArray::from_slice(key))),
-            (CipherFamily::Aes, 24) => Self::Aes192(Aes192::new(GenericArray::from_slice(key))),
-            (CipherFamily::Aes, 32) => Self::Aes256(Aes256::new(GenericArray::from_slice(key))),
+        #[cfg(target_arch = "x86_64")]
+        if family == CipherFamily::Aes
+            && let Some(present) = aes_ni::Present::detect()
+        {
+            if let Ok(key) = key.try_into() {
+                return Ok(Self(Keyed::AesNi(aes_ni::AesNi::new_128(present, key))));
+            }
+            if let Ok(key) = key.try_into() {
+                return Ok(Self(Keyed::AesNi(aes_ni::AesNi::new_256(present, key))));
+            }
+        }
+        // The lengths are matched here, so the infallible `new` applies.
+        Ok(Self(match (family, key.len()) {
+            (CipherFamily::Des, 8) => Keyed::Des(Box::new(Des::new(GenericArray::from_slice(key)))),
+            (CipherFamily::Tdes, 16) => Keyed::Tdes2(Box::new(TdesEde2::new(GenericArray::from_slice(key)))),
+            (CipherFamily::Tdes, 24) => Keyed::Tdes3(Box::new(TdesEde3::new(GenericArray::from_slice(key)))),
+            (CipherFamily::Aes, 16) => Keyed::Aes128(Box::new(Aes128::new(GenericArray::from_slice(key)))),
+            (CipherFamily::Aes, 24) => Keyed::Aes192(Box::new(Aes192::new(GenericArray::from_slice(key)))),
+            (CipherFamily::Aes, 32) => Keyed::Aes256(Box::new(Aes256::new(GenericArray::from_slice(key)))),
             _ => {
                 return Err(BadKeyLength {
                     family,
                     length: key.len(),
                 });
             }
-        })
+        }))
     }
 
     pub fn block_size(&self) -> usize {
-        match self {
-            Self::Des(_) | Self::Tdes2(_) | Self::Tdes3(_) => 8,
-            Self::Aes128(_) | Self::Aes192(_) | Self::Aes256(_) => 16,
+        match &self.0 {
+            Keyed::Des(_) | Keyed::Tdes2(_) | Keyed::Tdes3(_) => 8,
+            Keyed::Aes128(_) | Keyed::Aes192(_) | Keyed::Aes256(_) => 16,
+            #[cfg(target_arch = "x86_64")]
+            Keyed::AesNi(_) => 16,
         }
     }
 
     /// Encrypts one block in place; `block.len()` must equal [`Self::block_size`].
     pub fn encrypt_block(&self, block: &mut [u8]) {
-        match self {
-            Self::Des(c) => c.encrypt_block(GenericArray::from_mut_slice(block)),
-            Self::Tdes2(c) => c.encrypt_block(GenericArray::from_mut_slice(block)),
-            Self::Tdes3(c) => c.encrypt_block(GenericArray::from_mut_slice(block)),
-            Self::Aes128(c) => c.encrypt_block(GenericArray::from_mut_slice(block)),
-            Self::Aes192(c) => c.encrypt_block(GenericArray::from_mut_slice(block)),
-            Self::Aes256(c) => c.encrypt_block(GenericArray::from_mut_slice(block)),
-        }
-    }
-
-    /// Decrypts one block in place; `block.len()` must equal [`Self::block_size`].
-    pub fn decrypt_block(&self, block: &mut [u8]) {
-        match self {
-            Self::Des(c) => c.decrypt_block(GenericArray::from_mut_slice(block)),
-            Self::Tdes2(c) => c.decrypt_block(GenericArray::from_mut_slice(block)),
-            Self::Tdes3(c) => c.decrypt_block(GenericArray::from_mut_slice(block)),
-            Self::Aes128(c) => c.decrypt_block(GenericArray::from_mut_slice(block)),
-            Self::Aes192(c) => c.decrypt_block(GenericArray::from_mut_slice(block)),
-            Self::Aes256(c) => c.decrypt_block(GenericArray::from_mut_slice(block)),
+        match &self.0 {
+            #[cfg(target_arch = "x86_64")]
+            Keyed::AesNi(c) => c.encrypt_block(block.try_into().expect("AES blocks are 16 bytes")),
+            Keyed::Des(c) => c.encrypt_block(GenericArray::from_mut_slice(block)),
+            Keyed::Tdes2(c) => c.encrypt_block(GenericArray::from_mut_slice(block)),
+            Keyed::Tdes3(c) => c.encrypt_block(GenericArray::from_mut_slice(block)),
+            Keyed::Aes128(c) => c.encrypt_block(GenericArray::from_mut_slice(block)),
+            Keyed::Aes192(c) => c.encrypt_block(GenericArray::from_mut_slice(block)),
+            Keyed::Aes256(c) => c.encrypt_block(GenericArray::from_mut_slice(block)),
         }
     }
 
@@ -103,17 +116,18 @@ impl BlockCipher {
         }
     }
 
-    /// CBC decryption in place; `data` must be a whole number of blocks.
+    /// CBC decryption in place; `data` must be a whole number of blocks. The only decryption
+    /// TR-31 needs, so the only one offered: hardware AES builds its inverse schedule here.
     pub fn cbc_decrypt(&self, iv: &[u8], data: &mut [u8]) {
-        let bs = self.block_size();
-        let mut chain = [0u8; 16];
-        let mut next = [0u8; 16];
-        chain[..bs].copy_from_slice(&iv[..bs]);
-        for block in data.chunks_exact_mut(bs) {
-            next[..bs].copy_from_slice(block);
-            self.decrypt_block(block);
-            xor_in_place(block, &chain[..bs]);
-            chain[..bs].copy_from_slice(&next[..bs]);
+        match &self.0 {
+            #[cfg(target_arch = "x86_64")]
+            Keyed::AesNi(c) => c.cbc_decrypt(iv[..16].try_into().expect("AES IVs are 16 bytes"), data),
+            Keyed::Des(c) => cbc_decrypt_with(&**c, iv, data),
+            Keyed::Tdes2(c) => cbc_decrypt_with(&**c, iv, data),
+            Keyed::Tdes3(c) => cbc_decrypt_with(&**c, iv, data),
+            Keyed::Aes128(c) => cbc_decrypt_with(&**c, iv, data),
+            Keyed::Aes192(c) => cbc_decrypt_with(&**c, iv, data),
+            Keyed::Aes256(c) => cbc_decrypt_with(&**c, iv, data),
         }
     }
 
@@ -197,6 +211,20 @@ impl Drop for CmacSubkeys {
         use zeroize::Zeroize;
         self.k1.zeroize();
         self.k2.zeroize();
+    }
+}
+
+/// CBC decryption with one of the RustCrypto ciphers.
+fn cbc_decrypt_with<C: BlockDecrypt>(cipher: &C, iv: &[u8], data: &mut [u8]) {
+    let bs = C::block_size();
+    let mut chain = [0u8; 16];
+    let mut next = [0u8; 16];
+    chain[..bs].copy_from_slice(&iv[..bs]);
+    for block in data.chunks_exact_mut(bs) {
+        next[..bs].copy_from_slice(block);
+        cipher.decrypt_block(GenericArray::from_mut_slice(block));
+        xor_in_place(block, &chain[..bs]);
+        chain[..bs].copy_from_slice(&next[..bs]);
     }
 }
 
