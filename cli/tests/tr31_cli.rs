@@ -143,4 +143,16 @@ fn failures_are_one_line_without_key_material() {
     // A bad hex key names the option, not the value.
     let line = failure_line(&run(&["kcv", "--key", "0123SECRET"]));
     assert!(line.contains("--key") && !line.contains("SECRET"), "{line}");
+    // A valid MAC around a KC block of text the lenient profile lets through (built with
+    // `tr31::seal_unchecked` under a KBPK of 0x42 bytes): it used to panic (exit 101).
+    let kc_of_text = "D0128P0AE00N0200KC0A00ZZZZPB06006ABD06C87902F90B51F32060DA2297200E0981EB056E07AA3BE626462C47B38FE9564D3E1AF2CC96936F9E96A5E6D774";
+    let line = failure_line(&run(&[
+        "tr31",
+        "unwrap",
+        "--lenient",
+        "--kbpk",
+        &"42".repeat(32),
+        kc_of_text,
+    ]));
+    assert!(line.contains("optional block KC") && !line.contains("ZZZZ"), "{line}");
 }

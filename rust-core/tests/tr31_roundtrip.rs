@@ -302,7 +302,7 @@ fn check_value_blocks_are_verified() {
         keybridge::kcv::KcvMethod::Legacy,
     )
     .unwrap();
-    let with = |kc: &[u8], kp: &[u8]| {
+    let header_with = |kc: &[u8], kp: &[u8]| {
         let mut header = header_for(Version::B, KeyUsage::P0, Algorithm::Tdes, ModeOfUse::EncryptOnly);
         header
             .optional_blocks
@@ -310,17 +310,61 @@ fn check_value_blocks_are_verified() {
         header
             .optional_blocks
             .push(OptionalBlock::new("KP", &format!("00{}", hex::encode_upper(kp))));
-        let block = tr31::wrap(&kbpk, &header, &key, &WrapOptions::default()).unwrap();
-        tr31::unwrap(&kbpk, &block, &Profile::STRICT)
+        header
     };
-    assert!(with(&key_kcv, &kbpk_kcv).is_ok());
-    assert_eq!(
-        with(&[0, 0, 0], &kbpk_kcv).err(),
-        Some(Tr31Error::CheckValueMismatch { id: "KC", what: "key" })
-    );
-    assert_eq!(
-        with(&key_kcv, &[0, 0, 0]).err(),
-        Some(Tr31Error::CheckValueMismatch { id: "KP", what: "KBPK" })
+    let good = tr31::wrap(&kbpk, &header_with(&key_kcv, &kbpk_kcv), &key, &WrapOptions::default()).unwrap();
+    assert!(tr31::unwrap(&kbpk, &good, &Profile::STRICT).is_ok());
+    for (kc, kp, mismatch) in [
+        (
+            &[0u8; 3][..],
+            &kbpk_kcv[..],
+            Tr31Error::CheckValueMismatch { id: "KC", what: "key" },
+        ),
+        (
+            &key_kcv[..],
+            &[0u8; 3][..],
+            Tr31Error::CheckValueMismatch { id: "KP", what: "KBPK" },
+        ),
+    ] {
+        // wrap builds no block that could never be unwrapped ...
+        let refused = tr31::wrap(&kbpk, &header_with(kc, kp), &key, &WrapOptions::default());
+        assert_eq!(refused.err(), Some(mismatch.clone()));
+        // ... and a block sealed with lying check values anyway is refused on unwrap.
+        let text = format!(
+            "B0000P0TE00N0200KC0C00{}KP0C00{}",
+            hex::encode_upper(kc),
+            hex::encode_upper(kp)
+        );
+        let sealed = tr31::seal_unchecked(&kbpk, &text, &key).unwrap();
+        assert_eq!(tr31::unwrap(&kbpk, &sealed, &Profile::LENIENT).err(), Some(mismatch));
+    }
+}
+
+/// The block count has two digits: 99 optional blocks plus the padding block would be written as
+/// "100", a block its own parser rejects.
+#[test]
+fn more_than_99_optional_blocks_are_refused_at_wrap() {
+    let kbpk = bytes(32, 3);
+    let key = bytes(16, 4);
+    let mut header = header_for(Version::D, KeyUsage::P0, Algorithm::Aes, ModeOfUse::EncryptOnly);
+    // Proprietary (numeric) IDs, each once.
+    header.optional_blocks = (0..98).map(|i| OptionalBlock::new(&format!("{i:02}"), "AB")).collect();
+    // 98 blocks of 6 characters need a padding block: 99 in all, which fits.
+    let block = tr31::wrap(&kbpk, &header, &key, &WrapOptions::default()).unwrap();
+    assert_eq!(&block[12..14], "99");
+    assert!(tr31::unwrap(&kbpk, &block, &Profile::STRICT).is_ok());
+    header.optional_blocks.push(OptionalBlock::new("98", "AB"));
+    let err = tr31::wrap(&kbpk, &header, &key, &WrapOptions::default()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Tr31Error::Rule {
+                field: tr31::Field::OptionalBlockCount,
+                position: 12,
+                ..
+            }
+        ),
+        "{err}"
     );
 }
 

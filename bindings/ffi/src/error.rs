@@ -47,6 +47,7 @@ impl From<Tr31Error> for KeyBlockError {
             | Tr31Error::LengthMismatch { .. }
             | Tr31Error::OptionalBlock { .. }
             | Tr31Error::OptionalBlocksNotAligned { .. }
+            | Tr31Error::CheckValueUnreadable { .. }
             | Tr31Error::BadLength { .. } => Self::Malformed(e),
             Tr31Error::AlgorithmNotAllowed { .. } | Tr31Error::ModeNotAllowed { .. } | Tr31Error::Rule { .. } => {
                 Self::RuleViolation(e)

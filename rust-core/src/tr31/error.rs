@@ -145,6 +145,9 @@ pub enum Tr31Error {
 
     #[error("optional block {id}: the check value does not match the {what}")]
     CheckValueMismatch { id: &'static str, what: &'static str },
+
+    #[error("optional block {id}: the check value is not 00 or 01 followed by hex digits, so it cannot be checked")]
+    CheckValueUnreadable { id: String },
 }
 
 impl Tr31Error {
@@ -158,9 +161,10 @@ impl Tr31Error {
             Self::LengthMismatch { .. } | Self::TooShort { .. } => Field::BlockLength,
             Self::AlgorithmNotAllowed { .. } => Field::Algorithm,
             Self::ModeNotAllowed { .. } => Field::ModeOfUse,
-            Self::OptionalBlock { .. } | Self::OptionalBlocksNotAligned { .. } | Self::CheckValueMismatch { .. } => {
-                Field::OptionalBlocks
-            }
+            Self::OptionalBlock { .. }
+            | Self::OptionalBlocksNotAligned { .. }
+            | Self::CheckValueMismatch { .. }
+            | Self::CheckValueUnreadable { .. } => Field::OptionalBlocks,
             Self::MacMismatch { .. } => Field::Mac,
             Self::Payload { .. } | Self::KeyLength { .. } => Field::EncryptedKey,
             Self::WeakWrapping { .. } | Self::KbpkLength { .. } => return None,

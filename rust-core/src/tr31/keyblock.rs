@@ -15,6 +15,8 @@ use crate::secret::{SecretBytes, decode_hex_into, decode_upper_hex_into};
 
 /// Largest block the 4-digit length field can describe.
 const MAX_BLOCK_LEN: usize = 9999;
+/// Most optional blocks the 2-digit count can describe.
+const MAX_OPTIONAL_BLOCKS: usize = 99;
 
 /// A parsed, validated key block: the header and the still-encrypted payload.
 #[derive(Debug, Clone)]
@@ -154,12 +156,11 @@ impl<'a> Parts<'a> {
             return Err(Tr31Error::MacMismatch { position: mac_position });
         }
         let key = extract_key(&self.header, self.header_text.len(), &clear, profile)?;
-        let unwrapped = Unwrapped {
+        check_check_values(&self.header, key.as_bytes(), kbpk)?;
+        Ok(Unwrapped {
             header: self.header,
             key,
-        };
-        check_check_values(&unwrapped, kbpk)?;
-        Ok(unwrapped)
+        })
     }
 }
 
@@ -300,6 +301,13 @@ fn wrap_with(
     fill_padding: &mut PaddingSource,
 ) -> Result<String, Tr31Error> {
     let header = with_padding_block(header);
+    if header.optional_blocks.len() > MAX_OPTIONAL_BLOCKS {
+        return Err(Tr31Error::Rule {
+            field: Field::OptionalBlockCount,
+            position: Field::OptionalBlockCount.header_offset(),
+            reason: "more than 99 optional blocks (counting the PB padding block) do not fit the two-digit count",
+        });
+    }
     let profile = Profile {
         allow_weak_wrapping: options.allow_weak_wrapping,
         ..Profile::STRICT
@@ -317,6 +325,7 @@ fn wrap_with(
             length: key.len(),
         });
     }
+    check_check_values(&header, key, kbpk)?;
     let area = match (options.obfuscate_key_length, algorithm.obfuscated_length()) {
         (true, Some(hidden)) => hidden.max(key.len()),
         _ => key.len(),
@@ -331,8 +340,7 @@ fn wrap_with(
     payload[2..2 + key.len()].copy_from_slice(key);
     fill_padding(&mut payload[2 + key.len()..])?;
 
-    let mac_len = version.mac_len();
-    let total = FIXED_LEN + header.optional_blocks_len() + 2 * (payload_len + mac_len);
+    let total = FIXED_LEN + header.optional_blocks_len() + 2 * (payload_len + version.mac_len());
     if total > MAX_BLOCK_LEN {
         return Err(Tr31Error::BadLength {
             field: Field::BlockLength,
@@ -341,24 +349,57 @@ fn wrap_with(
             expected: "at most 9999 characters",
         });
     }
-    let header_text = header.encode(total);
+    Ok(seal(version, kbpk, header.encode(total), &mut payload))
+}
+
+/// Encrypts the clear `payload` in place and appends it and the MAC to `header_text`: the last
+/// step of every wrap. The KBPK length must already be valid for `version`.
+fn seal(version: Version, kbpk: &[u8], header_text: String, payload: &mut [u8]) -> String {
     let header_bytes = header_text.as_bytes();
     let keys = BindingKeys::derive(version, kbpk);
     let mac = match version {
         Version::A | Version::C => {
-            keys.encrypt(header_bytes, &[], &mut payload);
-            keys.mac(header_bytes, &payload)
+            keys.encrypt(header_bytes, &[], payload);
+            keys.mac(header_bytes, payload)
         }
         Version::B | Version::D | Version::E => {
-            let mac = keys.mac(header_bytes, &payload);
-            keys.encrypt(header_bytes, &mac[..], &mut payload);
+            let mac = keys.mac(header_bytes, payload);
+            keys.encrypt(header_bytes, &mac[..], payload);
             mac
         }
     };
     let mut out = header_text;
     out.push_str(&hex::encode_upper(&*payload));
-    out.push_str(&hex::encode_upper(&mac[..mac_len]));
-    Ok(out)
+    out.push_str(&hex::encode_upper(&mac[..version.mac_len()]));
+    out
+}
+
+/// Seals `key` under `kbpk` behind `header_text` taken as given — the 16-character header and
+/// its optional blocks, unvalidated, no padding block added — with only the length field
+/// rewritten, and zero key padding. The MAC is correct, so a fuzzer or property test reaches
+/// the code after the MAC check with headers `wrap` would never build. `None` when the version
+/// letter or the KBPK length makes sealing impossible. Only built with the `test-hooks` feature.
+#[cfg(feature = "test-hooks")]
+pub fn seal_unchecked(kbpk: &[u8], header_text: &str, key: &[u8]) -> Option<String> {
+    let version = Version::from_code(header_text.as_bytes().get(..1)?)?;
+    check_kbpk(version, kbpk).ok()?;
+    if header_text.len() < FIXED_LEN || !header_text.is_ascii() || key.len() > 4096 {
+        return None;
+    }
+    let payload_len = match version {
+        Version::E => 2 + key.len(),
+        _ => (2 + key.len()).div_ceil(version.block_size()) * version.block_size(),
+    };
+    let total = header_text.len() + 2 * (payload_len + version.mac_len());
+    if total > MAX_BLOCK_LEN {
+        return None;
+    }
+    let mut payload = Zeroizing::new(vec![0u8; payload_len]);
+    payload[..2].copy_from_slice(&((key.len() * 8) as u16).to_be_bytes());
+    payload[2..2 + key.len()].copy_from_slice(key);
+    let mut text = header_text.to_owned();
+    text.replace_range(1..5, &format!("{total:04}"));
+    Some(seal(version, kbpk, text, &mut payload))
 }
 
 /// The header with any `PB` removed and a new one added if the optional blocks need aligning
@@ -398,13 +439,14 @@ fn check_kbpk(version: Version, kbpk: &[u8]) -> Result<(), Tr31Error> {
     })
 }
 
-/// Compares KC (check value of the key) and KP (check value of the KBPK) with computed values.
-fn check_check_values(unwrapped: &Unwrapped, kbpk: &[u8]) -> Result<(), Tr31Error> {
-    let header = &unwrapped.header;
+/// Compares KC (check value of the key) and KP (check value of the KBPK) with computed values:
+/// on unwrap, so a block whose check values lie is refused; on wrap, so no block is built that
+/// could never be unwrapped.
+fn check_check_values(header: &Header, key: &[u8], kbpk: &[u8]) -> Result<(), Tr31Error> {
     let checks = [
         (
             KnownBlockId::KeyCheckValue,
-            unwrapped.key.as_bytes(),
+            key,
             header.algorithm.cipher_family(),
             "key",
             "KC",
@@ -421,7 +463,7 @@ fn check_check_values(unwrapped: &Unwrapped, kbpk: &[u8]) -> Result<(), Tr31Erro
         let (Some(block), Some(family)) = (header.optional_block(id), family) else {
             continue;
         };
-        let (method, expected) = optional::check_value(block).expect("KC/KP syntax checked when parsing");
+        let (method, expected) = optional::check_value(block)?;
         let actual =
             kcv::check_block(key, family, method).map_err(|_| Tr31Error::CheckValueMismatch { id: name, what })?;
         if expected.len() > actual.len() || actual[..expected.len()] != expected[..] {

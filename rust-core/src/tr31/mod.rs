@@ -20,9 +20,9 @@ mod validate;
 pub use error::{Field, Tr31Error};
 pub use fields::{Algorithm, Exportability, KeyContext, KeyUsage, KeyVersion, ModeOfUse, Version};
 pub use header::Header;
-#[cfg(feature = "test-hooks")]
-pub use keyblock::wrap_with_padding;
 pub use keyblock::{KeyBlock, Unwrapped, WrapOptions, unwrap, wrap};
+#[cfg(feature = "test-hooks")]
+pub use keyblock::{seal_unchecked, wrap_with_padding};
 pub use optional::{KnownBlockId, OptionalBlock, OptionalValue};
 pub use profile::Profile;
 pub use validate::{validate_header, weak_wrapping};

@@ -290,10 +290,13 @@ fn parse_check_value(data: &str) -> Option<(KcvMethod, &str)> {
     (kcv.len() >= 2 && kcv.len() <= 32 && kcv.len() % 2 == 0).then_some((method, kcv))
 }
 
-/// The method and bytes of a `KC`/`KP` block, for comparison with a computed KCV.
-pub(crate) fn check_value(block: &OptionalBlock) -> Option<(KcvMethod, Vec<u8>)> {
-    let (method, kcv) = parse_check_value(&block.data)?;
-    Some((method, hex::decode(kcv).ok()?))
+/// The method and bytes of a `KC`/`KP` block, for comparison with a computed KCV. The lenient
+/// profile lets text through where hex belongs; such a value cannot be compared with anything,
+/// so it is an error here, not a guess.
+pub fn check_value(block: &OptionalBlock) -> Result<(KcvMethod, Vec<u8>), Tr31Error> {
+    let unreadable = || Tr31Error::CheckValueUnreadable { id: block.id.clone() };
+    let (method, kcv) = parse_check_value(&block.data).ok_or_else(unreadable)?;
+    Ok((method, hex::decode(kcv).map_err(|_| unreadable())?))
 }
 
 fn method_name(method: KcvMethod) -> &'static str {
