@@ -27,9 +27,10 @@ pub struct EmulatorArgs {
     #[arg(long, default_value = DEFAULT_REGION)]
     region: String,
     /// Preload a key: alias/NAME=USAGE:ALGORITHM:HEX, e.g. alias/kek=K0:AES_256:<64 hex>
-    /// (stands in for the KEK component ceremony). Repeatable.
-    #[arg(long = "key")]
-    keys: Vec<PreloadedKey>,
+    /// (stands in for the KEK component ceremony). Repeatable. Parsed here, not by the argument
+    /// parser, whose errors would echo the whole value, key included.
+    #[arg(long = "key", value_name = "SPEC")]
+    keys: Vec<String>,
     /// File with one --key spec per line (# starts a comment); keeps key material out of argv.
     #[arg(long)]
     keys_file: Option<std::path::PathBuf>,
@@ -54,7 +55,15 @@ pub struct EmulatorArgs {
 }
 
 pub fn run(args: EmulatorArgs) -> CliResult {
-    let mut keys = args.keys;
+    let mut keys = args
+        .keys
+        .iter()
+        .enumerate()
+        .map(|(n, spec)| {
+            spec.parse::<PreloadedKey>()
+                .map_err(|e| format!("--key #{}: {e}", n + 1))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     if let Some(path) = &args.keys_file {
         let text = std::fs::read_to_string(path).map_err(|e| format!("--keys-file {}: {e}", path.display()))?;
         for (number, line) in text.lines().enumerate() {

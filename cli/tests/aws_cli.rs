@@ -313,3 +313,25 @@ fn ipek_export_from_a_keys_file_gives_the_published_x9_24_ipek() {
     assert!(stderr.contains("line 1") && !stderr.contains("ABAB"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A bad key spec names the field and where it starts, and never repeats key material: not from
+/// `--key` (the argument parser used to echo the whole value) nor from `--keys-file`.
+#[test]
+fn bad_key_specs_never_echo_key_material() {
+    let secret = "00112233445566778899AABBCCDDEEFF";
+    let file = std::env::temp_dir().join(format!("keybridge-bad-keys-{}", std::process::id()));
+    std::fs::write(&file, format!("# a missing ALGORITHM field\nalias/kek=K0:{secret}\n")).unwrap();
+    let cases = [
+        vec!["--key".to_owned(), format!("alias/kek=K0:AES_128:{secret}ZZ")],
+        vec!["--key".to_owned(), format!("alias/kek=K0:{secret}")],
+        vec!["--keys-file".to_owned(), file.display().to_string()],
+    ];
+    for args in cases {
+        let out = Command::new(BIN).arg("aws-emulator").args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(!stderr.contains("0011"), "{stderr}");
+        assert!(stderr.contains("character") && stderr.lines().count() == 1, "{stderr}");
+    }
+    std::fs::remove_file(file).unwrap();
+}

@@ -12,6 +12,8 @@ pub struct ServiceError {
 /// (`__type`, HTTP status) of every error the emulator returns, as the real service does.
 const ERRORS: &[(&str, u16)] = &[
     ("ValidationException", 400),
+    ("SerializationException", 400),
+    ("RequestEntityTooLargeException", 413),
     ("ServiceQuotaExceededException", 402),
     ("AccessDeniedException", 403),
     ("UnrecognizedClientException", 403),

@@ -93,10 +93,61 @@ fn canonical_query(query: &str) -> String {
         .join("&")
 }
 
-/// Checks the request's signature against `creds`; the error is what the service would say.
-pub fn verify(request: &SignedRequest<'_>, creds: &Credentials) -> Result<(), ServiceError> {
-    let header = request
-        .header("authorization")
+/// Longest the service tolerates between a request's `X-Amz-Date` and its own clock.
+pub const MAX_CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
+/// The checks that need no body, made before the body is read so an unsigned client cannot
+/// make the emulator buffer anything: a known access key and an `X-Amz-Date` within
+/// [`MAX_CLOCK_SKEW`] of `now`.
+pub fn check_headers(
+    headers: &[(String, String)],
+    creds: &Credentials,
+    now: std::time::SystemTime,
+) -> Result<(), ServiceError> {
+    let header = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    authorization(header("authorization"), creds)?;
+    let amz_date = header("x-amz-date")
+        .ok_or_else(|| ServiceError::new("InvalidSignatureException", "Missing X-Amz-Date header"))?;
+    let signed = parse_amz_date(amz_date)
+        .ok_or_else(|| ServiceError::new("InvalidSignatureException", "X-Amz-Date is not YYYYMMDD'T'HHMMSS'Z'"))?;
+    let now = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    if signed.abs_diff(now) > MAX_CLOCK_SKEW.as_secs() {
+        return Err(ServiceError::new(
+            "InvalidSignatureException",
+            format!("Signature expired or not yet current: {amz_date} is more than 5 minutes from the server time"),
+        ));
+    }
+    Ok(())
+}
+
+/// Seconds since 1970 of an `X-Amz-Date` (`20150830T123600Z`).
+fn parse_amz_date(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<u64>().ok();
+    let (year, month, day) = (number(0..4)?, number(4..6)?, number(6..8)?);
+    let (hour, minute, second) = (number(9..11)?, number(11..13)?, number(13..15)?);
+    if !(1970..=9999).contains(&year) || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    // Days from 1970-01-01 to the civil date (proleptic Gregorian; the year starts in March).
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let days = 365 * y + y / 4 - y / 100 + y / 400 + (153 * m + 2) / 5 + day - 1 - 719_468;
+    Some(days * 86_400 + hour * 3_600 + minute * 60 + second)
+}
+
+/// The parsed `Authorization` header of a known access key.
+fn authorization<'a>(header: Option<&'a str>, creds: &Credentials) -> Result<Authorization<'a>, ServiceError> {
+    let header = header
         .ok_or_else(|| ServiceError::new("MissingAuthenticationTokenException", "Missing Authentication Token"))?;
     let auth = parse_authorization(header).ok_or_else(|| {
         ServiceError::new(
@@ -110,6 +161,29 @@ pub fn verify(request: &SignedRequest<'_>, creds: &Credentials) -> Result<(), Se
             "The security token included in the request is invalid.",
         ));
     }
+    Ok(auth)
+}
+
+/// Checks the request's signature against `creds`; the error is what the service would say.
+pub fn verify(request: &SignedRequest<'_>, creds: &Credentials) -> Result<(), ServiceError> {
+    let auth = authorization(request.header("authorization"), creds)?;
+    let expected = signature(request, &auth, creds)?;
+    if expected.as_bytes().ct_eq(auth.signature.as_bytes()).into() {
+        Ok(())
+    } else {
+        Err(ServiceError::new(
+            "InvalidSignatureException",
+            "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
+        ))
+    }
+}
+
+/// The signature `request` should carry under the scope and signed headers of `auth`.
+fn signature(
+    request: &SignedRequest<'_>,
+    auth: &Authorization<'_>,
+    creds: &Credentials,
+) -> Result<String, ServiceError> {
     let amz_date = request
         .header("x-amz-date")
         .ok_or_else(|| ServiceError::new("InvalidSignatureException", "Missing X-Amz-Date header"))?;
@@ -155,15 +229,34 @@ pub fn verify(request: &SignedRequest<'_>, creds: &Credentials) -> Result<(), Se
     for part in auth.scope.split('/').skip(1) {
         key = hmac(&key, part.as_bytes());
     }
-    let expected = hex::encode(hmac(&key, string_to_sign.as_bytes()));
-    if expected.as_bytes().ct_eq(auth.signature.as_bytes()).into() {
-        Ok(())
-    } else {
-        Err(ServiceError::new(
-            "InvalidSignatureException",
-            "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
-        ))
-    }
+    Ok(hex::encode(hmac(&key, string_to_sign.as_bytes())))
+}
+
+/// Signs `request` for `creds`, dated `amz_date`, over the headers it holds: what a client SDK
+/// does, for tests that must send what no SDK would (malformed JSON, oversized bodies).
+#[cfg(test)]
+pub(super) fn sign(request: &mut SignedRequest<'_>, creds: &Credentials, amz_date: &str) {
+    request
+        .headers
+        .retain(|(n, _)| n != "authorization" && n != "x-amz-date");
+    request.headers.push(("x-amz-date".into(), amz_date.into()));
+    let mut names: Vec<&str> = request.headers.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort_unstable();
+    let (date, signed_headers) = (&amz_date[..8], names.join(";"));
+    let scope = format!("{date}/us-east-1/payment-cryptography/aws4_request");
+    let unsigned = Authorization {
+        access_key_id: &creds.access_key_id,
+        scope: &scope,
+        date,
+        signed_headers: &signed_headers,
+        signature: "",
+    };
+    let value = signature(request, &unsigned, creds).expect("dated above");
+    let header = format!(
+        "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={value}",
+        creds.access_key_id
+    );
+    request.headers.push(("authorization".into(), header));
 }
 
 #[cfg(test)]
@@ -208,6 +301,24 @@ mod tests {
         assert_eq!(wrong.code, "InvalidSignatureException");
         let tampered = verify(&vanilla(&good.replace('5', "6")), &creds(SECRET)).unwrap_err();
         assert_eq!(tampered.code, "InvalidSignatureException");
+    }
+
+    #[test]
+    fn dates_more_than_five_minutes_off_are_refused_before_the_body_is_read() {
+        let request = vanilla("00");
+        let signed_at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_440_938_160);
+        assert_eq!(parse_amz_date("20150830T123600Z"), Some(1_440_938_160));
+        let minute = std::time::Duration::from_secs(60);
+        for now in [signed_at, signed_at + 4 * minute, signed_at - 4 * minute] {
+            check_headers(&request.headers, &creds(SECRET), now).unwrap();
+        }
+        for now in [signed_at + 6 * minute, signed_at - 6 * minute] {
+            let err = check_headers(&request.headers, &creds(SECRET), now).unwrap_err();
+            assert_eq!(err.code, "InvalidSignatureException");
+            assert!(err.message.contains("5 minutes"), "{}", err.message);
+        }
+        assert_eq!(parse_amz_date("20151330T123600Z"), None);
+        assert_eq!(parse_amz_date("2015-08-30T12:36"), None);
     }
 
     #[test]

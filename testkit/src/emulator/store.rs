@@ -252,26 +252,38 @@ impl std::fmt::Debug for PreloadedKey {
 impl std::str::FromStr for PreloadedKey {
     type Err = String;
 
-    /// Parses the flag syntax. Errors never echo the key material.
+    /// Parses the flag syntax. Errors name the field and its character position in the spec and
+    /// never echo any part of it: a misplaced separator can put key material in any field.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let (alias, spec) = text.split_once('=').ok_or("expected alias/NAME=USAGE:ALGORITHM:HEX")?;
-        if !alias.starts_with("alias/") || alias.len() <= "alias/".len() {
-            return Err(format!("`{alias}` is not an alias (alias/NAME)"));
+        const SYNTAX: &str = "expected alias/NAME=USAGE:ALGORITHM:HEX";
+        let (alias, spec) = text.split_once('=').ok_or(SYNTAX)?;
+        let name = alias.strip_prefix("alias/").unwrap_or_default();
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_/".contains(&b)) {
+            return Err(format!("the alias at character 0 is not alias/NAME ({SYNTAX})"));
         }
-        let mut parts = spec.splitn(3, ':');
-        let usage_text = parts.next().unwrap_or_default();
+        let mut fields = spec.splitn(3, ':');
+        let mut position = alias.len() + 1;
+        let mut field = |name: &str| -> Result<(&str, usize), String> {
+            let value = fields
+                .next()
+                .ok_or_else(|| format!("the {name} field is missing ({SYNTAX})"))?;
+            let at = position;
+            position += value.len() + 1;
+            Ok((value, at))
+        };
+        let (usage_text, at) = field("USAGE")?;
         let usage = KeyUsage::from_code(usage_text.as_bytes())
             .or_else(|| key_usage_from_aws(usage_text))
-            .ok_or_else(|| format!("unknown key usage `{usage_text}` (e.g. K0, P0)"))?;
-        let algorithm_text = parts.next().unwrap_or_default();
+            .ok_or_else(|| format!("USAGE at character {at} is not a key usage (e.g. K0, P0)"))?;
+        let (algorithm_text, at) = field("ALGORITHM")?;
         let algorithm = KeyAlgorithm::from_aws(algorithm_text).ok_or_else(|| {
-            format!("unknown key algorithm `{algorithm_text}` (TDES_2KEY, TDES_3KEY, AES_128, AES_192, AES_256)")
+            format!("ALGORITHM at character {at} is not one of TDES_2KEY, TDES_3KEY, AES_128, AES_192, AES_256")
         })?;
-        let material = SecretBytes::from_hex(parts.next().unwrap_or_default())
-            .map_err(|e| format!("key material of {alias}: {e}"))?;
+        let (hex, at) = field("HEX")?;
+        let material = SecretBytes::from_hex(hex).map_err(|e| format!("HEX (from character {at}): {e}"))?;
         if material.len() != algorithm.key_len() {
             return Err(format!(
-                "key material of {alias} has {} bytes, {algorithm} takes {}",
+                "HEX at character {at} is {} bytes; {algorithm} takes {}",
                 material.len(),
                 algorithm.key_len()
             ));
@@ -310,12 +322,27 @@ mod tests {
                 .unwrap_err()
                 .contains("alias")
         );
-        assert!(
-            "alias/k=Z9:AES_256:00"
-                .parse::<PreloadedKey>()
-                .unwrap_err()
-                .contains("Z9")
-        );
+        let secret = "00112233445566778899AABBCCDDEEFF";
+        // Misplaced or missing fields put the key material where a name belongs: never echoed.
+        for spec in [
+            format!("alias/k=Z9:AES_256:{secret}"),
+            format!("alias/k=K0:{secret}"),
+            format!("alias/k={secret}"),
+            format!("alias/k=K0:AES_128:{secret}ZZ"),
+            format!("{secret}=K0:AES_128:{secret}"),
+            format!("alias/k:K0:AES_128:{secret}"),
+        ] {
+            let err = spec.parse::<PreloadedKey>().unwrap_err();
+            assert!(!err.contains("0011") && !err.contains("Z9"), "{err}");
+            assert!(
+                err.contains("character") || err.contains("missing") || err.contains("expected"),
+                "{err}"
+            );
+        }
+        let err = format!("alias/k=K0:AES_256:{secret}")
+            .parse::<PreloadedKey>()
+            .unwrap_err();
+        assert_eq!(err, "HEX at character 19 is 16 bytes; AES_256 takes 32");
     }
 
     #[test]
