@@ -11,7 +11,8 @@
 //! only has to reject the null handle. Calls are synchronous on the caller's thread: the JNI
 //! layer starts no threads of its own.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use jni::errors::ErrorPolicy;
@@ -26,6 +27,34 @@ use keybridge::loader::{
 struct NativeLoader {
     loader: Mutex<KeyLoader>,
     cancel: CancelHandle,
+    /// Calls that have entered a native method, numbered from 1 in order of arrival.
+    calls_started: AtomicU64,
+    /// Every call numbered up to this one is cancelled, whether it runs or still waits its turn.
+    cancelled_through: AtomicU64,
+}
+
+impl NativeLoader {
+    /// Takes the loader for one call. A `cancel()` that arrives once the call has entered
+    /// native code cancels it, even before it gets the loader: the cancellation is kept as the
+    /// highest call number it covers instead of a flag the call would have to clear, and lose.
+    fn begin_call(&self) -> Result<MutexGuard<'_, KeyLoader>, LoadError> {
+        let ticket = self.calls_started.fetch_add(1, Ordering::SeqCst) + 1;
+        let loader = self.loader.lock().unwrap_or_else(PoisonError::into_inner);
+        // Clear the flag left by a cancellation of earlier calls, then look at the number: a
+        // cancel() racing with this sees either its number stored or its flag kept.
+        self.cancel.reset();
+        if self.cancelled_through.load(Ordering::SeqCst) >= ticket {
+            return Err(LoadError::Cancelled);
+        }
+        Ok(loader)
+    }
+
+    /// Cancels the call in progress and every call that has already entered native code.
+    fn cancel(&self) {
+        self.cancelled_through
+            .fetch_max(self.calls_started.load(Ordering::SeqCst), Ordering::SeqCst);
+        self.cancel.cancel();
+    }
 }
 
 /// How a native call failed; each becomes one Java exception type.
@@ -155,6 +184,8 @@ fn into_handle(loader: KeyLoader) -> jlong {
     Box::into_raw(Box::new(NativeLoader {
         loader: Mutex::new(loader),
         cancel,
+        calls_started: AtomicU64::new(0),
+        cancelled_through: AtomicU64::new(0),
     })) as jlong
 }
 
@@ -180,7 +211,7 @@ fn result_object<'local>(env: &mut Env<'local>, outcome: &KeyLoadOutcome) -> Res
     let verification = env.new_string(match outcome.kcv_check {
         KcvCheck::MatchedKeyBlock => "MATCHED_KEY_BLOCK",
         KcvCheck::MatchedExpected => "MATCHED_EXPECTED",
-        KcvCheck::NotChecked => "NOT_CHECKED",
+        KcvCheck::Unverified => "UNVERIFIED",
     })?;
     let warnings: Vec<String> = outcome.warnings.iter().map(ToString::to_string).collect();
     let warnings = env.new_string(warnings.join("\n"))?;
@@ -255,11 +286,7 @@ pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeSend<'local>(
                 .map(Duration::from_millis),
             expected_kcv: None,
         };
-        let outcome = {
-            let mut loader = native.loader.lock().unwrap_or_else(PoisonError::into_inner);
-            native.cancel.reset();
-            loader.send_tr31_key_with(&block, &request)?
-        };
+        let outcome = native.begin_call()?.send_tr31_key_with(&block, &request)?;
         result_object(env, &outcome)
     })
     .resolve::<ThrowJava>()
@@ -276,11 +303,7 @@ pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeKeyCheckValue
         // SAFETY: the Java class holds its read lock for the duration of the call.
         let native = unsafe { native(handle) }?;
         let slot = slot(key_index)?;
-        let kcv = {
-            let mut loader = native.loader.lock().unwrap_or_else(PoisonError::into_inner);
-            native.cancel.reset();
-            loader.key_check_value(slot)?
-        };
+        let kcv = native.begin_call()?.key_check_value(slot)?;
         Ok(env.new_string(hex::encode_upper(kcv))?)
     })
     .resolve::<ThrowJava>()
@@ -294,7 +317,7 @@ pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeCancel<'local
 ) {
     env.with_env(|_env| -> Result<(), JniError> {
         // SAFETY: the Java class holds its read lock for the duration of the call.
-        unsafe { native(handle) }?.cancel.cancel();
+        unsafe { native(handle) }?.cancel();
         Ok(())
     })
     .resolve::<ThrowJava>()

@@ -5,6 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.keybridge.Simulator;
+import java.util.Arrays;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import io.keybridge.TestBlocks;
 import org.junit.jupiter.api.Test;
 
@@ -89,6 +94,35 @@ class NativeKeyLoaderTest {
             assertTrue(e.getMessage().contains("cancelled"), e.getMessage());
             assertTrue(elapsedMs < 2_500, "cancel took " + elapsedMs + " ms");
             canceller.join();
+        }
+    }
+
+    /**
+     * A call that has entered the native layer but waits for the reader behind another one is
+     * cancelled too: the cancel used to be cleared by the waiting call when its turn came.
+     */
+    @Test
+    void cancelAlsoStopsACallThatIsWaitingItsTurn() throws Exception {
+        try (Simulator sim = Simulator.tcp("--delay-ms", "3000");
+                NativeKeyLoader loader = NativeKeyLoader.openTcp(sim.getAddress(), 10_000, false)) {
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                long start = System.nanoTime();
+                Future<?> running = pool.submit(() -> loader.sendTr31Key(TestBlocks.getPinBlock()));
+                Thread.sleep(200);
+                Future<?> waiting = pool.submit(() -> loader.keyCheckValue(0));
+                Thread.sleep(300);
+                loader.cancel();
+                for (Future<?> call : Arrays.asList(running, waiting)) {
+                    ExecutionException e = assertThrows(ExecutionException.class, call::get);
+                    assertTrue(e.getCause() instanceof ReaderException, String.valueOf(e.getCause()));
+                    assertTrue(e.getCause().getMessage().contains("cancelled"), e.getCause().getMessage());
+                }
+                long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+                assertTrue(elapsedMs < 2_500, "the waiting call ran after the cancel: " + elapsedMs + " ms");
+            } finally {
+                pool.shutdownNow();
+            }
         }
     }
 }
