@@ -10,7 +10,7 @@ use keybridge::tr31::{
     Algorithm, Exportability, Header, KeyUsage, ModeOfUse, OptionalBlock, Version, WrapOptions, wrap,
 };
 use keybridge_e2e::{LINKS, Link, WORKING_KEY, aes_kcv, connect, fast_config, kek, p0_block};
-use keybridge_testkit::simulator::{Faults, SimulatorConfig};
+use keybridge_testkit::simulator::{FALSE_ANSWER_NAMES, FalseAnswer, Faults, SimulatorConfig};
 
 fn sim() -> SimulatorConfig {
     SimulatorConfig::with_kek(kek())
@@ -163,13 +163,14 @@ fn unrecoverable_faults_end_in_typed_errors_within_the_timeout() {
             true,
             |e| matches!(e, LoadError::Reader(ReaderStatus::NotSupported)),
         ),
+        // The reader stores the key and the line drops mid-answer: nobody can tell.
         (
             Faults {
                 disconnect_mid_frame: true,
                 ..Faults::default()
             },
             true,
-            |e| matches!(e, LoadError::Disconnected),
+            |e| matches!(e, LoadError::Indeterminate { .. }),
         ),
         // Every answer lost, the key's KCV known: the slot cannot be read, so nobody can tell.
         (
@@ -209,9 +210,10 @@ fn unrecoverable_faults_end_in_typed_errors_within_the_timeout() {
     }
 }
 
-/// A lost load answer is polled for (TYPE 0x22), never answered by sending the load again.
+/// A lost load answer is settled by reading the slot's KCV: no poll (whose answer could be an
+/// earlier load's) and no second load.
 #[test]
-fn a_lost_load_answer_is_polled_for_not_resent() {
+fn a_lost_load_answer_is_settled_by_the_kcv_not_by_a_poll_or_a_resend() {
     for link in LINKS {
         let faults = Faults {
             drop_responses: 1,
@@ -219,9 +221,121 @@ fn a_lost_load_answer_is_polled_for_not_resent() {
         };
         let (handle, mut loader) = connect(link, sim_with(faults), fast_config());
         let block = p0_block(kek().as_bytes(), &WORKING_KEY, true);
-        loader.send_tr31_key(&block).unwrap();
-        // One load, one poll (answered with the stored result), one KCV read.
-        assert_eq!(handle.frames_received(), 3, "{link:?}: the load was not re-sent");
+        let outcome = loader.send_tr31_key(&block).unwrap();
+        assert!(outcome.is_verified());
+        // One load, one KCV read that shows the key.
+        assert_eq!(handle.frames_received(), 2, "{link:?}");
+    }
+}
+
+/// The key a slot holds before each misbehaviour test, so a reader that stores nothing still
+/// reports a KCV: the previous key's.
+const OLD_KEY: [u8; 16] = [0x33; 16];
+
+/// What a reported outcome must honour: "verified" only if the reader holds the key, and
+/// "unverified" only if no KCV of the key was known.
+fn assert_truthful(
+    result: &Result<keybridge::loader::KeyLoadOutcome, LoadError>,
+    handle: &keybridge_testkit::simulator::SimulatorHandle,
+    kcv_known: bool,
+    context: &str,
+) {
+    match result {
+        Ok(outcome) if outcome.is_verified() => {
+            assert_eq!(
+                handle.slot_kcv(0),
+                Some(aes_kcv(&WORKING_KEY)),
+                "{context}: verified but not held"
+            );
+        }
+        Ok(outcome) => assert!(
+            !kcv_known,
+            "{context}: unverified although the KCV was known: {outcome:?}"
+        ),
+        Err(_) => {}
+    }
+}
+
+/// Every way a misbehaving reader can answer a load it did not carry out, with and without a
+/// known KCV, for one load or all: verified success, a typed error or `Indeterminate`, and
+/// never a success the reader's storage contradicts.
+#[test]
+fn false_answers_never_become_a_verified_load() {
+    for link in LINKS {
+        for (name, lie) in FALSE_ANSWER_NAMES {
+            for limit in [Some(1), None] {
+                for with_kc in [true, false] {
+                    let context = format!("{link:?} {name} limit {limit:?} KC {with_kc}");
+                    let (handle, mut loader) = connect(link, sim(), fast_config());
+                    loader
+                        .send_tr31_key(&p0_block(kek().as_bytes(), &OLD_KEY, true))
+                        .unwrap();
+                    handle.set_faults(Faults {
+                        false_answer: Some(lie),
+                        false_answer_limit: limit,
+                        ..Faults::default()
+                    });
+                    let result = loader.send_tr31_key(&p0_block(kek().as_bytes(), &WORKING_KEY, with_kc));
+                    assert_truthful(&result, &handle, with_kc, &context);
+                    if limit.is_none() {
+                        // The reader never stores the key: nothing may claim it is there.
+                        assert!(!result.as_ref().is_ok_and(|o| o.is_verified()), "{context}: {result:?}");
+                        assert_eq!(handle.slot_kcv(0), Some(aes_kcv(&OLD_KEY)), "{context}");
+                    }
+                    // Only a proper OK to the load is the reader's word that it took the key; every
+                    // other answer leaves nothing to report but an error or `Indeterminate`.
+                    if limit.is_none() && (with_kc || lie != FalseAnswer::OkWithoutStoring) {
+                        assert!(result.is_err(), "{context}: {result:?}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A lie only on the first load, with the KCV known: the KCV shows the reader does not hold the
+/// key, so the load is sent again, and the second, honest answer is verified.
+#[test]
+fn a_single_false_answer_with_a_known_kcv_recovers_to_a_verified_load() {
+    for lie in [FalseAnswer::BareOk, FalseAnswer::Continue, FalseAnswer::WrongCommand] {
+        let (handle, mut loader) = connect(Link::Tcp, sim(), fast_config());
+        handle.set_faults(Faults {
+            false_answer: Some(lie),
+            false_answer_limit: Some(1),
+            ..Faults::default()
+        });
+        let outcome = loader
+            .send_tr31_key(&p0_block(kek().as_bytes(), &WORKING_KEY, true))
+            .unwrap_or_else(|e| panic!("{lie:?}: {e}"));
+        assert!(outcome.is_verified(), "{lie:?}");
+        assert_eq!(handle.slot_kcv(0), Some(aes_kcv(&WORKING_KEY)));
+    }
+}
+
+/// A reader whose KCVs are 0–2 bytes long: its KCV can match nothing, known or not.
+#[test]
+fn short_reader_kcvs_are_errors() {
+    for length in 0..3 {
+        for with_kc in [true, false] {
+            let faults = Faults {
+                short_kcv: Some(length),
+                ..Faults::default()
+            };
+            let (handle, mut loader) = connect(Link::Tcp, sim_with(faults), fast_config());
+            let request = LoadRequest {
+                expected_kcv: (!with_kc).then(|| aes_kcv(&WORKING_KEY)),
+                ..LoadRequest::default()
+            };
+            let result = loader.send_tr31_key_with(&p0_block(kek().as_bytes(), &WORKING_KEY, with_kc), &request);
+            assert!(
+                matches!(result, Err(LoadError::ShortReaderKcv { length: l }) if l == length),
+                "{length} {with_kc}: {result:?}"
+            );
+            // Without any known KCV the short KCV is an error too, not an unverified success.
+            let result = loader.send_tr31_key(&p0_block(kek().as_bytes(), &WORKING_KEY, false));
+            assert!(matches!(result, Err(LoadError::ShortReaderKcv { .. })), "{result:?}");
+            assert_eq!(handle.slot_kcv(0), Some(aes_kcv(&WORKING_KEY)));
+        }
     }
 }
 
@@ -318,7 +432,7 @@ fn b1_keys_load_with_a_ks_block_or_a_ksn() {
                 },
             )
             .unwrap();
-        assert_eq!(outcome.kcv_check, KcvCheck::NotChecked);
+        assert_eq!(outcome.kcv_check, KcvCheck::Unverified);
         assert!(outcome.warnings.contains(&LoadWarning::NoKcvToCompare));
         let request = LoadRequest {
             slot: Some(2),

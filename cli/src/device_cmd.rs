@@ -45,6 +45,10 @@ pub enum DeviceCommand {
         /// Accept version A and AES keys under TDES KBPKs.
         #[arg(long)]
         allow_weak: bool,
+        /// Exit 0 when the reader accepted the key but no KCV verified it (no --expect-kcv, no
+        /// legacy KC block, or a reader that reports none). Without it that is an error.
+        #[arg(long)]
+        accept_unverified_kcv: bool,
         #[arg(long)]
         json: bool,
     },
@@ -69,14 +73,22 @@ pub struct Target {
     /// Serial speed.
     #[arg(long, default_value_t = 115_200)]
     baud: u32,
-    /// Seconds to wait for each answer.
-    #[arg(long, default_value_t = 5.0)]
-    timeout: f64,
+    /// Seconds to wait for each answer (0.01–255).
+    #[arg(long, default_value = "5", value_parser = parse_timeout)]
+    timeout: Duration,
+}
+
+/// A `--timeout` in seconds: a finite number from 0.01 to 255 (the frame's timeout byte).
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if (0.01..=255.0).contains(&secs) => Ok(Duration::from_secs_f64(secs)),
+        _ => Err("expected a number of seconds from 0.01 to 255".into()),
+    }
 }
 
 impl Target {
     pub fn open(&self, mut config: LoaderConfig) -> Result<KeyLoader, LoadError> {
-        config.command_timeout = Duration::from_secs_f64(self.timeout.clamp(0.01, 255.0));
+        config.command_timeout = self.timeout;
         match (&self.port, &self.tcp) {
             (Some(port), _) => {
                 let serial = SerialConfig {
@@ -124,6 +136,7 @@ pub fn run(command: DeviceCommand) -> CliResult {
             chunked,
             lenient,
             allow_weak,
+            accept_unverified_kcv,
             json,
         } => {
             let mut policy = if lenient {
@@ -155,10 +168,18 @@ pub fn run(command: DeviceCommand) -> CliResult {
             let mut loader = target.open(config).map_err(describe)?;
             let outcome = loader.send_tr31_key_with(block.trim(), &request).map_err(describe)?;
             if json {
-                print_json(&OutcomeJson::from(&outcome))
+                print_json(&OutcomeJson::from(&outcome))?;
             } else {
                 print_outcome(&outcome);
+            }
+            if outcome.is_verified() || accept_unverified_kcv {
                 Ok(())
+            } else {
+                Err(
+                    "the reader accepted the key but no KCV verified that it holds it: give --expect-kcv HEX, \
+                     or --accept-unverified-kcv to take the reader's word"
+                        .into(),
+                )
             }
         }
     }
@@ -173,7 +194,10 @@ pub struct OutcomeJson {
     pub algorithm: keybridge::tr31::Algorithm,
     pub reader_kcv: String,
     pub kcv_check: &'static str,
+    /// Whether the reader's KCV proved it holds the key.
+    pub verified: bool,
     pub warnings: Vec<String>,
+    /// Milliseconds, to 0.1 ms.
     pub elapsed_ms: f64,
 }
 
@@ -188,18 +212,24 @@ impl From<&KeyLoadOutcome> for OutcomeJson {
             kcv_check: match o.kcv_check {
                 KcvCheck::MatchedKeyBlock => "matched_key_block",
                 KcvCheck::MatchedExpected => "matched_expected",
-                KcvCheck::NotChecked => "not_checked",
+                KcvCheck::Unverified => "unverified",
             },
+            verified: o.is_verified(),
             warnings: o.warnings.iter().map(ToString::to_string).collect(),
-            elapsed_ms: o.elapsed.as_secs_f64() * 1000.0,
+            elapsed_ms: (o.elapsed.as_secs_f64() * 10_000.0).round() / 10.0,
         }
     }
 }
 
 /// Prints a load outcome for people.
 pub fn print_outcome(o: &KeyLoadOutcome) {
+    let what = if o.is_verified() {
+        "loaded"
+    } else {
+        "the reader ACCEPTED (KCV NOT VERIFIED)"
+    };
     println!(
-        "loaded {} ({}, version {}) into slot {} in {:.1} ms",
+        "{what} {} ({}, version {}) into slot {} in {:.1} ms",
         o.key_usage,
         o.algorithm.meaning(),
         o.version,
@@ -209,7 +239,7 @@ pub fn print_outcome(o: &KeyLoadOutcome) {
     let check = match o.kcv_check {
         KcvCheck::MatchedKeyBlock => "matches the key block's KC",
         KcvCheck::MatchedExpected => "matches the expected KCV",
-        KcvCheck::NotChecked => "not compared",
+        KcvCheck::Unverified => "not verified",
     };
     println!("reader KCV: {} ({check})", hex::encode_upper(&o.reader_kcv));
     for warning in &o.warnings {

@@ -63,7 +63,7 @@ pub fn load_exported(
         .map_err(describe)?;
     let verdict = match outcome.kcv_check {
         KcvCheck::MatchedExpected | KcvCheck::MatchedKeyBlock => Verdict::Verified,
-        KcvCheck::NotChecked => Verdict::NotComparable,
+        KcvCheck::Unverified => Verdict::NotComparable,
     };
     Ok((outcome, verdict))
 }

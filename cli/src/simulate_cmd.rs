@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::Args;
 use keybridge::SecretBytes;
-use keybridge_testkit::simulator::{self, Faults, STATUS_NAMES, SimulatorConfig, SimulatorHandle, status_by_name};
+use keybridge_testkit::simulator::{self, FALSE_ANSWER_NAMES, Faults, STATUS_NAMES, SimulatorConfig, SimulatorHandle};
 
 use crate::output::CliResult;
 
@@ -55,26 +55,45 @@ pub struct FaultArgs {
     /// Send N garbage bytes before the first answer.
     #[arg(long, default_value_t = 0)]
     garbage: usize,
+    /// Answer key loads falsely and store nothing: bare-ok (an OK frame naming no command),
+    /// continue (0x36), wrong-command (an OK frame with command byte 0), stale-poll (busy, then
+    /// the previous command's answer to the poll), ok-without-storing (a proper OK).
+    #[arg(long, value_name = "LIE")]
+    false_answer: Option<String>,
+    /// Only the first N key loads get --false-answer (default: every one).
+    #[arg(long, value_name = "N", requires = "false_answer")]
+    false_answers: Option<u32>,
+    /// Report every KCV cut to N bytes.
+    #[arg(long, value_name = "N")]
+    short_kcv: Option<usize>,
 }
 
 impl FaultArgs {
     fn faults(&self) -> Result<Faults, String> {
-        let status = match &self.status {
-            None => None,
-            Some(name) => Some(status_by_name(name).ok_or_else(|| {
-                let names: Vec<_> = STATUS_NAMES.iter().map(|(n, _)| *n).collect();
-                format!("--status {name}: not one of {}", names.join(", "))
-            })?),
-        };
         Ok(Faults {
+            status: named("--status", &STATUS_NAMES, self.status.as_deref())?,
+            false_answer: named("--false-answer", &FALSE_ANSWER_NAMES, self.false_answer.as_deref())?,
+            false_answer_limit: self.false_answers,
+            short_kcv: self.short_kcv,
             drop_responses: self.drop,
             corrupt_responses: self.corrupt,
             delay: Duration::from_millis(self.delay_ms),
             busy: self.busy,
-            status,
             disconnect_mid_frame: self.disconnect_mid_frame,
             garbage_first: self.garbage,
         })
+    }
+}
+
+/// The value named `name` in a `(name, value)` table, or an error listing the names.
+fn named<T: Copy>(flag: &str, table: &[(&str, T)], name: Option<&str>) -> Result<Option<T>, String> {
+    let Some(name) = name else { return Ok(None) };
+    match table.iter().find(|(n, _)| *n == name) {
+        Some((_, value)) => Ok(Some(*value)),
+        None => {
+            let names: Vec<_> = table.iter().map(|(n, _)| *n).collect();
+            Err(format!("{flag} {name}: not one of {}", names.join(", ")))
+        }
     }
 }
 

@@ -131,10 +131,77 @@ fn send_tr31_over_tcp_against_the_simulator() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("MAC_ERROR") && stderr.lines().count() == 1, "{stderr}");
 
+    // No KCV known: the reader's word alone is not "loaded" unless the caller accepts it.
     let out = keybridge(&["device", "send-tr31", "--tcp", &addr, &p0_block(&kek), "--chunked"]);
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("KCV NOT VERIFIED") && !stdout.contains("loaded"),
+        "{stdout}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--accept-unverified-kcv"));
+    let out = keybridge(&[
+        "device",
+        "send-tr31",
+        "--tcp",
+        &addr,
+        &p0_block(&kek),
+        "--chunked",
+        "--accept-unverified-kcv",
+        "--json",
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains(&key_kcv()));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (json["verified"].as_bool(), json["kcv_check"].as_str()),
+        (Some(false), Some("unverified"))
+    );
+    assert_eq!(json["reader_kcv"], key_kcv().as_str());
+    // Rounded to 0.1 ms: no float noise.
+    let elapsed = json["elapsed_ms"].to_string();
+    assert!(elapsed.split('.').nth(1).is_none_or(|d| d.len() == 1), "{elapsed}");
     assert!(sim.finish(), "simulate exits cleanly when stdin closes");
+}
+
+/// A reader that answers loads with a bare OK and stores nothing: never "loaded".
+#[test]
+fn send_tr31_against_a_lying_reader_fails_without_a_panic() {
+    let sim = Simulator::start(&["--tcp", "0", "--kek", KEK, "--false-answer", "bare-ok"]);
+    let addr = sim
+        .first_line
+        .strip_prefix("listening on ")
+        .expect(&sim.first_line)
+        .to_owned();
+    let kek = hex::decode(KEK).unwrap();
+    for extra in [&["--expect-kcv", &key_kcv()][..], &["--accept-unverified-kcv"]] {
+        let mut args = vec!["device", "send-tr31", "--tcp", &addr, "--timeout", "0.3"];
+        let block = p0_block(&kek);
+        args.push(&block);
+        args.extend_from_slice(extra);
+        let out = keybridge(&args);
+        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).is_empty());
+    }
+    assert!(sim.finish());
+}
+
+/// Numeric flags are validated by the parser: no panic (exit 101), a usage error naming the flag.
+#[test]
+fn bad_numeric_flags_are_usage_errors() {
+    for timeout in ["NaN", "inf", "-1", "0", "1e9"] {
+        let out = keybridge(&[
+            "device",
+            "info",
+            "--tcp",
+            "127.0.0.1:9",
+            &format!("--timeout={timeout}"),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "--timeout {timeout}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--timeout"), "{timeout}");
+    }
+    let out = keybridge(&["simulate", "--tcp", "0", "--false-answer", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bare-ok"));
 }
 
 #[cfg(unix)]

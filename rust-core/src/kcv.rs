@@ -4,7 +4,7 @@
 //!   This is what readers report and what AWS calls `ANSI_X9_24` for TDES keys.
 //! * CMAC: CMAC of one block of zeros under the key, leftmost 5 bytes. AWS calls its AES flavour
 //!   `CMAC` and reports only the leftmost 3 bytes, so comparisons use [`kcv_matches`] on the common
-//!   prefix.
+//!   prefix — of at least [`MIN_KCV_LEN`] bytes: a 1-byte "KCV" would match one key in 256.
 
 use crate::crypto::{BadKeyLength, BlockCipher, CipherFamily};
 
@@ -49,11 +49,16 @@ pub fn kcv(key: &[u8], family: CipherFamily, method: KcvMethod) -> Result<Vec<u8
     Ok(block)
 }
 
-/// Whether two KCVs agree on their common prefix (AWS reports 3 bytes of a 5-byte CMAC KCV).
-/// An empty side never matches: "no KCV" is not a match. Not secret, so not constant time.
+/// The shortest KCV worth comparing: 3 bytes, the X9.24 convention. Shorter values would let
+/// many different keys "match" (a 1-byte KCV matches one key in 256).
+pub const MIN_KCV_LEN: usize = 3;
+
+/// Whether two KCVs agree over the full length of the shorter one (AWS reports 3 bytes of a
+/// 5-byte CMAC KCV). Both must be at least [`MIN_KCV_LEN`] bytes: a short or empty side never
+/// matches. Not secret, so not constant time.
 pub fn kcv_matches(a: &[u8], b: &[u8]) -> bool {
     let n = a.len().min(b.len());
-    n > 0 && a[..n] == b[..n]
+    n >= MIN_KCV_LEN && a[..n] == b[..n]
 }
 
 #[cfg(test)]
@@ -85,5 +90,9 @@ mod tests {
         assert!(kcv_matches(&[1, 2, 3], &[1, 2, 3, 4, 5]));
         assert!(!kcv_matches(&[1, 2, 4], &[1, 2, 3, 4, 5]));
         assert!(!kcv_matches(&[], &[1]));
+        // A short side never matches, however it compares.
+        assert!(!kcv_matches(&[1], &[1, 2, 3]));
+        assert!(!kcv_matches(&[1, 2], &[1, 2]));
+        assert!(kcv_matches(&[1, 2, 3], &[1, 2, 3]));
     }
 }

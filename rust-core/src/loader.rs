@@ -7,10 +7,18 @@
 //! Bindings run calls on a worker thread (e.g. tokio `spawn_blocking`) and cancel through a
 //! [`CancelHandle`] when, say, a Kotlin coroutine is cancelled.
 //!
-//! A key load whose answer was lost is never re-sent blindly: the loader first reads the slot's
-//! KCV. If it shows the key, that is success; if it shows another key or none, the load is sent
-//! again (within `max_retries`); if the KCV cannot be read or no KCV of the key is known, the
-//! result is [`LoadError::Indeterminate`], never success.
+//! A key reported loaded is a key the reader holds: that is the one promise here.
+//! * Only an answer that names the load command counts as the reader's verdict (see
+//!   [`Session::request`]); a bare OK, a "continue" or an answer to another command does not.
+//! * A key load whose answer was lost or garbled is never re-sent blindly: the loader reads the
+//!   slot's KCV. If it shows the key, that is success; if it shows another key or none, the load is
+//!   sent again (within `max_retries`); if the KCV cannot be read, no KCV of the key is known, or
+//!   the connection dropped after the load was sent, the result is [`LoadError::Indeterminate`].
+//! * After the reader's OK the slot's KCV is read and compared with every KCV known for the key
+//!   (the block's `KC`, the caller's, AWS's or the key service's). Where none is known the outcome
+//!   says so: [`KcvCheck::Unverified`] is "the reader accepted it", never "verified".
+//! * KCVs are compared over at least [`MIN_KCV_LEN`] bytes; a shorter KCV from the reader is an
+//!   error, not a match.
 
 use std::time::{Duration, Instant};
 
@@ -19,7 +27,7 @@ pub use crate::device::command::{DeviceInfo, ReaderStatus};
 pub use crate::device::session::CancelHandle;
 use crate::device::session::{Session, SessionConfig, SessionError};
 use crate::device::transport::{SerialConfig, SerialTransport, TcpTransport, Transport, TransportError};
-use crate::kcv::{KcvMethod, kcv_matches};
+use crate::kcv::{KcvMethod, MIN_KCV_LEN, kcv_matches};
 use crate::tr31::{self, KeyBlock, KeyUsage, KnownBlockId, Profile, Tr31Error, Version};
 
 /// The KBPK Dspread readers ship with. A block wrapped under it is readable by anyone.
@@ -83,13 +91,19 @@ pub struct LoaderConfig {
     pub policy: LoadPolicy,
     /// How long to wait for each answer from the reader.
     pub command_timeout: Duration,
-    /// Retries after a lost or corrupted answer.
+    /// Retries after a lost or corrupted answer; at most [`LoaderConfig::MAX_RETRIES`].
     pub max_retries: u32,
     /// Largest frame the reader takes (1024; some firmware 4096).
     pub max_frame_len: usize,
     pub method: LoadMethod,
     /// Pause between polls while the reader is busy.
     pub poll_interval: Duration,
+}
+
+impl LoaderConfig {
+    /// The most retries a loader makes. More only delay the verdict on a line that bad; a larger
+    /// `max_retries` is taken as this (bindings refuse it as an invalid argument).
+    pub const MAX_RETRIES: u32 = 10;
 }
 
 impl Default for LoaderConfig {
@@ -111,7 +125,8 @@ impl Default for LoaderConfig {
 pub struct LoadRequest {
     /// Key index; `None` is 0. Outside 0–9: [`LoadError::InvalidArgument`], nothing sent.
     pub slot: Option<u8>,
-    /// The key's legacy KCV (ECB of zeros, as readers compute it), compared on the common prefix.
+    /// The key's legacy KCV (ECB of zeros, as readers compute it; at least 3 bytes), compared
+    /// over the full length of the shorter of it and the reader's.
     pub expected_kcv: Option<Vec<u8>>,
     /// KSN of a B1 key that has no `KS` block (sent with CMD 0x11 SUB 0x60).
     pub ksn: Option<String>,
@@ -119,7 +134,9 @@ pub struct LoadRequest {
     pub timeout: Option<Duration>,
 }
 
-/// What a successful load established.
+/// What a load the reader accepted established. [`kcv_check`](Self::kcv_check) says whether
+/// the reader's KCV proved it holds the key ([`is_verified`](Self::is_verified)) or only the
+/// reader's word stands ([`KcvCheck::Unverified`]).
 #[derive(Debug, Clone)]
 pub struct KeyLoadOutcome {
     pub slot: u8,
@@ -133,15 +150,24 @@ pub struct KeyLoadOutcome {
     pub elapsed: Duration,
 }
 
+impl KeyLoadOutcome {
+    /// Whether the reader's KCV matched a KCV known for the key: the reader holds this key.
+    pub fn is_verified(&self) -> bool {
+        self.kcv_check != KcvCheck::Unverified
+    }
+}
+
 /// Which KCV the reader's was compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KcvCheck {
-    /// The block's `KC` optional block (legacy method).
+    /// Verified against the block's `KC` optional block (legacy method).
     MatchedKeyBlock,
-    /// [`LoadRequest::expected_kcv`].
+    /// Verified against [`LoadRequest::expected_kcv`].
     MatchedExpected,
-    /// Nothing to compare with (see the warnings).
-    NotChecked,
+    /// NOT verified: the reader accepted the key (result 0x00) but no KCV of the key was known or
+    /// the reader reports none (the warnings say which). As with the vendor SDK's `true`, this
+    /// is the reader's word only.
+    Unverified,
 }
 
 /// Things the caller should know although the load may go ahead.
@@ -170,14 +196,17 @@ pub enum LoadError {
     InvalidArgument { reason: String },
     #[error("KCV mismatch: expected {expected}, the reader reports {reader}")]
     KcvMismatch { expected: String, reader: String },
+    /// The reader reported a KCV too short to tell keys apart.
+    #[error("the reader reported a KCV of {length} bytes; at least 3 are needed to compare")]
+    ShortReaderKcv { length: usize },
     #[error("{0}")]
     Reader(ReaderStatus),
     #[error("no complete answer from the reader within the timeout")]
     Timeout,
     #[error("the reader did not answer")]
     NoResponse,
-    /// The connection dropped (possibly mid-frame). After a drop during a load the reader may
-    /// hold the key: reconnect and read the slot's KCV.
+    /// The connection dropped before any key load was sent. (A drop after a load was sent is
+    /// [`LoadError::Indeterminate`].)
     #[error("the connection to the reader was lost")]
     Disconnected,
     #[error("undecodable answers from the reader: {0}")]
@@ -200,6 +229,7 @@ impl From<SessionError> for LoadError {
             SessionError::NoResponse => Self::NoResponse,
             SessionError::Disconnected { .. } => Self::Disconnected,
             SessionError::Protocol(e) => Self::Protocol(e.to_string()),
+            unexpected @ SessionError::UnexpectedReply { .. } => Self::Protocol(unexpected.to_string()),
             SessionError::Cancelled => Self::Cancelled,
             SessionError::Transport(e) => Self::Transport(e),
         }
@@ -227,7 +257,9 @@ impl LoadError {
             Self::Disconnected => "DEVICE_RESET",
             Self::Protocol(_) => "CRC_ERROR",
             Self::Transport(_) => "COMM_ERROR",
-            Self::KcvMismatch { .. } | Self::Cancelled | Self::Indeterminate { .. } => "UNKNOWN",
+            Self::KcvMismatch { .. } | Self::ShortReaderKcv { .. } | Self::Cancelled | Self::Indeterminate { .. } => {
+                "UNKNOWN"
+            }
         }
     }
 }
@@ -252,7 +284,7 @@ impl KeyLoader {
             transport,
             SessionConfig {
                 command_timeout: config.command_timeout,
-                max_retries: config.max_retries,
+                max_retries: config.max_retries.min(LoaderConfig::MAX_RETRIES),
                 max_frame_len: config.max_frame_len,
                 poll_interval: config.poll_interval,
             },
@@ -308,27 +340,31 @@ impl KeyLoader {
         if ksn.is_some() && header.key_usage != KeyUsage::B1 {
             return Err(invalid("a KSN goes only with a B1 (DUKPT initial) key"));
         }
-        let expected: Vec<&[u8]> = kc
-            .iter()
-            .chain(request.expected_kcv.iter())
-            .map(Vec::as_slice)
+        let known: Vec<KnownKcv> = kc
+            .map(|value| (value, KcvCheck::MatchedKeyBlock))
+            .into_iter()
+            .chain(
+                request
+                    .expected_kcv
+                    .clone()
+                    .map(|value| (value, KcvCheck::MatchedExpected)),
+            )
             .collect();
-        self.load_until_known(block, slot, ksn, request.timeout, &expected)?;
-
-        let (reader_kcv, kcv_check) = match self.session.request(GET_KCV, vec![slot], request.timeout) {
-            Ok(body) => {
-                let check = compare_kcvs(&body.data, kc.as_deref(), request.expected_kcv.as_deref())?;
-                (body.data, check)
-            }
-            // The reader confirmed the load (result 0x00) but cannot report KCVs: its word is
-            // all there is, and the warning says so.
-            Err(SessionError::Reader(ReaderStatus::NotSupported)) => {
-                warnings.push(LoadWarning::ReaderKcvUnavailable);
-                (Vec::new(), KcvCheck::NotChecked)
-            }
-            Err(e) => return Err(e.into()),
+        let reader_kcv = match self.load_until_known(block, slot, ksn, request.timeout, &known)? {
+            Confirmed::ByKcv(kcv) => Some(kcv),
+            Confirmed::ByReader => self.kcv_after_load(slot, request.timeout)?,
         };
-        if kcv_check == KcvCheck::NotChecked && !warnings.contains(&LoadWarning::ReaderKcvUnavailable) {
+        let (reader_kcv, kcv_check) = match reader_kcv {
+            Some(kcv) => {
+                let check = compare_kcvs(&kcv, &known)?;
+                (kcv, check)
+            }
+            None => {
+                warnings.push(LoadWarning::ReaderKcvUnavailable);
+                (Vec::new(), KcvCheck::Unverified)
+            }
+        };
+        if kcv_check == KcvCheck::Unverified && !warnings.contains(&LoadWarning::ReaderKcvUnavailable) {
             warnings.push(LoadWarning::NoKcvToCompare);
         }
         Ok(KeyLoadOutcome {
@@ -362,8 +398,13 @@ impl KeyLoader {
     fn check_request(&self, block: &str, request: &LoadRequest) -> Result<u8, LoadError> {
         let slot = request.slot.unwrap_or(0);
         check_slot(slot)?;
-        if request.expected_kcv.as_ref().is_some_and(Vec::is_empty) {
-            return Err(invalid("the expected KCV is empty"));
+        if let Some(expected) = &request.expected_kcv
+            && expected.len() < MIN_KCV_LEN
+        {
+            return Err(invalid(&format!(
+                "the expected KCV is {} bytes; at least {MIN_KCV_LEN} are needed to tell keys apart",
+                expected.len()
+            )));
         }
         if let Some(ksn) = &request.ksn
             && (ksn.is_empty() || ksn.len() > 40 || !ksn.bytes().all(|b| b.is_ascii_hexdigit()))
@@ -423,8 +464,16 @@ impl KeyLoader {
         }
         let kc = match header
             .optional_block(KnownBlockId::KeyCheckValue)
-            .and_then(tr31::optional::check_value)
+            .map(tr31::optional::check_value)
+            .transpose()
+            .map_err(LoadError::InvalidBlock)?
         {
+            Some((KcvMethod::Legacy, value)) if value.len() < MIN_KCV_LEN => {
+                return Err(refused(&format!(
+                    "the KC block's KCV is {} bytes; at least {MIN_KCV_LEN} are needed to verify the load",
+                    value.len()
+                )));
+            }
             Some((KcvMethod::Legacy, value)) => Some(value),
             Some((KcvMethod::Cmac, _)) => {
                 warnings.push(LoadWarning::KeyBlockKcvNotLegacy);
@@ -436,91 +485,130 @@ impl KeyLoader {
     }
 
     /// Sends the load until the reader has certainly taken it. After an answer that was lost,
-    /// the slot's KCV decides: the key is there (done), it is not (send again, within the retry
-    /// budget), or nobody can tell (`Indeterminate`).
+    /// garbled or did not name the load, the slot's KCV decides: the key is there (done), it is
+    /// not (send again, within the retry budget), or nobody can tell (`Indeterminate`).
     fn load_until_known(
         &mut self,
         block: &str,
         slot: u8,
         ksn: Option<&str>,
         timeout: Option<Duration>,
-        expected: &[&[u8]],
-    ) -> Result<(), LoadError> {
+        known: &[KnownKcv],
+    ) -> Result<Confirmed, LoadError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let error = match self.send_load(block, slot, ksn, timeout) {
-                Ok(()) => return Ok(()),
-                Err(e) if e.outcome_unknown() => e,
-                Err(e) => return Err(e.into()),
+            let error = match self.send_load(block, slot, ksn, timeout)? {
+                None => return Ok(Confirmed::ByReader),
+                Some(error) => error,
             };
-            if expected.is_empty() {
-                return Err(LoadError::Indeterminate {
-                    reason: format!(
-                        "{error} after the load was sent, and no KCV of the key is known (no KC block, no expected KCV) to check slot {slot} with"
-                    ),
-                });
+            let unknown = |why: String| LoadError::Indeterminate {
+                reason: format!("{error} after the load was sent, and {why}"),
+            };
+            match error {
+                SessionError::Cancelled => return Err(LoadError::Cancelled),
+                SessionError::Disconnected { .. } => return Err(unknown(format!("slot {slot}'s KCV cannot be read"))),
+                _ if known.is_empty() => {
+                    return Err(unknown(format!(
+                        "no KCV of the key is known (no KC block, no expected KCV) to check slot {slot} with"
+                    )));
+                }
+                _ => {}
             }
             match self.session.request(GET_KCV, vec![slot], timeout) {
-                Ok(body) if expected.iter().all(|e| kcv_matches(e, &body.data)) => return Ok(()),
-                Ok(_) | Err(SessionError::Reader(ReaderStatus::KeyNotFound)) if attempt <= self.config.max_retries => {}
-                Ok(_) | Err(SessionError::Reader(ReaderStatus::KeyNotFound)) => return Err(error.into()),
-                Err(SessionError::Cancelled) => return Err(LoadError::Cancelled),
-                Err(kcv_error) => {
-                    return Err(LoadError::Indeterminate {
-                        reason: format!(
-                            "{error} after the load was sent, and reading slot {slot}'s KCV failed: {kcv_error}"
-                        ),
-                    });
+                Ok(body) if body.data.len() < MIN_KCV_LEN => {
+                    return Err(unknown(format!(
+                        "the reader reports a {}-byte KCV for slot {slot}, too short to tell keys apart",
+                        body.data.len()
+                    )));
                 }
+                Ok(body) if known.iter().all(|(kcv, _)| kcv_matches(kcv, &body.data)) => {
+                    return Ok(Confirmed::ByKcv(body.data));
+                }
+                // The reader certainly does not hold the key: sending it again is safe.
+                Ok(_) | Err(SessionError::Reader(ReaderStatus::KeyNotFound)) => {}
+                Err(SessionError::Cancelled) => return Err(LoadError::Cancelled),
+                Err(kcv_error) => return Err(unknown(format!("reading slot {slot}'s KCV failed: {kcv_error}"))),
+            }
+            if attempt > self.session.config().max_retries {
+                return Err(error.into());
             }
         }
     }
 
+    /// The slot's KCV after the reader confirmed a load; `None` when the reader cannot report
+    /// KCVs. A reader that confirmed the load but cannot be asked afterwards leaves the result
+    /// open: it probably holds the key, and nobody can check.
+    fn kcv_after_load(&mut self, slot: u8, timeout: Option<Duration>) -> Result<Option<Vec<u8>>, LoadError> {
+        match self.session.request(GET_KCV, vec![slot], timeout) {
+            Ok(body) => Ok(Some(body.data)),
+            Err(SessionError::Reader(ReaderStatus::NotSupported)) => Ok(None),
+            Err(e @ (SessionError::Reader(_) | SessionError::Cancelled)) => Err(e.into()),
+            Err(e) => Err(LoadError::Indeterminate {
+                reason: format!("the reader confirmed the load, but reading slot {slot}'s KCV failed: {e}"),
+            }),
+        }
+    }
+
+    /// Sends the load. `Ok(None)`: the reader confirmed it. `Ok(Some(e))`: the load went out but
+    /// its outcome is unknown (`e` says why). `Err`: the reader certainly did not take the key
+    /// (it refused, or the failure came before anything that changes keys was sent).
     fn send_load(
         &mut self,
         block: &str,
         slot: u8,
         ksn: Option<&str>,
         timeout: Option<Duration>,
-    ) -> Result<(), SessionError> {
-        match (self.config.method, ksn) {
-            (LoadMethod::Direct, None) => {
-                self.session
-                    .request(LOAD_TR31, command::load_tr31_data(slot, block), timeout)?;
-            }
-            (LoadMethod::Direct, Some(ksn)) => {
-                self.session
-                    .request(LOAD_TR31_KSN, command::load_tr31_ksn_data(slot, ksn, block), timeout)?;
-            }
+    ) -> Result<Option<SessionError>, LoadError> {
+        let (code, data) = match (self.config.method, ksn) {
+            (LoadMethod::Direct, None) => (LOAD_TR31, command::load_tr31_data(slot, block)),
+            (LoadMethod::Direct, Some(ksn)) => (LOAD_TR31_KSN, command::load_tr31_ksn_data(slot, ksn, block)),
             (LoadMethod::Chunked, _) => {
+                // Chunks only fill the reader's buffer; any failure here leaves its keys alone.
                 for chunk in command::chunk_data(block) {
                     self.session.request(TR31_CHUNK, chunk, timeout)?;
                 }
-                self.session.request(TR31_CHUNK_END, Vec::new(), timeout)?;
+                (TR31_CHUNK_END, Vec::new())
             }
+        };
+        match self.session.request(code, data, timeout) {
+            Ok(_) => Ok(None),
+            Err(e)
+                if e.outcome_unknown() || matches!(e, SessionError::Disconnected { .. } | SessionError::Cancelled) =>
+            {
+                Ok(Some(e))
+            }
+            Err(e) => Err(e.into()),
         }
-        Ok(())
     }
 }
 
-/// Compares the reader's KCV with the block's `KC` and the caller's expected KCV (each on the
-/// common prefix); any mismatch is an error.
-fn compare_kcvs(reader: &[u8], kc: Option<&[u8]>, expected: Option<&[u8]>) -> Result<KcvCheck, LoadError> {
-    let mut check = KcvCheck::NotChecked;
-    for (wanted, kind) in [(kc, KcvCheck::MatchedKeyBlock), (expected, KcvCheck::MatchedExpected)] {
-        let Some(wanted) = wanted else { continue };
+/// A KCV known for the key being loaded, and the check it stands for.
+type KnownKcv = (Vec<u8>, KcvCheck);
+
+/// How a load came to be known as done.
+enum Confirmed {
+    /// The reader answered the load with success.
+    ByReader,
+    /// The answer was lost, and the slot's KCV (this one) shows the key.
+    ByKcv(Vec<u8>),
+}
+
+/// Compares the reader's KCV with every KCV known for the key; any mismatch is an error, and a
+/// reader KCV shorter than [`MIN_KCV_LEN`] is one too.
+fn compare_kcvs(reader: &[u8], known: &[KnownKcv]) -> Result<KcvCheck, LoadError> {
+    if reader.len() < MIN_KCV_LEN {
+        return Err(LoadError::ShortReaderKcv { length: reader.len() });
+    }
+    for (wanted, _) in known {
         if !kcv_matches(wanted, reader) {
             return Err(LoadError::KcvMismatch {
                 expected: hex::encode_upper(wanted),
                 reader: hex::encode_upper(reader),
             });
         }
-        if check == KcvCheck::NotChecked {
-            check = kind;
-        }
     }
-    Ok(check)
+    Ok(known.first().map_or(KcvCheck::Unverified, |(_, check)| *check))
 }
 
 fn check_slot(slot: u8) -> Result<(), LoadError> {
@@ -571,6 +659,10 @@ mod tests {
             ..WrapOptions::default()
         };
         wrap(kbpk, &header, &key, &options).unwrap()
+    }
+
+    fn legacy_kcv(algorithm: Algorithm, key: &[u8]) -> Vec<u8> {
+        crate::kcv::kcv(key, algorithm.cipher_family().unwrap(), KcvMethod::Legacy).unwrap()
     }
 
     /// A loader whose reader end is returned so tests can see that nothing was sent.
@@ -629,11 +721,15 @@ mod tests {
             }
         });
         let mut l = KeyLoader::new(Box::new(host), LoaderConfig::default());
-        let kc = OptionalBlock::new("KC", "00AABBCC");
+        let kc = OptionalBlock::new(
+            "KC",
+            &format!("00{}", hex::encode_upper(legacy_kcv(Algorithm::Tdes, &[0x22; 16]))),
+        );
         let outcome = l
             .send_tr31_key(&block(Version::B, KeyUsage::P0, &[0x5A; 16], &[kc]))
             .unwrap();
-        assert_eq!(outcome.kcv_check, KcvCheck::NotChecked);
+        assert_eq!(outcome.kcv_check, KcvCheck::Unverified);
+        assert!(!outcome.is_verified());
         assert_eq!(outcome.warnings, vec![LoadWarning::ReaderKcvUnavailable]);
         l.close();
         drop(l);
@@ -641,21 +737,60 @@ mod tests {
     }
 
     #[test]
-    fn kcvs_compare_on_the_common_prefix_and_mismatch_is_an_error() {
+    fn kcvs_compare_over_the_shorter_length_and_mismatch_is_an_error() {
+        let kc = (vec![1, 2, 3, 4, 5], KcvCheck::MatchedKeyBlock);
+        let expected = (vec![1, 2, 3], KcvCheck::MatchedExpected);
         assert_eq!(
-            compare_kcvs(&[1, 2, 3], Some(&[1, 2, 3, 4, 5]), None).unwrap(),
+            compare_kcvs(&[1, 2, 3], &[kc.clone(), expected.clone()]).unwrap(),
             KcvCheck::MatchedKeyBlock
         );
         assert_eq!(
-            compare_kcvs(&[1, 2, 3], None, Some(&[1, 2])).unwrap(),
+            compare_kcvs(&[1, 2, 3, 4], &[expected]).unwrap(),
             KcvCheck::MatchedExpected
         );
-        let err = compare_kcvs(&[1, 2, 3], Some(&[1, 2, 3]), Some(&[9])).unwrap_err();
-        assert_eq!(err.to_string(), "KCV mismatch: expected 09, the reader reports 010203");
-        assert!(matches!(
-            compare_kcvs(&[], Some(&[1]), None),
-            Err(LoadError::KcvMismatch { .. })
-        ));
+        assert_eq!(compare_kcvs(&[1, 2, 3], &[]).unwrap(), KcvCheck::Unverified);
+        let err = compare_kcvs(&[1, 2, 3], &[kc, (vec![9, 9, 9], KcvCheck::MatchedExpected)]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "KCV mismatch: expected 090909, the reader reports 010203"
+        );
+    }
+
+    /// A 1-byte KCV from the reader used to match any expected KCV that began with that byte.
+    #[test]
+    fn a_short_reader_kcv_is_an_error_never_a_match() {
+        let known = [(vec![1, 2, 3], KcvCheck::MatchedExpected)];
+        for reader in [&[][..], &[1], &[1, 2]] {
+            assert!(matches!(
+                compare_kcvs(reader, &known),
+                Err(LoadError::ShortReaderKcv { length }) if length == reader.len()
+            ));
+            assert!(matches!(
+                compare_kcvs(reader, &[]),
+                Err(LoadError::ShortReaderKcv { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn short_expected_kcvs_are_refused_before_anything_is_sent() {
+        let (mut l, mut reader) = loader(LoaderConfig::default());
+        let kek = [0x5A; 32];
+        let request = LoadRequest {
+            expected_kcv: Some(vec![0xAB]),
+            ..LoadRequest::default()
+        };
+        let err = l
+            .send_tr31_key_with(&block(Version::D, KeyUsage::P0, &kek, &[]), &request)
+            .unwrap_err();
+        assert!(matches!(err, LoadError::InvalidArgument { .. }), "{err}");
+        let first_byte = &legacy_kcv(Algorithm::Aes, &[0x11; 16])[..1];
+        let short_kc = OptionalBlock::new("KC", &format!("00{}", hex::encode_upper(first_byte)));
+        let err = l
+            .send_tr31_key(&block(Version::D, KeyUsage::P0, &kek, &[short_kc]))
+            .unwrap_err();
+        assert!(matches!(err, LoadError::Refused { .. }), "{err}");
+        assert!(nothing_sent(&mut reader));
     }
 
     #[test]

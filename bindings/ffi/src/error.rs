@@ -134,7 +134,7 @@ impl From<LoadError> for ReaderError {
             LoadError::Timeout => Self::Timeout(e),
             LoadError::NoResponse => Self::NoResponse(e),
             LoadError::Disconnected => Self::Disconnected(e),
-            LoadError::Protocol(_) => Self::Protocol(e),
+            LoadError::Protocol(_) | LoadError::ShortReaderKcv { .. } => Self::Protocol(e),
             LoadError::Cancelled => Self::Cancelled(e),
             LoadError::Indeterminate { .. } => Self::Indeterminate(e),
             LoadError::Transport(_) => Self::Transport(e),

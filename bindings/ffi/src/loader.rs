@@ -51,7 +51,8 @@ pub struct LoaderOptions {
     /// How long to wait for each answer from the reader (default 5000 ms).
     #[uniffi(default = None)]
     pub command_timeout_ms: Option<u32>,
-    /// Retries after a lost or corrupted answer (default 2).
+    /// Retries after a lost or corrupted answer (default 2, at most 10: larger values are taken
+    /// as 10).
     #[uniffi(default = None)]
     pub max_retries: Option<u32>,
     /// Accept blocks as real HSMs emit them outside X9.143 (see `Tr31Profile.lenient`).
@@ -128,8 +129,9 @@ pub enum KcvVerification {
     MatchedKeyBlock,
     /// `LoadRequest.expectedKcv`.
     MatchedExpected,
-    /// Nothing to compare with (see the warnings).
-    NotChecked,
+    /// NOT verified: the reader accepted the key, but no KCV of the key was known or the reader
+    /// reports none (see the warnings). As with the vendor SDK's `true`, the reader's word only.
+    Unverified,
 }
 
 /// A key the reader accepted.
@@ -161,7 +163,7 @@ impl From<loader::KeyLoadOutcome> for KeyLoadResult {
             kcv_verification: match o.kcv_check {
                 KcvCheck::MatchedKeyBlock => KcvVerification::MatchedKeyBlock,
                 KcvCheck::MatchedExpected => KcvVerification::MatchedExpected,
-                KcvCheck::NotChecked => KcvVerification::NotChecked,
+                KcvCheck::Unverified => KcvVerification::Unverified,
             },
             warnings: o.warnings.iter().map(ToString::to_string).collect(),
             elapsed_ms: o.elapsed.as_millis().try_into().unwrap_or(u64::MAX),
@@ -398,5 +400,39 @@ impl Drop for CancelOnDrop {
             winding_down.store(true, Ordering::SeqCst);
             handle.cancel();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that never answers.
+    struct Silent;
+
+    impl ReaderTransport for Silent {
+        fn read(&self, _max_len: u32, timeout_ms: u32) -> Result<Vec<u8>, ReaderTransportError> {
+            std::thread::sleep(Duration::from_millis(timeout_ms.into()));
+            Ok(Vec::new())
+        }
+
+        fn write(&self, _data: Vec<u8>) -> Result<(), ReaderTransportError> {
+            Ok(())
+        }
+
+        fn disconnect(&self) {}
+    }
+
+    /// `max_retries + 1` used to overflow (a panic in debug builds, no retries at all in release).
+    #[test]
+    fn the_largest_retry_count_is_a_bounded_wait_not_an_overflow() {
+        let options = LoaderOptions {
+            command_timeout_ms: Some(5),
+            max_retries: Some(u32::MAX),
+            ..LoaderOptions::default()
+        };
+        let loader = KeyLoader::with_transport(Arc::new(Silent), options);
+        let result = runtime().block_on(loader.device_info());
+        assert!(matches!(result, Err(ReaderError::NoResponse(_))), "{result:?}");
     }
 }

@@ -74,6 +74,13 @@ impl CommandCode {
     pub fn changes_keys(self) -> bool {
         self == LOAD_TR31 || self == LOAD_TR31_KSN || self == TR31_CHUNK_END
     }
+
+    /// Whether "continue" (0x36, send the next part) is an answer to this command: only to a
+    /// chunk of the chunked path. To anything else, and above all to a key load, it says nothing
+    /// about the command's result.
+    pub fn takes_continue(self) -> bool {
+        self == TR31_CHUNK
+    }
 }
 
 /// The poll frame (harness: `CommandDownlink(0x22, 0, 0, timeout, {})`).
@@ -215,33 +222,40 @@ impl ReaderStatus {
     }
 }
 
-/// What a reader frame means.
+/// What a reader frame means, before anyone asks which command it answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
-    /// TYPE 0x24 with result 0x00: done, with the answer's body.
+    /// TYPE 0x24 with result 0x00: done, with the answer's body (its CMD/SUB name the command).
     Done(FrameBody),
+    /// TYPE 0x24 without a body: "OK" that names no command, so it answers nothing for certain.
+    BareOk,
     /// TYPE 0x23: still working; poll for the result.
     Busy,
     /// TYPE 0x36: send the next part.
     Continue,
-    /// A failure status or result code.
-    Failed(ReaderStatus),
+    /// A failure: a result code in an answer to `answers` (CMD, SUB), or a bare status frame
+    /// (`answers` is `None`), which by the protocol's rule answers whatever command is pending.
+    Failed {
+        status: ReaderStatus,
+        answers: Option<(u8, u8)>,
+    },
 }
 
 impl Reply {
     pub fn from_frame(frame: Frame) -> Self {
         match (frame.kind, frame.body) {
             (TYPE_OK, Some(body)) if body.param == result::SUCCESS => Self::Done(body),
-            (TYPE_OK, Some(body)) => Self::Failed(ReaderStatus::from_result(body.param)),
-            (TYPE_OK, None) => Self::Done(FrameBody {
-                cmd: 0,
-                sub: 0,
-                param: 0,
-                data: Vec::new(),
-            }),
+            (TYPE_OK, Some(body)) => Self::Failed {
+                status: ReaderStatus::from_result(body.param),
+                answers: Some((body.cmd, body.sub)),
+            },
+            (TYPE_OK, None) => Self::BareOk,
             (TYPE_BUSY, _) => Self::Busy,
             (TYPE_CONTINUE, _) => Self::Continue,
-            (kind, _) => Self::Failed(ReaderStatus::from_type(kind).unwrap_or(ReaderStatus::UnknownType { kind })),
+            (kind, _) => Self::Failed {
+                status: ReaderStatus::from_type(kind).unwrap_or(ReaderStatus::UnknownType { kind }),
+                answers: None,
+            },
         }
     }
 }
@@ -333,21 +347,31 @@ mod tests {
                 if kind == TYPE_BUSY {
                     Reply::Busy
                 } else {
-                    Reply::Failed(status)
+                    Reply::Failed { status, answers: None }
                 }
             );
             assert_eq!(status.frame_type(), Some(kind));
         }
         for (code, status) in RESULT_CODES {
             let frame = Frame::new(TYPE_OK, 0x10, 0xF5, code, vec![]);
-            assert_eq!(Reply::from_frame(frame), Reply::Failed(status));
+            assert_eq!(
+                Reply::from_frame(frame),
+                Reply::Failed {
+                    status,
+                    answers: Some((0x10, 0xF5))
+                }
+            );
             assert_eq!(status.result_code(), Some(code));
         }
         assert_eq!(ReaderStatus::from_result(0x77), ReaderStatus::Failed { result: 0x77 });
         assert_eq!(
             Reply::from_frame(Frame::status(0x99)),
-            Reply::Failed(ReaderStatus::UnknownType { kind: 0x99 })
+            Reply::Failed {
+                status: ReaderStatus::UnknownType { kind: 0x99 },
+                answers: None
+            }
         );
+        assert_eq!(Reply::from_frame(Frame::status(TYPE_OK)), Reply::BareOk);
         assert!(ReaderStatus::MacError.to_string().contains("MAC"));
     }
 

@@ -17,6 +17,9 @@ use super::transport::{Transport, TransportError};
 
 /// Longest single blocking read, so cancellation and deadlines are noticed promptly.
 const READ_SLICE: Duration = Duration::from_millis(25);
+/// Longest wait any request may be configured for: far beyond any reader's patience, and small
+/// enough that deadlines never overflow whatever timeout or retry count a caller passes.
+const MAX_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Cancels the call in progress on another thread (and later calls until [`reset`](Self::reset)).
 #[derive(Debug, Clone, Default)]
@@ -73,6 +76,8 @@ pub enum SessionError {
     Disconnected { mid_frame: bool },
     #[error("undecodable answers from the reader: {0}")]
     Protocol(FrameError),
+    #[error("the reader answered {command} with {what}")]
+    UnexpectedReply { command: &'static str, what: String },
     #[error("cancelled")]
     Cancelled,
     #[error("{0}")]
@@ -82,7 +87,10 @@ pub enum SessionError {
 impl SessionError {
     /// Whether the reader may have acted on the command although no valid answer came back.
     pub fn outcome_unknown(&self) -> bool {
-        matches!(self, Self::Timeout | Self::NoResponse | Self::Protocol(_))
+        matches!(
+            self,
+            Self::Timeout | Self::NoResponse | Self::Protocol(_) | Self::UnexpectedReply { .. }
+        )
     }
 }
 
@@ -92,6 +100,64 @@ pub struct Session {
     codec: FrameCodec,
     config: SessionConfig,
     cancel: CancelHandle,
+}
+
+/// How a reader frame relates to the command in progress.
+enum Answer {
+    /// The command's successful answer.
+    Ours(FrameBody),
+    /// The command failed with this status.
+    Failed(ReaderStatus),
+    /// Still working: poll.
+    Busy,
+    /// An answer to another command keybridge sends (a late answer of an earlier exchange).
+    NotOurs,
+    /// Something no rule makes an answer to this command, described for the error.
+    Unexpected(String),
+}
+
+/// Applies the protocol's rules for which frame answers `code`.
+fn classify(code: CommandCode, reply: Reply) -> Answer {
+    let answers_us = |(cmd, sub): (u8, u8)| -> Result<(), Answer> {
+        if (cmd, sub) == (code.cmd, code.sub) {
+            Ok(())
+        } else if CommandCode::lookup(cmd, sub).is_some() {
+            Err(Answer::NotOurs)
+        } else {
+            Err(Answer::Unexpected(format!(
+                "an answer to CMD/SUB {cmd:02X}/{sub:02X}, which keybridge never sends"
+            )))
+        }
+    };
+    match reply {
+        Reply::Done(body) => match answers_us((body.cmd, body.sub)) {
+            Ok(()) => Answer::Ours(body),
+            Err(other) => other,
+        },
+        Reply::Failed {
+            status,
+            answers: Some(answered),
+        } => match answers_us(answered) {
+            Ok(()) => Answer::Failed(status),
+            Err(other) => other,
+        },
+        Reply::Failed { status, answers: None } => Answer::Failed(status),
+        Reply::Busy => Answer::Busy,
+        Reply::Continue if code.takes_continue() => Answer::Ours(FrameBody {
+            cmd: code.cmd,
+            sub: code.sub,
+            param: 0,
+            data: Vec::new(),
+        }),
+        Reply::Continue => Answer::Unexpected("a continue frame (0x36), which answers only a chunk".into()),
+        Reply::BareOk => Answer::Unexpected("a bare OK status frame, which names no command".into()),
+    }
+}
+
+/// `now + wait`, with `wait` capped at [`MAX_WAIT`] so no configuration can overflow it.
+fn deadline_after(wait: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(wait.min(MAX_WAIT)).unwrap_or(now)
 }
 
 /// Why waiting for a frame ended without one.
@@ -119,72 +185,71 @@ impl Session {
         self.cancel.clone()
     }
 
-    /// Sends `code` with `data` and returns the reader's successful answer. `timeout` (or the
-    /// configured one) bounds each wait; retries and busy polling together never exceed
-    /// `timeout × (max_retries + 1)`. Commands that do not change keys are re-sent after a lost
-    /// or corrupted answer; key loads are only polled for.
+    /// Sends `code` with `data` and returns the reader's successful answer to it. `timeout` (or
+    /// the configured one) bounds each wait; retries and busy polling together never exceed
+    /// `timeout × (max_retries + 1)`.
+    ///
+    /// Only a frame that names this command (CMD/SUB), or a bare status frame, which by the
+    /// protocol's rule answers whatever is pending, is taken as the answer; a late answer to an
+    /// earlier command is skipped. A bare OK, a "continue" to anything but a chunk, or an answer
+    /// naming a command keybridge never sends is [`SessionError::UnexpectedReply`].
+    ///
+    /// Commands that do not change keys are re-sent after a lost, corrupted or unexpected answer.
+    /// For a key load, such an answer ends the request at once with an error whose
+    /// [`outcome_unknown`](SessionError::outcome_unknown) is true: no poll can be trusted to
+    /// answer for a load whose answer was lost (the reader returns its last answer, which may be
+    /// an earlier load's), so only the slot's KCV can settle it, and that is the loader's job.
     pub fn request(
         &mut self,
         code: CommandCode,
         data: Vec<u8>,
         timeout: Option<Duration>,
     ) -> Result<FrameBody, SessionError> {
-        let timeout = timeout.unwrap_or(self.config.command_timeout);
+        let timeout = timeout.unwrap_or(self.config.command_timeout).min(MAX_WAIT);
         let secs = u8::try_from(timeout.as_secs().max(1)).unwrap_or(u8::MAX);
         let request = code.frame(secs, data);
-        let overall = Instant::now() + timeout * (self.config.max_retries + 1);
+        let overall = deadline_after(timeout.saturating_mul(self.config.max_retries.saturating_add(1)));
         let mut heard = false;
-        let mut failures = 0;
-        let mut last_bad = None;
+        let mut failures = 0u32;
+        let mut last_problem = None;
         // Anything still buffered belongs to an earlier exchange.
         self.codec.reset();
         self.send(&request)?;
         loop {
-            let deadline = (Instant::now() + timeout).min(overall);
-            let retry_frame = match self.read_frame(deadline, &mut heard) {
-                Ok(frame) => match Reply::from_frame(frame) {
-                    Reply::Done(body) if (body.cmd, body.sub) != (code.cmd, code.sub) && body.cmd != 0 => {
-                        // A late answer to an earlier command: not ours, keep waiting.
-                        continue;
-                    }
-                    Reply::Done(body) => return Ok(body),
-                    Reply::Continue => {
-                        return Ok(FrameBody {
-                            cmd: code.cmd,
-                            sub: code.sub,
-                            param: 0,
-                            data: Vec::new(),
-                        });
-                    }
-                    Reply::Failed(status) => return Err(SessionError::Reader(status)),
-                    Reply::Busy => {
-                        if Instant::now() + self.config.poll_interval >= overall {
+            let deadline = deadline_after(timeout).min(overall);
+            let problem = match self.read_frame(deadline, &mut heard) {
+                Ok(frame) => match classify(code, Reply::from_frame(frame)) {
+                    Answer::Ours(body) => return Ok(body),
+                    Answer::Failed(status) => return Err(SessionError::Reader(status)),
+                    Answer::NotOurs => continue,
+                    Answer::Busy => {
+                        if deadline_after(self.config.poll_interval) >= overall {
                             return Err(SessionError::Timeout);
                         }
                         self.pause(self.config.poll_interval)?;
                         self.send(&poll_frame(secs))?;
                         continue;
                     }
+                    Answer::Unexpected(what) => Some(SessionError::UnexpectedReply {
+                        command: code.name,
+                        what,
+                    }),
                 },
                 Err(Wait::Fatal(e)) => return Err(e),
                 Err(Wait::Lost) => None,
-                Err(Wait::Bad(e)) => Some(e),
+                Err(Wait::Bad(e)) => Some(SessionError::Protocol(e)),
             };
-            last_bad = retry_frame.or(last_bad);
+            last_problem = problem.or(last_problem);
             failures += 1;
-            if failures > self.config.max_retries || Instant::now() >= overall {
-                return Err(match (last_bad, heard) {
-                    (Some(e), _) => SessionError::Protocol(e),
-                    (None, true) => SessionError::Timeout,
-                    (None, false) => SessionError::NoResponse,
-                });
+            if code.changes_keys() || failures > self.config.max_retries || Instant::now() >= overall {
+                return Err(last_problem.unwrap_or(if heard {
+                    SessionError::Timeout
+                } else {
+                    SessionError::NoResponse
+                }));
             }
             self.codec.reset();
-            if code.changes_keys() {
-                self.send(&poll_frame(secs))?;
-            } else {
-                self.send(&request)?;
-            }
+            self.send(&request)?;
         }
     }
 
@@ -209,7 +274,7 @@ impl Session {
 
     /// Sleeps in short steps so a cancellation is noticed.
     fn pause(&self, duration: Duration) -> Result<(), SessionError> {
-        let end = Instant::now() + duration;
+        let end = deadline_after(duration);
         loop {
             self.check_cancelled()?;
             let now = Instant::now();
@@ -258,7 +323,10 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::command::{DEVICE_INFO, LOAD_TR31, TYPE_BUSY, TYPE_OK, TYPE_POLL};
+    use crate::device::command::{
+        DEVICE_INFO, DeviceInfo, GET_KCV, LOAD_TR31, TR31_CHUNK, TR31_CHUNK_END, TYPE_BUSY, TYPE_CONTINUE, TYPE_OK,
+        TYPE_POLL,
+    };
     use crate::device::transport::{MemoryTransport, memory_pair};
 
     fn config() -> SessionConfig {
@@ -324,14 +392,97 @@ mod tests {
     }
 
     #[test]
-    fn a_lost_load_answer_is_polled_for_never_resent() {
+    fn a_lost_load_answer_ends_the_request_unresolved_without_a_poll_or_a_resend() {
         let (host, dev) = memory_pair();
         let sim = reader(dev, |i, _| if i == 0 { vec![] } else { ok(LOAD_TR31, &[]) });
         let mut s = Session::new(Box::new(host), config());
-        assert!(s.request(LOAD_TR31, vec![0], None).is_ok());
+        let err = s.request(LOAD_TR31, vec![0], None).unwrap_err();
+        assert!(err.outcome_unknown(), "{err}");
         s.close();
-        let seen = sim.join().unwrap();
-        assert_eq!(seen.iter().filter(|f| f.kind == 0x21).count(), 1, "{seen:?}");
+        assert_eq!(
+            sim.join().unwrap().len(),
+            1,
+            "nothing after the load: no poll, no resend"
+        );
+    }
+
+    fn encoded(frame: Frame) -> Vec<u8> {
+        FrameCodec::default().encode(&frame).unwrap()
+    }
+
+    /// Answers that do not answer a key load: each leaves its outcome unknown, never success.
+    #[test]
+    fn only_an_answer_naming_the_load_answers_it() {
+        let not_answers: [(&str, Vec<u8>); 4] = [
+            ("bare OK", encoded(Frame::status(TYPE_OK))),
+            ("continue", encoded(Frame::status(TYPE_CONTINUE))),
+            ("command byte 0", encoded(Frame::new(TYPE_OK, 0, 0, 0, vec![]))),
+            (
+                "an earlier device-info answer",
+                ok(DEVICE_INFO, &DeviceInfo::encode(&[1], &[2], &[])),
+            ),
+        ];
+        for (what, answer) in not_answers {
+            let (host, dev) = memory_pair();
+            let _sim = reader(dev, move |_, _| answer.clone());
+            let mut s = Session::new(Box::new(host), config());
+            let err = s.request(LOAD_TR31, vec![0], None).unwrap_err();
+            assert!(err.outcome_unknown(), "{what}: {err}");
+        }
+    }
+
+    /// A stale answer is skipped, and the command's own answer after it is taken.
+    #[test]
+    fn a_late_answer_to_an_earlier_command_is_skipped() {
+        let (host, dev) = memory_pair();
+        let _sim = reader(dev, |_, _| {
+            let mut bytes = ok(GET_KCV, &[9, 9, 9]);
+            bytes.extend(ok(DEVICE_INFO, &[1, 2, 1, 3]));
+            bytes
+        });
+        let mut s = Session::new(Box::new(host), config());
+        assert_eq!(s.request(DEVICE_INFO, vec![], None).unwrap().data, vec![1, 2, 1, 3]);
+    }
+
+    /// A bare OK to a query is retried like a corrupted answer, then named in the error.
+    #[test]
+    fn a_bare_ok_to_a_query_is_an_unexpected_reply() {
+        let (host, dev) = memory_pair();
+        let sim = reader(dev, |_, _| encoded(Frame::status(TYPE_OK)));
+        let mut s = Session::new(Box::new(host), config());
+        let err = s.request(GET_KCV, vec![0], None).unwrap_err();
+        assert!(
+            matches!(&err, SessionError::UnexpectedReply { what, .. } if what.contains("bare OK")),
+            "{err}"
+        );
+        s.close();
+        assert_eq!(sim.join().unwrap().len(), 3, "sent once and retried twice");
+    }
+
+    #[test]
+    fn continue_answers_a_chunk_only() {
+        let (host, dev) = memory_pair();
+        let _sim = reader(dev, |_, _| encoded(Frame::status(TYPE_CONTINUE)));
+        let mut s = Session::new(Box::new(host), config());
+        assert!(s.request(TR31_CHUNK, vec![0, 0, b'D'], None).is_ok());
+        assert!(s.request(TR31_CHUNK_END, vec![], None).unwrap_err().outcome_unknown());
+    }
+
+    /// Retry counts and timeouts from a foreign caller cannot overflow the deadline arithmetic.
+    #[test]
+    fn extreme_retry_counts_and_timeouts_do_not_overflow() {
+        let (host, dev) = memory_pair();
+        let _sim = reader(dev, |_, _| ok(DEVICE_INFO, &[0, 0]));
+        let mut s = Session::new(
+            Box::new(host),
+            SessionConfig {
+                command_timeout: Duration::MAX,
+                max_retries: u32::MAX,
+                poll_interval: Duration::MAX,
+                ..config()
+            },
+        );
+        assert!(s.request(DEVICE_INFO, vec![], Some(Duration::MAX)).is_ok());
     }
 
     #[test]

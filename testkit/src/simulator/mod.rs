@@ -48,7 +48,38 @@ pub struct Faults {
     pub disconnect_mid_frame: bool,
     /// Send this many garbage bytes before the next answer.
     pub garbage_first: usize,
+    /// Answer key loads with this lie and store nothing.
+    pub false_answer: Option<FalseAnswer>,
+    /// How many key loads get `false_answer` (`None`: every one).
+    pub false_answer_limit: Option<u32>,
+    /// Report every KCV cut to this many bytes.
+    pub short_kcv: Option<usize>,
 }
+
+/// Answers a misbehaving reader (firmware bug, a line that repeats frames, a hostile device)
+/// gives to a key load it did not carry out. None of them may ever become a reported success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FalseAnswer {
+    /// A bare OK status frame (TYPE 0x24, no body): "OK" to nothing in particular.
+    BareOk,
+    /// "Continue" (0x36), as if the load were a chunk.
+    Continue,
+    /// An OK frame whose command byte is 0.
+    WrongCommand,
+    /// Busy, then a poll answered with the answer to the command before the load.
+    StalePoll,
+    /// A proper OK to the load (the slot keeps its previous key, if any).
+    OkWithoutStoring,
+}
+
+/// Names of the false answers (CLI `--false-answer`), one row each.
+pub const FALSE_ANSWER_NAMES: [(&str, FalseAnswer); 5] = [
+    ("bare-ok", FalseAnswer::BareOk),
+    ("continue", FalseAnswer::Continue),
+    ("wrong-command", FalseAnswer::WrongCommand),
+    ("stale-poll", FalseAnswer::StalePoll),
+    ("ok-without-storing", FalseAnswer::OkWithoutStoring),
+];
 
 /// Status names for the status fault (CLI `--status`), one row each.
 pub const STATUS_NAMES: [(&str, ReaderStatus); 9] = [
@@ -62,11 +93,6 @@ pub const STATUS_NAMES: [(&str, ReaderStatus); 9] = [
     ("version-not-allowed", ReaderStatus::VersionNotAllowed),
     ("invalid-input", ReaderStatus::InvalidInput),
 ];
-
-/// The status named `name` in [`STATUS_NAMES`].
-pub fn status_by_name(name: &str) -> Option<ReaderStatus> {
-    STATUS_NAMES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
-}
 
 /// What a simulated reader starts with.
 #[derive(Debug, Clone)]
@@ -286,11 +312,5 @@ mod tests {
         assert!(err.contains("line 1"), "{err}");
         let err = SimulatorConfig::from_kek_file("ZZ").unwrap_err();
         assert!(!err.contains("ZZ"), "{err}");
-    }
-
-    #[test]
-    fn status_names_resolve() {
-        assert_eq!(status_by_name("mac-error"), Some(ReaderStatus::MacError));
-        assert_eq!(status_by_name("nope"), None);
     }
 }

@@ -5,11 +5,13 @@
 use keybridge::SecretBytes;
 use keybridge::device::command::{
     CommandCode, DEVICE_INFO, DeviceInfo, GET_KCV, LOAD_TR31, LOAD_TR31_KSN, ReaderStatus, TR31_CHUNK, TR31_CHUNK_END,
-    TYPE_OK, TYPE_POLL, result,
+    TYPE_BUSY, TYPE_CONTINUE, TYPE_OK, TYPE_POLL, result,
 };
 use keybridge::device::frame::{Frame, FrameBody};
 use keybridge::kcv::{self, KcvMethod};
 use keybridge::tr31::{self, KeyUsage, Profile, Tr31Error, Version};
+
+use super::FalseAnswer;
 
 /// Versions and usages reader firmware documents.
 const VERSIONS: [Version; 3] = [Version::A, Version::B, Version::D];
@@ -95,6 +97,22 @@ impl Reader {
                 None => failed(body, result::INVALID_INPUT),
             },
             _ => not_supported(),
+        };
+        self.last_answer = Some(answer.clone());
+        answer
+    }
+
+    /// A false answer to the key load in `frame`, which is not carried out (the false-answer
+    /// fault). A later poll returns the lie again, or, for [`FalseAnswer::StalePoll`], the answer
+    /// to the command before.
+    pub fn answer_falsely(&mut self, frame: &Frame, lie: FalseAnswer) -> Frame {
+        let body = frame.body.as_ref();
+        let answer = match lie {
+            FalseAnswer::BareOk => Frame::status(TYPE_OK),
+            FalseAnswer::Continue => Frame::status(TYPE_CONTINUE),
+            FalseAnswer::WrongCommand => Frame::new(TYPE_OK, 0, 0, result::SUCCESS, Vec::new()),
+            FalseAnswer::StalePoll => return Frame::status(TYPE_BUSY),
+            FalseAnswer::OkWithoutStoring => body.map_or(Frame::status(TYPE_OK), |b| ok(b, Vec::new())),
         };
         self.last_answer = Some(answer.clone());
         answer

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use keybridge::device::command::{TYPE_BUSY, TYPE_POLL};
+use keybridge::device::command::{GET_KCV, TYPE_BUSY};
 use keybridge::device::frame::{Frame, FrameCodec};
 use keybridge::device::transport::Transport;
 
@@ -58,11 +58,26 @@ fn answer(transport: &mut dyn Transport, state: &Mutex<State>, frame: &Frame) ->
         let mut st = state.lock().map_err(|_| ())?;
         let st = &mut *st;
         st.frames_received += 1;
-        let is_poll = frame.kind == TYPE_POLL;
-        let result = match st.faults.status {
-            Some(status) if !is_poll && Reader::is_load(frame) => st.reader.refuse(frame, status),
+        let is_load = Reader::is_load(frame);
+        let lie = st
+            .faults
+            .false_answer
+            .filter(|_| is_load && st.faults.false_answer_limit != Some(0));
+        let mut result = match (st.faults.status, lie) {
+            (Some(status), _) if is_load => st.reader.refuse(frame, status),
+            (_, Some(lie)) => {
+                if let Some(left) = st.faults.false_answer_limit.as_mut() {
+                    *left -= 1;
+                }
+                st.reader.answer_falsely(frame, lie)
+            }
             _ => st.reader.handle(frame),
         };
+        if let (Some(len), Some(body)) = (st.faults.short_kcv, result.body.as_mut())
+            && (body.cmd, body.sub) == (GET_KCV.cmd, GET_KCV.sub)
+        {
+            body.data.truncate(len);
+        }
         // The busy fault: the command has been carried out (its answer is what a poll returns),
         // but the reader says busy first.
         let answer = if st.faults.busy > 0 {

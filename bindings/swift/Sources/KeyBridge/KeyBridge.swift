@@ -2507,7 +2507,8 @@ public struct LoaderOptions: Equatable, Hashable {
      */
     public var commandTimeoutMs: UInt32?
     /**
-     * Retries after a lost or corrupted answer (default 2).
+     * Retries after a lost or corrupted answer (default 2, at most 10: larger values are taken
+     * as 10).
      */
     public var maxRetries: UInt32?
     /**
@@ -2531,7 +2532,8 @@ public struct LoaderOptions: Equatable, Hashable {
          * How long to wait for each answer from the reader (default 5000 ms).
          */commandTimeoutMs: UInt32? = nil, 
         /**
-         * Retries after a lost or corrupted answer (default 2).
+         * Retries after a lost or corrupted answer (default 2, at most 10: larger values are taken
+         * as 10).
          */maxRetries: UInt32? = nil, 
         /**
          * Accept blocks as real HSMs emit them outside X9.143 (see `Tr31Profile.lenient`).
@@ -3194,9 +3196,10 @@ public enum KcvVerification: Equatable, Hashable {
      */
     case matchedExpected
     /**
-     * Nothing to compare with (see the warnings).
+     * NOT verified: the reader accepted the key, but no KCV of the key was known or the reader
+     * reports none (see the warnings). As with the vendor SDK's `true`, the reader's word only.
      */
-    case notChecked
+    case unverified
 
 
 
@@ -3222,7 +3225,7 @@ public struct FfiConverterTypeKcvVerification: FfiConverterRustBuffer {
         
         case 2: return .matchedExpected
         
-        case 3: return .notChecked
+        case 3: return .unverified
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -3240,7 +3243,7 @@ public struct FfiConverterTypeKcvVerification: FfiConverterRustBuffer {
             writeInt(&buf, Int32(2))
         
         
-        case .notChecked:
+        case .unverified:
             writeInt(&buf, Int32(3))
         
         }

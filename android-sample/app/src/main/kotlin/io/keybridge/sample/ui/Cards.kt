@@ -95,7 +95,7 @@ fun VerdictCard(verdict: Verdict, onStartOver: () -> Unit) = Section(
         when (verdict.verification) {
             KcvVerification.MATCHED_KEY_BLOCK -> "the block's KC block: match"
             KcvVerification.MATCHED_EXPECTED -> "the expected KCV: match"
-            KcvVerification.NOT_CHECKED -> "nothing — check the KCV by other means"
+            KcvVerification.UNVERIFIED -> "nothing — check the KCV by other means"
         },
     )
     Field("Time", "${verdict.elapsedMs} ms")

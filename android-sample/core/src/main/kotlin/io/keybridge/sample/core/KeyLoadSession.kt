@@ -236,6 +236,6 @@ private fun Verdict.summary(): String {
     return when (verification) {
         KcvVerification.MATCHED_KEY_BLOCK -> "reader KCV $readerKcvHex matches the block's KC block; expected $expected"
         KcvVerification.MATCHED_EXPECTED -> "reader KCV $readerKcvHex matches the expected KCV $expected"
-        KcvVerification.NOT_CHECKED -> "reader KCV $readerKcvHex not compared (expected $expected)"
+        KcvVerification.UNVERIFIED -> "reader KCV $readerKcvHex not compared (expected $expected)"
     }
 }

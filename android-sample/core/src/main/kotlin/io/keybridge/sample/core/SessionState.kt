@@ -49,7 +49,7 @@ data class Verdict(
     val elapsedMs: Long,
 ) {
     /** True when the loader compared the reader's KCV with a known one and they matched (a mismatch is an error). */
-    val kcvMatched: Boolean get() = verification != KcvVerification.NOT_CHECKED
+    val kcvMatched: Boolean get() = verification != KcvVerification.UNVERIFIED
 }
 
 enum class LogLevel { INFO, WARNING, ERROR }

@@ -30,7 +30,7 @@ public final class KeyLoadResult {
     /** The KCV the reader reports for the slot, upper-case hex (empty if it reports none). */
     public String getReaderKcv() { return readerKcv; }
 
-    /** MATCHED_KEY_BLOCK (the block's KC), MATCHED_EXPECTED or NOT_CHECKED. */
+    /** MATCHED_KEY_BLOCK (the block's KC), MATCHED_EXPECTED, or UNVERIFIED: the reader accepted the key but no KCV proved it. */
     public String getKcvVerification() { return kcvVerification; }
 
     public List<String> getWarnings() { return warnings; }
