@@ -102,7 +102,7 @@ pub struct LoaderConfig {
 
 impl LoaderConfig {
     /// The most retries a loader makes. More only delay the verdict on a line that bad; a larger
-    /// `max_retries` is taken as this (bindings refuse it as an invalid argument).
+    /// `max_retries` is taken as this.
     pub const MAX_RETRIES: u32 = 10;
 }
 
@@ -516,17 +516,14 @@ impl KeyLoader {
                 _ => {}
             }
             match self.session.request(GET_KCV, vec![slot], timeout) {
-                Ok(body) if body.data.len() < MIN_KCV_LEN => {
-                    return Err(unknown(format!(
-                        "the reader reports a {}-byte KCV for slot {slot}, too short to tell keys apart",
-                        body.data.len()
-                    )));
-                }
-                Ok(body) if known.iter().all(|(kcv, _)| kcv_matches(kcv, &body.data)) => {
-                    return Ok(Confirmed::ByKcv(body.data));
-                }
-                // The reader certainly does not hold the key: sending it again is safe.
-                Ok(_) | Err(SessionError::Reader(ReaderStatus::KeyNotFound)) => {}
+                Ok(body) => match compare_kcvs(&body.data, known) {
+                    Ok(_) => return Ok(Confirmed::ByKcv(body.data)),
+                    Err(short @ LoadError::ShortReaderKcv { .. }) => return Err(unknown(short.to_string())),
+                    // Another key: the reader certainly does not hold this one, so sending it
+                    // again is safe.
+                    Err(_) => {}
+                },
+                Err(SessionError::Reader(ReaderStatus::KeyNotFound)) => {}
                 Err(SessionError::Cancelled) => return Err(LoadError::Cancelled),
                 Err(kcv_error) => return Err(unknown(format!("reading slot {slot}'s KCV failed: {kcv_error}"))),
             }
