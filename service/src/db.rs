@@ -1,0 +1,231 @@
+//! The database: one schema, two engines. SQLite serves one process; PostgreSQL serves several
+//! instances behind a load balancer. Both go through sqlx's `Any` driver, so every query is
+//! written once (`$1` placeholders work on both) and the embedded migrations in `migrations/`
+//! run on both at start-up.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Deserialize;
+pub use sqlx::AnyPool;
+use sqlx::Executor;
+use sqlx::any::AnyPoolOptions;
+use sqlx::error::BoxDynError;
+use sqlx::migrate::{MigrateError, Migration, MigrationSource, MigrationType, Migrator};
+
+/// Where the database is and how many connections to keep.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// A SQLite file path, `sqlite://PATH`, or `postgres://USER@HOST:PORT/DB`.
+    pub url: String,
+    pub max_connections: u32,
+    /// How long a request waits for a connection before it is answered 503.
+    pub acquire_timeout_ms: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: "keybridge.db".into(),
+            max_connections: 8,
+            acquire_timeout_ms: 2_000,
+        }
+    }
+}
+
+/// A database failure, split by what the caller should do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The database cannot be reached or is shutting down: retry later.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(sqlx::Error),
+    /// A query failed for another reason (a bug or a broken schema).
+    #[error("database query failed: {0}")]
+    Query(sqlx::Error),
+    #[error("database migrations failed: {0}")]
+    Migrate(#[from] MigrateError),
+    #[error("invalid database URL `{url}`: {reason}")]
+    Url { url: String, reason: &'static str },
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(error: sqlx::Error) -> Self {
+        if is_unavailable(&error) {
+            Self::Unavailable(error)
+        } else {
+            Self::Query(error)
+        }
+    }
+}
+
+impl DbError {
+    /// A unique-constraint violation: the row another writer inserted first.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, Self::Query(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+/// Connection-level failures, and the server-side codes that mean "not now" rather than "never":
+/// PostgreSQL class 08 (connection exception), 57P0x (shutting down, starting up) and 53300 (too
+/// many connections); SQLite 5 and 6 (busy, locked).
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| {
+            code.starts_with("08") || code.starts_with("57P0") || code == "53300" || code == "5" || code == "6"
+        }),
+        _ => false,
+    }
+}
+
+/// The sqlx URL for `configured`: a bare path is a SQLite file, created when missing.
+pub fn database_url(configured: &str) -> Result<String, DbError> {
+    let bad = |reason| DbError::Url {
+        url: configured.to_owned(),
+        reason,
+    };
+    if configured.is_empty() {
+        return Err(bad("empty"));
+    }
+    if configured.starts_with("postgres://") || configured.starts_with("postgresql://") {
+        return Ok(configured.to_owned());
+    }
+    let url = match configured.strip_prefix("sqlite:") {
+        Some(_) => configured.to_owned(),
+        None if configured.contains("://") => return Err(bad("only sqlite: and postgres:// URLs are supported")),
+        None => format!("sqlite://{configured}"),
+    };
+    Ok(if url.contains("mode=") {
+        url
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}
+
+/// Set on every SQLite connection (see [`connect`]).
+const SQLITE_PRAGMAS: &[&str] = &[
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA busy_timeout = 10000",
+];
+
+/// Opens the pool and brings the schema up to date.
+///
+/// SQLite runs in WAL mode (readers do not block the writer) with `synchronous=FULL`, so a
+/// committed KSN allocation survives a power cut as well as a killed process; its busy timeout
+/// makes writers queue rather than fail. PostgreSQL's migration run takes an advisory lock, so
+/// instances starting together migrate once.
+pub async fn connect(config: &DatabaseConfig) -> Result<AnyPool, DbError> {
+    sqlx::any::install_default_drivers();
+    let url = database_url(&config.url)?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(config.max_connections.max(1))
+        .acquire_timeout(Duration::from_millis(config.acquire_timeout_ms))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                if conn.backend_name() == "SQLite" {
+                    for pragma in SQLITE_PRAGMAS {
+                        conn.execute(*pragma).await?;
+                    }
+                }
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await?;
+    Migrator::new(Embedded).await?.run(&pool).await?;
+    Ok(pool)
+}
+
+/// `SELECT 1`, for readiness.
+pub async fn ping(pool: &AnyPool) -> Result<(), DbError> {
+    sqlx::query("SELECT 1").execute(pool).await?;
+    Ok(())
+}
+
+/// The migrations, compiled into the binary so a deployment is one file.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+
+#[derive(Debug)]
+struct Embedded;
+
+impl MigrationSource<'static> for Embedded {
+    fn resolve(self) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, BoxDynError>> + Send + 'static>> {
+        Box::pin(async {
+            Ok(MIGRATIONS
+                .iter()
+                .map(|(version, description, sql)| {
+                    Migration::new(
+                        *version,
+                        Cow::Borrowed(*description),
+                        MigrationType::Simple,
+                        Cow::Borrowed(*sql),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+/// Milliseconds since the Unix epoch: the schema's time unit.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// RFC 3339 (UTC, milliseconds) for a schema time.
+pub fn format_time(ms: i64) -> String {
+    let time = UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_millis(time).to_string()
+}
+
+/// `bytes` random bytes from the OS, as lower-case hex: request ids, token ids, audit ids.
+pub fn random_hex(bytes: usize) -> String {
+    let mut raw = vec![0u8; bytes];
+    getrandom::fill(&mut raw).expect("the OS random number generator works");
+    hex::encode(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_become_sqlite_urls_that_create_the_file() {
+        assert_eq!(
+            database_url("/var/lib/kb.db").unwrap(),
+            "sqlite:///var/lib/kb.db?mode=rwc"
+        );
+        assert_eq!(database_url("kb.db").unwrap(), "sqlite://kb.db?mode=rwc");
+        assert_eq!(
+            database_url("sqlite://x.db?cache=shared").unwrap(),
+            "sqlite://x.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(database_url("sqlite://x.db?mode=ro").unwrap(), "sqlite://x.db?mode=ro");
+        assert_eq!(
+            database_url("postgres://kb@127.0.0.1:5432/kb").unwrap(),
+            "postgres://kb@127.0.0.1:5432/kb"
+        );
+        assert!(matches!(database_url("mysql://x"), Err(DbError::Url { .. })));
+        assert!(matches!(database_url(""), Err(DbError::Url { .. })));
+    }
+
+    #[test]
+    fn times_print_as_rfc3339() {
+        assert_eq!(format_time(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(format_time(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+    }
+}
