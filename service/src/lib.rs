@@ -33,3 +33,6 @@ pub mod view;
 
 pub use config::{Config, ConfigError, Overrides};
 pub use server::{ServerError, Service, shutdown_signal};
+
+#[cfg(feature = "testing")]
+pub mod testing;
