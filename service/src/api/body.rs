@@ -4,8 +4,7 @@
 
 use axum::body::Body;
 use keybridge::service_api::ErrorCode;
-use serde::de::DeserializeOwned;
-use serde_json::error::Category;
+use serde::de::{DeserializeOwned, IgnoredAny};
 
 use super::error::ApiError;
 
@@ -28,13 +27,14 @@ pub async fn json<T: DeserializeOwned>(body: Body, limit: usize, empty_is_object
     } else {
         &bytes
     };
-    serde_json::from_slice(bytes).map_err(|error| match error.classify() {
-        Category::Syntax | Category::Eof | Category::Io => {
-            ApiError::new(ErrorCode::MalformedJson, format!("the body is not JSON: {error}"))
-        }
-        Category::Data => ApiError::new(
+    // Syntax first, over the whole body: a typed parse stops at the first unknown field and would
+    // call broken JSON merely wrong.
+    serde_json::from_slice::<IgnoredAny>(bytes)
+        .map_err(|error| ApiError::new(ErrorCode::MalformedJson, format!("the body is not JSON: {error}")))?;
+    serde_json::from_slice(bytes).map_err(|error| {
+        ApiError::new(
             ErrorCode::InvalidRequest,
             format!("the body does not fit the request: {error}"),
-        ),
+        )
     })
 }
