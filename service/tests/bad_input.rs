@@ -11,6 +11,17 @@ use keybridge_service::tokens::{self, Scope};
 use keybridge_testkit::emulator::Faults;
 use sqlx::Row;
 
+/// One bad call and the answer it must get.
+struct Case<'a> {
+    name: &'a str,
+    token: Option<&'a str>,
+    path: &'a str,
+    headers: &'a [(&'a str, &'a str)],
+    body: Option<&'a [u8]>,
+    status: u16,
+    code: &'a str,
+}
+
 #[tokio::test]
 async fn refusals_are_typed_allocate_nothing_and_are_audited() {
     let fixture = Fixture::start(Faults::default());
@@ -43,141 +54,158 @@ async fn refusals_are_typed_allocate_nothing_and_are_audited() {
 
     let post = "/v1/devices/POS-1/key-requests";
     let big = vec![b' '; 300];
-    let cases: Vec<(&str, Option<&str>, &str, Vec<(&str, &str)>, Option<&[u8]>, u16, &str)> = vec![
-        (
-            "malformed JSON",
-            Some(&own),
-            post,
-            vec![],
-            Some(b"{\"x\":"),
-            400,
-            "malformed_json",
-        ),
-        (
-            "unknown field",
-            Some(&own),
-            post,
-            vec![],
-            Some(br#"{"slots":[1]}"#),
-            400,
-            "invalid_request",
-        ),
-        (
-            "oversized body",
-            Some(&own),
-            post,
-            vec![],
-            Some(&big),
-            413,
-            "body_too_large",
-        ),
-        ("no token", None, post, vec![], None, 401, "unauthenticated"),
-        (
-            "not a keybridge token",
-            Some("abc"),
-            post,
-            vec![],
-            None,
-            401,
-            "unauthenticated",
-        ),
-        (
-            "wrong secret",
-            Some(&wrong_secret),
-            post,
-            vec![],
-            None,
-            401,
-            "unauthenticated",
-        ),
-        (
-            "revoked token",
-            Some(&revoked.token),
-            post,
-            vec![],
-            None,
-            401,
-            "token_revoked",
-        ),
-        (
-            "expired token",
-            Some(&expired.token),
-            post,
-            vec![],
-            None,
-            401,
-            "token_expired",
-        ),
-        (
-            "another device's keys",
-            Some(&own),
-            "/v1/devices/POS-2/key-requests",
-            vec![],
-            None,
-            403,
-            "forbidden",
-        ),
-        (
-            "another group's device",
-            Some(&operator.token),
-            "/v1/devices/POS-2/key-requests",
-            vec![],
-            None,
-            403,
-            "forbidden",
-        ),
-        (
-            "unknown device",
-            Some(&operator.token),
-            "/v1/devices/POS-9/key-requests",
-            vec![],
-            None,
-            404,
-            "unknown_device",
-        ),
-        (
-            "bad POS id",
-            Some(&operator.token),
-            "/v1/devices/a%20b/key-requests",
-            vec![],
-            None,
-            400,
-            "invalid_request",
-        ),
-        (
-            "bad idempotency key",
-            Some(&own),
-            post,
-            vec![("Idempotency-Key", "a b")],
-            None,
-            400,
-            "invalid_request",
-        ),
-        (
-            "unknown request",
-            Some(&own),
-            "/v1/key-requests/kr_none/report",
-            vec![],
-            Some(br#"{"slots":[]}"#),
-            404,
-            "unknown_request",
-        ),
-        (
-            "report with an unknown field",
-            Some(&own),
-            "/v1/key-requests/kr_none/report",
-            vec![],
-            Some(br#"{"slots":[],"x":1}"#),
-            400,
-            "invalid_request",
-        ),
+    let cases = [
+        Case {
+            name: "malformed JSON",
+            token: Some(&own),
+            path: post,
+            headers: &[],
+            body: Some(b"{\"x\":"),
+            status: 400,
+            code: "malformed_json",
+        },
+        Case {
+            name: "unknown field",
+            token: Some(&own),
+            path: post,
+            headers: &[],
+            body: Some(br#"{"slots":[1]}"#),
+            status: 400,
+            code: "invalid_request",
+        },
+        Case {
+            name: "oversized body",
+            token: Some(&own),
+            path: post,
+            headers: &[],
+            body: Some(&big),
+            status: 413,
+            code: "body_too_large",
+        },
+        Case {
+            name: "no token",
+            token: None,
+            path: post,
+            headers: &[],
+            body: None,
+            status: 401,
+            code: "unauthenticated",
+        },
+        Case {
+            name: "not a keybridge token",
+            token: Some("abc"),
+            path: post,
+            headers: &[],
+            body: None,
+            status: 401,
+            code: "unauthenticated",
+        },
+        Case {
+            name: "wrong secret",
+            token: Some(&wrong_secret),
+            path: post,
+            headers: &[],
+            body: None,
+            status: 401,
+            code: "unauthenticated",
+        },
+        Case {
+            name: "revoked token",
+            token: Some(&revoked.token),
+            path: post,
+            headers: &[],
+            body: None,
+            status: 401,
+            code: "token_revoked",
+        },
+        Case {
+            name: "expired token",
+            token: Some(&expired.token),
+            path: post,
+            headers: &[],
+            body: None,
+            status: 401,
+            code: "token_expired",
+        },
+        Case {
+            name: "another device's keys",
+            token: Some(&own),
+            path: "/v1/devices/POS-2/key-requests",
+            headers: &[],
+            body: None,
+            status: 403,
+            code: "forbidden",
+        },
+        Case {
+            name: "another group's device",
+            token: Some(&operator.token),
+            path: "/v1/devices/POS-2/key-requests",
+            headers: &[],
+            body: None,
+            status: 403,
+            code: "forbidden",
+        },
+        Case {
+            name: "unknown device",
+            token: Some(&operator.token),
+            path: "/v1/devices/POS-9/key-requests",
+            headers: &[],
+            body: None,
+            status: 404,
+            code: "unknown_device",
+        },
+        Case {
+            name: "bad POS id",
+            token: Some(&operator.token),
+            path: "/v1/devices/a%20b/key-requests",
+            headers: &[],
+            body: None,
+            status: 400,
+            code: "invalid_request",
+        },
+        Case {
+            name: "bad idempotency key",
+            token: Some(&own),
+            path: post,
+            headers: &[("Idempotency-Key", "a b")],
+            body: None,
+            status: 400,
+            code: "invalid_request",
+        },
+        Case {
+            name: "unknown request",
+            token: Some(&own),
+            path: "/v1/key-requests/kr_none/report",
+            headers: &[],
+            body: Some(br#"{"slots":[]}"#),
+            status: 404,
+            code: "unknown_request",
+        },
+        Case {
+            name: "report with an unknown field",
+            token: Some(&own),
+            path: "/v1/key-requests/kr_none/report",
+            headers: &[],
+            body: Some(br#"{"slots":[],"x":1}"#),
+            status: 400,
+            code: "invalid_request",
+        },
     ];
-    for (name, token, path, headers, body, status, code) in &cases {
+    for case in &cases {
+        let Case {
+            name,
+            token,
+            path,
+            headers,
+            body,
+            status,
+            code,
+        } = case;
         let client = match token {
             Some(token) => service.client.with_token(token),
             None => service.client.clone(),
         };
-        let mut headers = headers.clone();
+        let mut headers = headers.to_vec();
         headers.push(("content-type", "application/json"));
         let reply = client.send(Method::POST, path, &headers, *body).await;
         assert_eq!(
@@ -207,7 +235,7 @@ async fn refusals_are_typed_allocate_nothing_and_are_audited() {
         .filter(|r| r.event == "refused")
         .collect();
     let codes: Vec<&str> = refused.iter().filter_map(|r| r.code.as_deref()).collect();
-    let expected: Vec<&str> = cases.iter().map(|c| c.6).collect();
+    let expected: Vec<&str> = cases.iter().map(|c| c.code).collect();
     assert_eq!(codes, expected, "one refused row per case, in order");
     let forbidden = refused.iter().find(|r| r.code.as_deref() == Some("forbidden")).unwrap();
     assert_eq!(
