@@ -8,4 +8,5 @@ mod postgres;
 
 pub use client::{Client, Connection, Reply};
 pub use fixture::{Fixture, Running, enrol};
+pub use hyper::Method;
 pub use postgres::PgCluster;
