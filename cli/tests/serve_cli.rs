@@ -37,9 +37,11 @@ struct Server {
 }
 
 impl Server {
-    fn start(config: &str) -> Self {
+    fn start(args: &[&str]) -> Self {
         let mut child = Command::new(BIN)
-            .args(["serve", "--config", config])
+            .arg("serve")
+            .args(args)
+            .env_remove("KEYBRIDGE_CONFIG")
             .env("AWS_ACCESS_KEY_ID", DEFAULT_ACCESS_KEY_ID)
             .env("AWS_SECRET_ACCESS_KEY", DEFAULT_SECRET_ACCESS_KEY)
             .env("AWS_REGION", DEFAULT_REGION)
@@ -120,7 +122,7 @@ async fn a_killed_server_restarts_without_duplicate_ksns_or_lost_audit_rows() {
     }
 
     let answered = Arc::new(Mutex::new(Vec::new()));
-    let first = Server::start(&config);
+    let first = Server::start(&["--config", &config]);
     let running = tokio::spawn({
         let (url, tokens, answered) = (first.url.clone(), tokens.clone(), answered.clone());
         async move { load(&url, &tokens, answered).await }
@@ -130,7 +132,7 @@ async fn a_killed_server_restarts_without_duplicate_ksns_or_lost_audit_rows() {
     running.await.unwrap();
     let before_restart = answered.lock().unwrap().len();
 
-    let mut second = Server::start(&config);
+    let mut second = Server::start(&["--config", &config]);
     let running = tokio::spawn({
         let (url, tokens, answered) = (second.url.clone(), tokens.clone(), answered.clone());
         async move { load(&url, &tokens, answered).await }
@@ -204,4 +206,31 @@ async fn a_killed_server_restarts_without_duplicate_ksns_or_lost_audit_rows() {
         allocated.len() as i64,
         "one sequence, every id it handed out allocated once"
     );
+}
+
+#[tokio::test]
+async fn serve_needs_only_an_aws_endpoint_and_a_database_path() {
+    let fixture = Fixture::start(Faults::default());
+    let database = fixture.sqlite("bare.db");
+    let endpoint = fixture.emulator.endpoint_url();
+    let server = Server::start(&[
+        "--database",
+        &database,
+        "--listen",
+        "127.0.0.1:0",
+        "--aws-endpoint-url",
+        &endpoint,
+    ]);
+    let client = Client::new(&server.url, None);
+    assert_eq!(client.get("/healthz").await.status, 200);
+    let ready = client.get("/readyz").await;
+    assert_eq!(ready.status, 200, "{}", String::from_utf8_lossy(&ready.body));
+    assert!(
+        std::path::Path::new(&database).exists(),
+        "the SQLite file is created and migrated"
+    );
+    let reply = client
+        .post_json("/v1/devices/POS-1/key-requests", &serde_json::json!({}))
+        .await;
+    assert_eq!((reply.status, reply.error_code().as_str()), (401, "unauthenticated"));
 }

@@ -107,8 +107,13 @@ async fn run(label: &str, instances: usize, database: String, fixture: &Fixture)
     let mut latency: Vec<f64> = steady.iter().map(|s| s.latency.as_secs_f64() * 1e3).collect();
     let mut own: Vec<f64> = steady.iter().map(|s| s.total_ms - s.queue_ms - s.aws_ms).collect();
     let mut aws: Vec<f64> = steady.iter().map(|s| s.aws_ms).collect();
-    let mut http: Vec<f64> = steady.iter().map(|s| s.latency.as_secs_f64() * 1e3 - s.total_ms).collect();
-    println!("\n== {label}: {instances} instance(s), {clients} clients, AWS rate R = {rate} calls/s, 50 ms per AWS call");
+    let mut http: Vec<f64> = steady
+        .iter()
+        .map(|s| s.latency.as_secs_f64() * 1e3 - s.total_ms)
+        .collect();
+    println!(
+        "\n== {label}: {instances} instance(s), {clients} clients, AWS rate R = {rate} calls/s, 50 ms per AWS call"
+    );
     println!(
         "requests/s {requests_per_second:.1}  ->  AWS calls/s {calls_per_second:.1} = {:.1} % of R   ({} answers, {calls} AWS calls in {:.1} s)",
         100.0 * calls_per_second / rate as f64,
@@ -141,7 +146,10 @@ async fn run(label: &str, instances: usize, database: String, fixture: &Fixture)
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let fixture = Fixture::start(Faults {
             delay: Duration::from_millis(50),

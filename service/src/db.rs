@@ -70,7 +70,7 @@ impl DbError {
 
 /// Connection-level failures, and the server-side codes that mean "not now" rather than "never":
 /// PostgreSQL class 08 (connection exception), 57P0x (shutting down, starting up) and 53300 (too
-/// many connections); SQLite 5 and 6 (busy, locked).
+/// many connections); SQLite BUSY and LOCKED (5 and 6, with their extended codes).
 fn is_unavailable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_)
@@ -80,7 +80,14 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
         | sqlx::Error::WorkerCrashed
         | sqlx::Error::Protocol(_) => true,
         sqlx::Error::Database(e) => e.code().is_some_and(|code| {
-            code.starts_with("08") || code.starts_with("57P0") || code == "53300" || code == "5" || code == "6"
+            // SQLite codes are numbers whose low byte is the primary code (517 is BUSY_SNAPSHOT);
+            // PostgreSQL's are five-character SQLSTATEs.
+            let sqlite = code.len() < 5 && code.bytes().all(|b| b.is_ascii_digit());
+            if sqlite {
+                code.parse::<u32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
+            } else {
+                code.starts_with("08") || code.starts_with("57P0") || code == "53300"
+            }
         }),
         _ => false,
     }

@@ -107,6 +107,9 @@ pub struct Exported {
 pub struct Gateway {
     exporter: AwsKeyExporter,
     limiter: DefaultDirectRateLimiter,
+    /// Waiters take turns at the bucket in arrival order (tokio's mutex is fair); polling the
+    /// bucket together would let some wait far longer than others.
+    turn: tokio::sync::Mutex<()>,
     slots: Semaphore,
     queue_timeout: Duration,
     probe_key: Option<String>,
@@ -162,6 +165,7 @@ impl Gateway {
         Ok(Self {
             exporter: AwsKeyExporter::connect(config).await?,
             limiter: DefaultDirectRateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
+            turn: tokio::sync::Mutex::new(()),
             slots: Semaphore::new(settings.max_concurrent_exports as usize),
             queue_timeout: Duration::from_millis(settings.queue_timeout_ms),
             probe_key: settings.probe_key.clone().or(probe_key),
@@ -179,6 +183,7 @@ impl Gateway {
         let admitted = tokio::time::timeout(self.queue_timeout, async {
             let permit = self.slots.acquire().await.expect("the semaphore is never closed");
             let tokens = NonZeroU32::new(CALLS_PER_EXPORT).expect("non-zero");
+            let _turn = self.turn.lock().await;
             // Capacity was checked against the burst in `connect`.
             let _ = self.limiter.until_n_ready(tokens).await;
             permit

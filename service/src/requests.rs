@@ -142,12 +142,24 @@ async fn allocate(
     .execute(&mut *tx)
     .await
     .map_err(DbError::from)?;
-    let mut slots = Vec::with_capacity(profile.slots.len());
-    for spec in &profile.slots {
-        let ksn = match &spec.source {
+    // Key sets are locked in one global order (by scope), so two requests whose profiles list
+    // them differently cannot deadlock.
+    let mut ksns: Vec<Option<String>> = vec![None; profile.slots.len()];
+    let mut dukpt: Vec<(usize, &str, &DukptScheme)> = profile
+        .slots
+        .iter()
+        .enumerate()
+        .filter_map(|(i, spec)| match &spec.source {
+            KeySource::Dukpt { bdk, scheme } => Some((i, bdk.as_str(), scheme)),
             KeySource::Fixed { .. } => None,
-            KeySource::Dukpt { bdk, scheme } => Some(next_initial_ksn(&mut tx, bdk, scheme).await?),
-        };
+        })
+        .collect();
+    dukpt.sort_by_key(|(_, _, scheme)| scheme.scope());
+    for (i, bdk, scheme) in dukpt {
+        ksns[i] = Some(next_initial_ksn(&mut tx, bdk, scheme).await?);
+    }
+    let mut slots = Vec::with_capacity(profile.slots.len());
+    for (spec, ksn) in profile.slots.iter().zip(ksns) {
         sqlx::query("INSERT INTO request_slots (request_id, slot, key_id, kek, ksn) VALUES ($1, $2, $3, $4, $5)")
             .bind(&request.id)
             .bind(i64::from(spec.slot))
@@ -171,6 +183,16 @@ async fn allocate(
     Ok(StoredRequest { slots, ..request })
 }
 
+/// `last_value + 1` of `scope`'s sequence, locked until the transaction ends; `None` when the
+/// sequence does not exist yet.
+async fn increment(conn: &mut AnyConnection, scope: &str) -> Result<Option<i64>, DbError> {
+    let row = sqlx::query("UPDATE ksn_sequences SET last_value = last_value + 1 WHERE scope = $1 RETURNING last_value")
+        .bind(scope)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|row| row.try_get(0)).transpose()?)
+}
+
 /// The next Initial Key ID of `scheme`'s key set, as an initial KSN, inside the caller's
 /// transaction.
 async fn next_initial_ksn(
@@ -179,19 +201,21 @@ async fn next_initial_ksn(
     scheme: &DukptScheme,
 ) -> Result<String, AllocationError> {
     let scope = scheme.scope();
-    sqlx::query("INSERT INTO ksn_sequences (scope, bdk, last_value) VALUES ($1, $2, 0) ON CONFLICT (scope) DO NOTHING")
+    let mut value = increment(conn, &scope).await?;
+    if value.is_none() {
+        // The key set's first id: create its sequence (a concurrent creator may win; either way
+        // the row exists afterwards) and take the next value.
+        sqlx::query(
+            "INSERT INTO ksn_sequences (scope, bdk, last_value) VALUES ($1, $2, 0) ON CONFLICT (scope) DO NOTHING",
+        )
         .bind(&scope)
         .bind(bdk)
         .execute(&mut *conn)
         .await
         .map_err(DbError::from)?;
-    let value: i64 =
-        sqlx::query("UPDATE ksn_sequences SET last_value = last_value + 1 WHERE scope = $1 RETURNING last_value")
-            .bind(&scope)
-            .fetch_one(&mut *conn)
-            .await
-            .and_then(|row| row.try_get(0))
-            .map_err(DbError::from)?;
+        value = increment(conn, &scope).await?;
+    }
+    let value = value.ok_or(AllocationError::Db(DbError::Query(sqlx::Error::RowNotFound)))?;
     let max = scheme.max_device_id();
     match u64::try_from(value) {
         Ok(id) if (1..=max).contains(&id) => Ok(scheme.initial_ksn(id)),
