@@ -10,10 +10,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Deserialize;
 pub use sqlx::AnyPool;
-use sqlx::Executor;
 use sqlx::any::AnyPoolOptions;
 use sqlx::error::BoxDynError;
 use sqlx::migrate::{MigrateError, Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::{AnyConnection, Connection, Executor};
 
 /// Where the database is and how many connections to keep.
 #[derive(Debug, Clone, Deserialize)]
@@ -21,6 +21,7 @@ use sqlx::migrate::{MigrateError, Migration, MigrationSource, MigrationType, Mig
 pub struct DatabaseConfig {
     /// A SQLite file path, `sqlite://PATH`, or `postgres://USER@HOST:PORT/DB`.
     pub url: String,
+    /// Connections to PostgreSQL per instance (SQLite always uses one).
     pub max_connections: u32,
     /// How long a request waits for a connection before it is answered 503.
     pub acquire_timeout_ms: u64,
@@ -126,23 +127,52 @@ const SQLITE_PRAGMAS: &[&str] = &[
     "PRAGMA busy_timeout = 10000",
 ];
 
-/// Opens the pool and brings the schema up to date.
+/// Opens the pool and brings the schema up to date (for the admin commands and tests; the server
+/// uses [`connect_serving`]).
 ///
-/// SQLite runs in WAL mode (readers do not block the writer) with `synchronous=FULL`, so a
-/// committed KSN allocation survives a power cut as well as a killed process; its busy timeout
-/// makes writers queue rather than fail. PostgreSQL's migration run takes an advisory lock, so
-/// instances starting together migrate once.
+/// SQLite runs in WAL mode with `synchronous=FULL`, so a committed KSN allocation survives a
+/// power cut as well as a killed process; the busy timeout covers other processes (the admin
+/// commands, a second pool) writing at the same time. PostgreSQL's migration run takes an
+/// advisory lock, so instances starting together migrate once.
 pub async fn connect(config: &DatabaseConfig) -> Result<AnyPool, DbError> {
+    open(config, false).await
+}
+
+/// The server's pool, and for SQLite the [`Checkpointer`] that keeps WAL checkpoints off the
+/// request path: a checkpoint writes the WAL back into the database file with an fsync, which
+/// takes long enough (hundreds of ms seen on the development machine) that the one request whose
+/// commit triggered it would wait for it.
+pub async fn connect_serving(config: &DatabaseConfig) -> Result<(AnyPool, Option<Checkpointer>), DbError> {
+    let pool = open(config, true).await?;
+    let checkpointer = match database_url(&config.url)? {
+        url if url.starts_with("sqlite:") => Some(Checkpointer::start(&url).await?),
+        _ => None,
+    };
+    Ok((pool, checkpointer))
+}
+
+async fn open(config: &DatabaseConfig, checkpoints_in_background: bool) -> Result<AnyPool, DbError> {
     sqlx::any::install_default_drivers();
     let url = database_url(&config.url)?;
+    // SQLite has one writer at a time, and a writer that finds it busy sleeps in growing steps
+    // (up to 100 ms) before trying again: under load that, not the work, sets the latency. One
+    // connection makes requests queue for it in arrival order instead.
+    let connections = if url.starts_with("sqlite:") {
+        1
+    } else {
+        config.max_connections.max(1)
+    };
     let pool = AnyPoolOptions::new()
-        .max_connections(config.max_connections.max(1))
+        .max_connections(connections)
         .acquire_timeout(Duration::from_millis(config.acquire_timeout_ms))
-        .after_connect(|conn, _| {
+        .after_connect(move |conn, _| {
             Box::pin(async move {
                 if conn.backend_name() == "SQLite" {
                     for pragma in SQLITE_PRAGMAS {
                         conn.execute(*pragma).await?;
+                    }
+                    if checkpoints_in_background {
+                        conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
                     }
                 }
                 Ok(())
@@ -152,6 +182,47 @@ pub async fn connect(config: &DatabaseConfig) -> Result<AnyPool, DbError> {
         .await?;
     Migrator::new(Embedded).await?.run(&pool).await?;
     Ok(pool)
+}
+
+/// Checkpoints a SQLite WAL every second on a connection of its own. A passive checkpoint runs
+/// beside the writer without blocking it.
+pub struct Checkpointer {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Checkpointer {
+    const INTERVAL: Duration = Duration::from_secs(1);
+
+    async fn start(url: &str) -> Result<Self, DbError> {
+        let mut conn = AnyConnection::connect(url).await?;
+        for pragma in SQLITE_PRAGMAS {
+            conn.execute(*pragma).await?;
+        }
+        let (stop, mut stopped) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(async move {
+            loop {
+                let last = tokio::select! {
+                    _ = tokio::time::sleep(Self::INTERVAL) => false,
+                    _ = &mut stopped => true,
+                };
+                if let Err(error) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+                    tracing::warn!(%error, "WAL checkpoint failed");
+                }
+                if last {
+                    break;
+                }
+            }
+            let _ = conn.close().await;
+        });
+        Ok(Self { stop, task })
+    }
+
+    /// A last checkpoint, then the connection closes.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
 }
 
 /// `SELECT 1`, for readiness.

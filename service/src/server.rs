@@ -84,6 +84,7 @@ pub struct Service {
     tls: Option<TlsAcceptor>,
     state: AppState,
     grace: Duration,
+    checkpointer: Option<db::Checkpointer>,
 }
 
 impl Service {
@@ -102,7 +103,7 @@ impl Service {
         if tls.is_none() && !server.listen.ip().is_loopback() && !server.insecure_http {
             return Err(ServerError::PlainHttpExposed(server.listen));
         }
-        let pool = db::connect(&config.database).await?;
+        let (pool, checkpointer) = db::connect_serving(&config.database).await?;
         let gateway = Gateway::connect(&config.aws, credentials, config.first_profile_key()).await?;
         let listener = TcpListener::bind(server.listen)
             .await
@@ -127,6 +128,7 @@ impl Service {
             tls,
             state,
             grace: Duration::from_millis(server.shutdown_grace_ms),
+            checkpointer,
         })
     }
 
@@ -204,6 +206,9 @@ impl Service {
             tracing::warn!("grace period over; dropping the remaining connections");
         }
         self.state.pool.close().await;
+        if let Some(checkpointer) = self.checkpointer {
+            checkpointer.stop().await;
+        }
     }
 }
 
