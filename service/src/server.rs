@@ -205,10 +205,10 @@ impl Service {
         if tokio::time::timeout(self.grace, graceful.shutdown()).await.is_err() {
             tracing::warn!("grace period over; dropping the remaining connections");
         }
-        self.state.pool.close().await;
         if let Some(checkpointer) = self.checkpointer {
             checkpointer.stop().await;
         }
+        self.state.pool.close().await;
     }
 }
 
