@@ -25,7 +25,6 @@ pub struct StoredRequest {
     pub id: String,
     pub device_id: String,
     pub state: RequestState,
-    pub created_at: i64,
     pub slots: Vec<StoredSlot>,
 }
 
@@ -124,7 +123,6 @@ async fn allocate(
         id: format!("kr_{}", random_hex(16)),
         device_id: device.pos_id.clone(),
         state: RequestState::Pending,
-        created_at: now_ms(),
         slots: Vec::new(),
     };
     let mut tx = pool.begin().await.map_err(DbError::from)?;
@@ -138,7 +136,7 @@ async fn allocate(
     .bind(&request.device_id)
     .bind(token_id)
     .bind(idempotency_key.map(str::to_owned))
-    .bind(request.created_at)
+    .bind(now_ms())
     .execute(&mut *tx)
     .await
     .map_err(DbError::from)?;
@@ -239,7 +237,7 @@ async fn find_by_idempotency_key(pool: &AnyPool, device_id: &str, key: &str) -> 
 
 /// The request with `id` and its slots.
 pub async fn load(pool: &AnyPool, id: &str) -> Result<Option<StoredRequest>, DbError> {
-    let Some(row) = sqlx::query("SELECT id, device_id, state, created_at FROM key_requests WHERE id = $1")
+    let Some(row) = sqlx::query("SELECT id, device_id, state FROM key_requests WHERE id = $1")
         .bind(id)
         .fetch_optional(pool)
         .await?
@@ -257,7 +255,6 @@ pub async fn load(pool: &AnyPool, id: &str) -> Result<Option<StoredRequest>, DbE
         id: row.try_get("id")?,
         device_id: row.try_get("device_id")?,
         state: parse_state(&row.try_get::<String, _>("state")?),
-        created_at: row.try_get("created_at")?,
         slots: slots.iter().map(slot_from_row).collect::<Result<_, _>>()?,
     }))
 }

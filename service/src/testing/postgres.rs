@@ -4,7 +4,7 @@
 //! run as `nobody` (through `runuser`) in a directory that user owns.
 
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use tempfile::TempDir;
@@ -142,10 +142,6 @@ impl PgCluster {
     /// The sqlx URL of the cluster's `postgres` database.
     pub fn url(&self) -> String {
         format!("postgres://{USER}@127.0.0.1:{}/postgres", self.port)
-    }
-
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
     }
 }
 

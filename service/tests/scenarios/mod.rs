@@ -122,6 +122,17 @@ pub async fn provision_report_and_show(database: impl FnOnce(&Fixture) -> String
         );
     }
 
+    let metrics = service.client.get("/metrics").await;
+    let text = String::from_utf8_lossy(&metrics.body);
+    for series in [
+        "keybridge_exports_total{kind=\"dukpt\"} 2",
+        "keybridge_http_requests_total",
+        "keybridge_aws_export_duration_seconds_bucket",
+        "keybridge_reports_total{verdict=\"verified\"} 1",
+    ] {
+        assert!(text.contains(series), "{series} in {text}");
+    }
+
     // The next request gets the next Initial Key IDs.
     let next: KeyRequestResponse = device
         .post_json("/v1/devices/POS-A/key-requests", &json!({}))
