@@ -173,9 +173,12 @@ async fn shutdown_finishes_the_requests_in_flight() {
         delay: Duration::from_millis(150),
         ..Faults::default()
     };
-    let (_fixture, service, client, _pool) = setup(faults, Overrides::default()).await;
+    let (fixture, service, client, _pool) = setup(faults, Overrides::default()).await;
     let in_flight = tokio::spawn(async move { client.post_json(PATH, &json!({})).await });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Stop once the request is inside the service, talking to AWS.
+    while fixture.emulator.calls("GetKey") == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     service.stop().await;
     let reply = in_flight.await.unwrap();
     assert_eq!(reply.status, 200, "answered although shutdown began meanwhile");

@@ -43,11 +43,18 @@ fn free_port() -> u16 {
 impl PgCluster {
     /// `initdb` and start; panics with PostgreSQL's own output if either fails.
     pub fn start() -> Self {
+        let root = std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false);
+        // As root the cluster runs as `nobody`, who must be able to reach the directory: /tmp
+        // rather than a TMPDIR that may sit in root's home.
+        let parent = if root {
+            PathBuf::from("/tmp")
+        } else {
+            std::env::temp_dir()
+        };
         let dir = tempfile::Builder::new()
             .prefix("keybridge-pg-")
-            .tempdir()
+            .tempdir_in(parent)
             .expect("a temporary directory");
-        let root = std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false);
         let run_as = root.then_some("nobody");
         if root {
             let nobody = Command::new("id").args(["-u", "nobody"]).output().expect("id runs");
