@@ -6,14 +6,19 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod audit_cmd;
 mod aws_cmd;
 mod demo_cmd;
 mod device_cmd;
+mod devices_cmd;
 mod emulator_cmd;
 mod kcv_cmd;
 mod load_cmd;
 mod output;
+mod serve_cmd;
+mod service_args;
 mod simulate_cmd;
+mod tokens_cmd;
 mod tr31_cmd;
 
 #[derive(Parser)]
@@ -48,6 +53,16 @@ enum Command {
     Simulate(simulate_cmd::SimulateArgs),
     /// End-to-end demo: AWS emulator + reader simulator sharing a KEK; create, export, load, compare KCVs.
     Demo,
+    /// Run the key service: devices fetch their keys over HTTPS; AWS credentials stay here.
+    Serve(serve_cmd::ServeArgs),
+    /// The key service's device registry.
+    #[command(subcommand)]
+    Devices(devices_cmd::DevicesCommand),
+    /// The key service's bearer tokens.
+    #[command(subcommand)]
+    Tokens(tokens_cmd::TokensCommand),
+    /// Read the key service's audit trail.
+    Audit(audit_cmd::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +76,10 @@ fn main() -> ExitCode {
         Command::Device(command) => device_cmd::run(command),
         Command::Simulate(args) => simulate_cmd::run(args),
         Command::Demo => demo_cmd::run(),
+        Command::Serve(args) => serve_cmd::run(args),
+        Command::Devices(command) => devices_cmd::run(command),
+        Command::Tokens(command) => tokens_cmd::run(command),
+        Command::Audit(args) => audit_cmd::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

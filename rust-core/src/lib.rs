@@ -7,6 +7,7 @@
 //! * [`crypto`] — the block-cipher modes the two above are built on.
 //! * [`device`] — reader framing, commands, transports and sessions.
 //! * [`loader`] — `KeyLoader::send_tr31_key`: validate, send, verify.
+//! * [`service_api`] — the key service's device API on the wire (shared by server and client).
 
 pub mod crypto;
 pub mod device;
@@ -14,6 +15,7 @@ pub mod export;
 pub mod kcv;
 pub mod loader;
 pub mod secret;
+pub mod service_api;
 pub mod tr31;
 
 pub use secret::SecretBytes;
