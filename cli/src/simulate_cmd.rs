@@ -26,6 +26,9 @@ pub struct SimulateArgs {
     /// File of KEKs: `HEX` for every slot or `N:HEX` for slot N, one per line.
     #[arg(long)]
     kek_file: Option<PathBuf>,
+    /// The POS id `device info` reports, hex (default 3131313131313131).
+    #[arg(long, value_name = "HEX")]
+    pos_id: Option<String>,
     #[command(flatten)]
     faults: FaultArgs,
 }
@@ -107,6 +110,12 @@ pub fn run(args: SimulateArgs) -> CliResult {
         (None, None) => SimulatorConfig::default(),
     };
     config.faults = args.faults.faults()?;
+    if let Some(pos_id) = &args.pos_id {
+        config.pos_id = hex::decode(pos_id)
+            .ok()
+            .filter(|id| (1..=32).contains(&id.len()))
+            .ok_or("--pos-id: expected 1 to 32 bytes of hex")?;
+    }
     let handle = match args.tcp {
         Some(port) => {
             let handle = simulator::start_tcp(&format!("127.0.0.1:{port}"), config)?;

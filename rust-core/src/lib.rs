@@ -8,14 +8,20 @@
 //! * [`device`] — reader framing, commands, transports and sessions.
 //! * [`loader`] — `KeyLoader::send_tr31_key`: validate, send, verify.
 //! * [`service_api`] — the key service's device API on the wire (shared by server and client).
+//! * `service_client`, `provision` (feature `service-client`) — `KeyServiceClient` and
+//!   `KeyLoader::provision`: a reader gets its keys from `keybridge serve` in one call.
 
 pub mod crypto;
 pub mod device;
 pub mod export;
 pub mod kcv;
 pub mod loader;
+#[cfg(feature = "service-client")]
+pub mod provision;
 pub mod secret;
 pub mod service_api;
+#[cfg(feature = "service-client")]
+pub mod service_client;
 pub mod tr31;
 
 pub use secret::SecretBytes;

@@ -86,6 +86,9 @@ pub struct SlotReport {
 pub enum SlotOutcome {
     Loaded,
     Failed,
+    /// Nobody can tell: the load went out and its answer was lost, or the line dropped, or the
+    /// provisioning was cancelled during it. The reader may hold the key; read its KCV later.
+    Indeterminate,
 }
 
 /// The service's judgement of a loaded slot, by comparing the reader's KCV with AWS's.

@@ -110,11 +110,18 @@ fn check(report: &Report, request: &StoredRequest) -> Result<Vec<CheckedSlot>, R
     Ok(checked)
 }
 
+/// Stored names of the slot outcomes.
+const OUTCOMES: [(SlotOutcome, &str); 3] = [
+    (SlotOutcome::Loaded, "loaded"),
+    (SlotOutcome::Failed, "failed"),
+    (SlotOutcome::Indeterminate, "indeterminate"),
+];
+
 fn outcome_name(outcome: SlotOutcome) -> &'static str {
-    match outcome {
-        SlotOutcome::Loaded => "loaded",
-        SlotOutcome::Failed => "failed",
-    }
+    OUTCOMES
+        .iter()
+        .find(|(o, _)| *o == outcome)
+        .map_or("failed", |(_, name)| name)
 }
 
 fn verdict_name(verdict: Verdict) -> &'static str {
@@ -134,11 +141,10 @@ pub fn parse_verdict(name: &str) -> Option<Verdict> {
 
 /// Parses a stored outcome.
 pub fn parse_outcome(name: &str) -> SlotOutcome {
-    if name == "loaded" {
-        SlotOutcome::Loaded
-    } else {
-        SlotOutcome::Failed
-    }
+    OUTCOMES
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map_or(SlotOutcome::Failed, |(outcome, _)| *outcome)
 }
 
 /// Records `report` for `request` and audits each slot. A slot reported before keeps its first
@@ -172,7 +178,7 @@ pub async fn record(
                 let reader = slot.reader_kcv.as_deref().and_then(|k| hex::decode(k).ok());
                 Some(verdict(&answer.kcv, answer.kcv_algorithm, reader.as_deref()))
             }
-            SlotOutcome::Failed => None,
+            SlotOutcome::Failed | SlotOutcome::Indeterminate => None,
         };
         let inserted = sqlx::query(
             "INSERT INTO slot_reports (request_id, slot, outcome, reader_kcv, verdict, error, token_id, reported_at) \
@@ -216,7 +222,7 @@ pub async fn record(
             });
             entry.detail = slot.error.clone();
             audit::append(&mut *tx, instance, &entry).await?;
-            metrics::counter!("keybridge_reports_total", "verdict" => verdict.map_or("failed", verdict_name))
+            metrics::counter!("keybridge_reports_total", "verdict" => verdict.map_or(outcome_name(slot.outcome), verdict_name))
                 .increment(1);
         }
         verdicts.push(SlotVerdict {
@@ -259,7 +265,7 @@ mod tests {
         for v in [Verdict::Verified, Verdict::Mismatch, Verdict::Unverifiable] {
             assert_eq!(parse_verdict(verdict_name(v)), Some(v));
         }
-        for o in [SlotOutcome::Loaded, SlotOutcome::Failed] {
+        for (o, _) in OUTCOMES {
             assert_eq!(parse_outcome(outcome_name(o)), o);
         }
     }

@@ -101,7 +101,12 @@ pub struct SimulatorConfig {
     pub keks: Vec<SecretBytes>,
     pub faults: Faults,
     pub max_frame_len: usize,
+    /// The POS id `device info` reports (a fleet needs one per reader).
+    pub pos_id: Vec<u8>,
 }
+
+/// The POS id a simulator reports unless told otherwise (`3131313131313131`).
+pub const DEFAULT_POS_ID: [u8; 8] = [0x31; 8];
 
 impl Default for SimulatorConfig {
     fn default() -> Self {
@@ -116,6 +121,7 @@ impl SimulatorConfig {
             keks: vec![kek; SLOT_COUNT],
             faults: Faults::default(),
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
+            pos_id: DEFAULT_POS_ID.to_vec(),
         }
     }
 
@@ -180,6 +186,12 @@ impl SimulatorHandle {
         state.reader.slots.get(usize::from(slot))?.as_ref()?.kcv()
     }
 
+    /// The KSN stored with the key in `slot` (DUKPT initial keys), if any.
+    pub fn slot_ksn(&self, slot: u8) -> Option<String> {
+        let state = self.state.lock().ok()?;
+        state.reader.slots.get(usize::from(slot))?.as_ref()?.ksn.clone()
+    }
+
     /// How many valid frames the reader has received: tests use it to prove nothing was sent.
     pub fn frames_received(&self) -> u64 {
         self.state.lock().map_or(0, |s| s.frames_received)
@@ -218,7 +230,7 @@ impl Drop for SimulatorHandle {
 
 fn shared(config: SimulatorConfig) -> Arc<Mutex<State>> {
     Arc::new(Mutex::new(State {
-        reader: Reader::new(config.keks),
+        reader: Reader::new(config.keks, config.pos_id),
         faults: config.faults,
         max_frame_len: config.max_frame_len,
         frames_received: 0,

@@ -48,12 +48,12 @@ pub struct Reader {
 }
 
 impl Reader {
-    pub fn new(keks: Vec<SecretBytes>) -> Self {
+    pub fn new(keks: Vec<SecretBytes>, pos_id: Vec<u8>) -> Self {
         let slots = keks.iter().map(|_| None).collect();
         Self {
             keks,
             slots,
-            pos_id: vec![0x31; 8],
+            pos_id,
             psam_id: vec![0x11; 10],
             chunks: Vec::new(),
             last_answer: None,
@@ -239,7 +239,7 @@ mod tests {
     #[test]
     fn loads_under_the_slot_kek_and_refuses_a_foreign_mac() {
         let kek = SecretBytes::from_slice(&[0x42; 32]);
-        let mut reader = Reader::new(vec![kek.clone(); 10]);
+        let mut reader = Reader::new(vec![kek.clone(); 10], vec![0x31; 8]);
         let header = Header::new(
             Version::D,
             KeyUsage::P0,
@@ -265,7 +265,7 @@ mod tests {
     #[test]
     fn refuses_usages_the_firmware_does_not_take() {
         let kek = SecretBytes::from_slice(&[0x42; 32]);
-        let mut reader = Reader::new(vec![kek.clone(); 10]);
+        let mut reader = Reader::new(vec![kek.clone(); 10], vec![0x31; 8]);
         let header = Header::new(
             Version::D,
             KeyUsage::M6,
