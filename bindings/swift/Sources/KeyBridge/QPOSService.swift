@@ -90,7 +90,7 @@ import Foundation
         let expectedKcv = nextExpectedKcv
         nextExpectedKcv = nil
         lock.unlock()
-        let timeoutMs = timeout > 0 ? Int32(clamping: min(timeout, 86_400) * 1000) : nil
+        let timeoutMs: Int32? = timeout > 0 ? Int32(clamping: min(timeout, 86_400) * 1000) : nil
         let request = LoadRequest(slot: Int32(clamping: keyIndex), expectedKcv: expectedKcv, timeoutMs: timeoutMs)
         let loader = self.loader
         Task {

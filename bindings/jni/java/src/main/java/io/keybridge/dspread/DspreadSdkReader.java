@@ -309,8 +309,12 @@ final class DspreadSdkReader implements ReaderCommands {
     private static Method method(Object pos, String name, Class<?>... parameters) {
         Method m = optionalMethod(pos, name, parameters);
         if (m == null) {
-            throw new IllegalArgumentException(pos.getClass().getName() + " is not a Dspread QPOSService: it has no public "
-                    + name + " taking " + parameters.length + " argument(s)");
+            StringBuilder signature = new StringBuilder(name).append('(');
+            for (int i = 0; i < parameters.length; i++) {
+                signature.append(i == 0 ? "" : ", ").append(parameters[i].getSimpleName());
+            }
+            throw new IllegalArgumentException(pos.getClass().getName() + " is not a Dspread QPOSService of SDK 8 or later:"
+                    + " it has no public " + signature.append(')'));
         }
         return m;
     }

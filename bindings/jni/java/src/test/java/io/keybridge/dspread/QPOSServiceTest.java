@@ -7,10 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.keybridge.LoaderOptions;
+import io.keybridge.ReaderTransport;
 import io.keybridge.Simulator;
 import io.keybridge.TestBlocks;
 import io.keybridge.jni.NativeKeyLoader;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Hashtable;
 import java.util.List;
@@ -166,6 +174,69 @@ class QPOSServiceTest {
             pos.sendTR31Key("not a key block");
             assertEquals(QPOSService.Error.INPUT_INVALID, listener.next().getError());
             assertEquals(List.of("updateKeyByTR_31:true", "error:INPUT_INVALID"), listener.events);
+        }
+    }
+
+    /**
+     * A ReaderTransport written in Java: signed parameters, so Java can implement and call the
+     * uniffi API. (The generated interface declares no checked exceptions: Java reports a broken
+     * link with an unchecked one, which keybridge takes as an I/O error.)
+     */
+    static final class JavaSocketTransport implements ReaderTransport {
+        private final Socket socket;
+
+        JavaSocketTransport(String address) throws Exception {
+            String[] hostPort = address.split(":");
+            socket = new Socket(hostPort[0], Integer.parseInt(hostPort[1]));
+        }
+
+        @Override
+        public byte[] read(int maxLen, int timeoutMs) {
+            try {
+                socket.setSoTimeout(Math.max(1, timeoutMs));
+                byte[] buffer = new byte[maxLen];
+                int n = socket.getInputStream().read(buffer);
+                if (n < 0) {
+                    throw new UncheckedIOException(new EOFException("the reader closed the connection"));
+                }
+                return Arrays.copyOf(buffer, n);
+            } catch (SocketTimeoutException e) {
+                return new byte[0];
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void write(byte[] data) {
+            try {
+                socket.getOutputStream().write(data);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void disconnect() {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // closed either way
+            }
+        }
+    }
+
+    @Test
+    void aReaderTransportAndLoaderOptionsWrittenInJavaCarryTheUniffiBackend() throws Exception {
+        try (Simulator sim = Simulator.tcp();
+                QPOSService pos = UniffiKeyLoaderBackend.withTransport(new JavaSocketTransport(sim.getAddress()),
+                        new LoaderOptions(1_500, 1, false, false, false))) {
+            Recorder listener = new Recorder();
+            pos.initListener(listener);
+            pos.updateKeyByTR_31(9, TestBlocks.getPinBlock());
+            KeyLoadReport report = listener.next();
+            assertTrue(report.isKcvVerified(), report.toString());
+            assertEquals(9, report.getKeyIndex());
         }
     }
 
