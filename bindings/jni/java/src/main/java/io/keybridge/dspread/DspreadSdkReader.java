@@ -192,7 +192,8 @@ final class DspreadSdkReader implements ReaderCommands {
                 pending.remove(started);
             }
             Throwable cause = e instanceof InvocationTargetException ? e.getCause() : e;
-            throw new IllegalStateException("the Dspread SDK's " + method.getName() + " failed: " + cause, cause);
+            // The exception's class only: its message may quote the key block it was given.
+            throw new IllegalStateException("the Dspread SDK's " + method.getName() + " threw " + cause.getClass().getName(), cause);
         }
     }
 

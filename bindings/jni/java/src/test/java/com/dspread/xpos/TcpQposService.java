@@ -43,7 +43,7 @@ final class TcpQposService extends QPOSService {
     private final Map<Integer, String> usageByKeyIndex = new HashMap<>();
     private final AtomicInteger framesSent = new AtomicInteger();
     private volatile QPOSServiceListener listener;
-    private Socket socket;
+    private volatile Socket socket;
 
     @Override
     public void initListener(QPOSServiceListener listener) {
@@ -96,6 +96,10 @@ final class TcpQposService extends QPOSService {
 
     @Override
     public void updateKeyByTR_31(int keyIndex, String keyBlock, String ksn) {
+        if (socket == null) {
+            // As careless SDKs do: the argument in the message.
+            throw new IllegalStateException("not connected, cannot send " + keyBlock);
+        }
         byte[] block = keyBlock.getBytes(StandardCharsets.US_ASCII);
         ByteArrayOutputStream data = new ByteArrayOutputStream();
         data.write(keyIndex);

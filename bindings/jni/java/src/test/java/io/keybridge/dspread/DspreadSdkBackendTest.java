@@ -167,6 +167,24 @@ class DspreadSdkBackendTest {
         }
     }
 
+    /** An SDK that throws (here: not connected) is a COMM_ERROR whose text never quotes the block. */
+    @Test
+    void anSdkThatThrowsIsACommErrorWithoutTheKeyBlockInIt() throws Exception {
+        com.dspread.xpos.QPOSService sdk = com.dspread.xpos.QPOSService.getInstance(
+                com.dspread.xpos.QPOSService.CommunicationMode.BLUETOOTH);
+        DspreadSdkBackend backend = DspreadSdkBackend.attach(sdk);
+        sdk.initListener(backend.wrapListener(new AppListener()));
+        try (QPOSService pos = QPOSService.getInstance(backend)) {
+            QPOSServiceTest.Recorder keys = new QPOSServiceTest.Recorder();
+            pos.initListener(keys);
+            pos.updateKeyByTR_31(0, TestBlocks.getPinBlock());
+            KeyLoadReport report = keys.next();
+            assertEquals(QPOSService.Error.COMM_ERROR, report.getError());
+            assertTrue(report.getMessage().contains("java.lang.IllegalStateException"), report.getMessage());
+            assertFalse(report.getMessage().contains(TestBlocks.getPinBlock().substring(16, 40)), report.getMessage());
+        }
+    }
+
     @Test
     void anObjectThatIsNotTheSdkOrAMissingListenerIsSaidPlainly() throws Exception {
         IllegalArgumentException notSdk = assertThrows(IllegalArgumentException.class, () -> DspreadSdkBackend.attach("a string"));
