@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Generates the foreign-language bindings of bindings/ffi from the debug cdylib.
+# Generates the foreign-language bindings of bindings/ffi from a debug cdylib built with the same
+# features as the library they will ship with: uniffi bindings call every exported function of
+# the library they were generated from, so bindings from a fuller build fail to load against a
+# leaner library (`undefined symbol …awskeyexporter_new`).
 #
-#   generate.sh kotlin-jvm      → target/bindings/kotlin-jvm/io/keybridge/*.kt   (host JVM, tests)
-#   generate.sh kotlin-android  → target/bindings/kotlin-android/io/keybridge/*.kt (the AAR)
+#   generate.sh kotlin-jvm      → LIB_DIR/bindings/kotlin-jvm/io/keybridge/*.kt     (host JVM, tests)
+#   generate.sh kotlin-android  → LIB_DIR/bindings/kotlin-android/io/keybridge/*.kt (the AAR)
 #   generate.sh swift           → rewrites the committed bindings/swift sources, header, modulemap
 #   generate.sh check-swift     → fails if the committed Swift differs from a fresh generation
 #   generate.sh                 → all of the above except `swift`
+#
+# KEYBRIDGE_FEATURES picks the feature set (default `aws,java`: the Android AAR's, the iOS
+# package's — `java` adds JNI entry points, not uniffi ones — and the host tests'); the lean
+# variant is `java`, built into its own target directory KEYBRIDGE_TARGET_DIR (LIB_DIR above;
+# default: the main one), so that it never replaces the library the other tests load.
+# Serial ports are desktop-only and in no mobile feature set.
 #
 # The library must be unstripped: uniffi reads its interface from metadata symbols in the binary.
 # Generated Kotlin is a build product (not committed); generated Swift is committed because SwiftPM
@@ -15,16 +24,19 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo"
-target_dir="${CARGO_TARGET_DIR:-$repo/target}"
+main_target_dir="${CARGO_TARGET_DIR:-$repo/target}"
+target_dir="${KEYBRIDGE_TARGET_DIR:-$main_target_dir}"
+features="${KEYBRIDGE_FEATURES:-aws,java}"
 lib="$target_dir/debug/libkeybridge_ffi.so"
 [[ "$(uname -s)" == Darwin ]] && lib="$target_dir/debug/libkeybridge_ffi.dylib"
-bindgen="$target_dir/debug/uniffi-bindgen"
+# One generator for every feature set, built in the main target directory.
+bindgen="$main_target_dir/debug/uniffi-bindgen"
 
 build() {
     # The generator first, then the library: with the `cli` feature cargo rebuilds the library
-    # too, and the cdylib the tests load must be the one without the generator's feature set.
+    # too, and the cdylib the tests load must be the one with the shipped feature set.
     cargo build --quiet -p keybridge-ffi --features cli --bin uniffi-bindgen
-    cargo build --quiet -p keybridge-ffi --lib
+    cargo build --quiet -p keybridge-ffi --lib --no-default-features --features "$features" --target-dir "$target_dir"
 }
 
 generate() { # language config out-dir
@@ -34,7 +46,7 @@ generate() { # language config out-dir
 
 kotlin() { # flavour config
     generate kotlin "$2" "$target_dir/bindings/kotlin-$1"
-    echo "generated $target_dir/bindings/kotlin-$1" >&2
+    echo "generated $target_dir/bindings/kotlin-$1 (features: $features)" >&2
 }
 
 # Writes the SwiftPM layout under $1: Sources/KeyBridge/KeyBridge.swift and the C module

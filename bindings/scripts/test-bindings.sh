@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Runs every binding test on this host and exits non-zero on any failure:
 #   1. installs the JVM tools if missing (setup-jvm-tools.sh: apt JNA + JUnit 5, npm kotlinc)
-#   2. builds the cdylib and the CLI (reader simulator), generates the Kotlin bindings (JVM and
+#   2. builds the one native library (uniffi + JNI, features `aws,java`: what the Android AAR and
+#      the iOS package ship) and the CLI (reader simulator), generates the Kotlin bindings (JVM and
 #      Android flavours) and checks that the committed Swift equals a fresh generation
-#   3. the FFI crate's Rust unit tests and `cargo check --target aarch64-linux-android -p keybridge-ffi --no-default-features` (no AWS)
-#   4. compiles the Kotlin and Java sources and tests (kotlinc, javac) and runs them with JUnit 5
-#      on the host JVM, loading the Rust library from target/debug
+#   3. the FFI crate's Rust unit tests, `cargo check --target aarch64-linux-android` of the lean
+#      library, and the 16 KB alignment of every LOAD segment of the built libraries (readelf)
+#   4. compiles keybridge's Java classes alone and, against only those, the ported Dspread
+#      key-loading class (bindings/jni/java/src/ported): the vendor demo's shape must compile
+#   5. compiles the Kotlin and Java sources and tests (kotlinc, javac) and runs them with JUnit 5
+#      on the host JVM against `keybridge simulate` and `keybridge aws-emulator` processes
+#   6. the lean variant (feature `java`, no AWS), built into target/lean: its own generated Kotlin,
+#      loaded on the host JVM, running every test that needs no AWS
 # The last line is the summary: `N passed, N failed` (JUnit tests plus the script checks).
 set -uo pipefail
 
@@ -13,10 +19,13 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo"
 scripts="$repo/bindings/scripts"
 target_dir="${CARGO_TARGET_DIR:-$repo/target}"
+lean_dir="$target_dir/lean"
 out="$target_dir/jvm-tests"
 source "$scripts/jvm-env.sh"
 checks_passed=0
 checks_failed=0
+total_junit_passed=0
+total_junit_failed=0
 
 check() { # name command...
     local name="$1"
@@ -30,49 +39,107 @@ check() { # name command...
     fi
 }
 
+summary() {
+    echo "$((total_junit_passed + checks_passed)) passed, $((total_junit_failed + checks_failed)) failed"
+}
+
 fail_early() {
     echo "FAILED: $1" >&2
-    echo "$checks_passed passed, $((checks_failed + 1)) failed"
+    checks_failed=$((checks_failed + 1))
+    summary
     exit 1
 }
 
 "$scripts/setup-jvm-tools.sh" || fail_early "installing the JVM tools"
 "$scripts/generate.sh" kotlin-jvm || fail_early "building and generating the Kotlin bindings"
-cargo build --quiet -p keybridge-jni -p keybridge-cli || fail_early "building the JNI library and the CLI (reader simulator)"
+cargo build --quiet -p keybridge-cli || fail_early "building the CLI (reader simulator)"
 check "cargo test -p keybridge-ffi (Rust unit tests of the FFI crate)" cargo test --quiet -p keybridge-ffi --lib
+check "cargo test -p keybridge-jni (Rust unit tests of the JNI crate)" cargo test --quiet -p keybridge-jni --lib
 check "Android flavour of the Kotlin bindings generates" "$scripts/generate.sh" kotlin-android
 check "committed Swift bindings equal a fresh generation" "$scripts/generate.sh" check-swift
 android_check() {
     rustup target list --installed | grep -qx aarch64-linux-android ||
         rustup target add aarch64-linux-android >/dev/null || return 1
-    # Without `aws`: its TLS stack (ring) needs the NDK's C compiler, which is not here.
-    cargo check --quiet -p keybridge-ffi --no-default-features --target aarch64-linux-android
+    # The lean library: `aws` needs the NDK's C compiler for ring, which is not here.
+    cargo check --quiet -p keybridge-ffi --no-default-features --features java --target aarch64-linux-android
 }
-check "cargo check --target aarch64-linux-android -p keybridge-ffi --no-default-features" android_check
-
-# --- compile -------------------------------------------------------------------------------
-rm -rf "$out" && mkdir -p "$out/classes"
-
-mapfile -t kotlin_sources < <(find "$target_dir/bindings/kotlin-jvm" bindings/kotlin/src -name '*.kt' | sort)
-mapfile -t java_sources < <(find bindings/kotlin/src bindings/jni/java/src -name '*.java' 2>/dev/null | sort)
-echo "== kotlinc (${#kotlin_sources[@]} files)" >&2
-"$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -classpath "$jvm_test_classpath" -d "$out/classes" \
-    "${kotlin_sources[@]}" "${java_sources[@]}" 2>"$out/kotlinc.log" || {
-    cat "$out/kotlinc.log" >&2
-    fail_early "compiling the Kotlin sources"
+check "cargo check --target aarch64-linux-android -p keybridge-ffi (lean: JNI + uniffi, no AWS, no serial)" android_check
+check "every LOAD segment of the built library is 16 KB-aligned" \
+    "$scripts/check-page-alignment.sh" "$target_dir/debug/libkeybridge_ffi.so"
+refuses_4k() {
+    local jnidispatch
+    jnidispatch=$(find /usr/lib -name 'libjnidispatch*.so' 2>/dev/null | head -1)
+    [[ -n $jnidispatch ]] || { echo "no JNA libjnidispatch here to test the check with" >&2; return 1; }
+    ! "$scripts/check-page-alignment.sh" "$jnidispatch" 2>/dev/null
 }
-if ((${#java_sources[@]})); then
+check "the alignment check refuses a 4 KB-aligned library (the system JNA's libjnidispatch)" refuses_4k
+
+# --- keybridge's Java classes alone, and the ported Dspread class against them ---------------
+java_main="$out/java-main"
+rm -rf "$out" && mkdir -p "$out/classes" "$java_main"
+mapfile -t java_main_sources < <(find bindings/jni/java/src/main -name '*.java' | sort)
+javac -nowarn -d "$java_main" "${java_main_sources[@]}" || fail_early "compiling keybridge's Java classes on their own"
+jar --create --file "$out/keybridge-java.jar" -C "$java_main" . || fail_early "packaging keybridge's Java classes"
+ported() {
+    mkdir -p "$out/ported" &&
+        javac -nowarn -d "$out/ported" -classpath "$out/keybridge-java.jar" $(find bindings/jni/java/src/ported -name '*.java')
+}
+check "the ported Dspread key-loading class compiles against keybridge's jar alone" ported
+
+# --- compile and run: the shipped feature set ------------------------------------------------
+# compile_and_run OUT GENERATED_DIR LIBRARY_DIR KOTLIN_SOURCE_DIRS... -- JAVA_SOURCE_DIRS... [-- EXCLUDED_FILE_NAMES...]
+# Compiles the generated bindings with the sources, runs every test found with JUnit against the
+# library in LIBRARY_DIR and adds the counts to the totals. Returns 2 if compiling failed, 1 if a
+# test failed.
+compile_and_run() {
+    local run_out="$1" generated="$2" library="$3"
+    shift 3
+    local kotlin_dirs=() java_dirs=() excluded=() part=kotlin arg
+    for arg in "$@"; do
+        if [[ $arg == -- ]]; then
+            [[ $part == kotlin ]] && part=java || part=excluded
+        elif [[ $part == kotlin ]]; then kotlin_dirs+=("$arg")
+        elif [[ $part == java ]]; then java_dirs+=("$arg")
+        else excluded+=(-not -name "$arg"); fi
+    done
+    mkdir -p "$run_out/classes"
+    local kotlin_sources java_sources
+    mapfile -t kotlin_sources < <(find "$generated" "${kotlin_dirs[@]}" -name '*.kt' "${excluded[@]}" | sort)
+    mapfile -t java_sources < <(find "${java_dirs[@]}" -name '*.java' "${excluded[@]}" | sort)
+    echo "== kotlinc (${#kotlin_sources[@]} files)" >&2
+    "$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -classpath "$jvm_test_classpath" -d "$run_out/classes" \
+        "${kotlin_sources[@]}" "${java_sources[@]}" 2>"$run_out/kotlinc.log" || {
+        cat "$run_out/kotlinc.log" >&2
+        return 2
+    }
     echo "== javac (${#java_sources[@]} files)" >&2
-    javac -nowarn -d "$out/classes" -classpath "$jvm_test_classpath:$out/classes" "${java_sources[@]}" ||
-        fail_early "compiling the Java sources"
-fi
+    javac -nowarn -d "$run_out/classes" -classpath "$jvm_test_classpath:$run_out/classes" "${java_sources[@]}" || return 2
+    local declared
+    declared=$(cat "${kotlin_sources[@]}" "${java_sources[@]}" | grep -c '^\s*@Test\b')
+    run_junit "$run_out" "$declared" -Djna.library.path="$library" -Djava.library.path="$library" \
+        -Dkeybridge.vectors="$repo/../shared/vectors/tr31-published.tsv" -Dkeybridge.cli="$target_dir/debug/keybridge" \
+        --scan-class-path "$run_out/classes"
+    total_junit_passed=$((total_junit_passed + junit_passed))
+    total_junit_failed=$((total_junit_failed + junit_failed))
+    [[ $junit_failed -eq 0 ]]
+}
 
-# --- run -----------------------------------------------------------------------------------
-declared=$(cat "${kotlin_sources[@]}" "${java_sources[@]}" | grep -c '^\s*@Test\b')
-run_junit "$out" "$declared" -Djna.library.path="$target_dir/debug" -Djava.library.path="$target_dir/debug" \
-    -Dkeybridge.vectors="$repo/../shared/vectors/tr31-published.tsv" -Dkeybridge.cli="$target_dir/debug/keybridge" \
-    --scan-class-path "$out/classes"
-total_passed=$((junit_passed + checks_passed))
-total_failed=$((junit_failed + checks_failed))
-echo "$total_passed passed, $total_failed failed"
-[[ $total_failed -eq 0 ]]
+compile_and_run "$out" "$target_dir/bindings/kotlin-jvm" "$target_dir/debug" \
+    bindings/kotlin/src/main bindings/kotlin/src/aws bindings/kotlin/src/test -- bindings/jni/java/src
+[[ $? -eq 2 ]] && fail_early "compiling the Kotlin and Java sources"
+
+# --- the lean variant: no AWS, its own generated bindings ------------------------------------
+lean() {
+    KEYBRIDGE_TARGET_DIR="$lean_dir" KEYBRIDGE_FEATURES=java "$scripts/generate.sh" kotlin-jvm || return 1
+    "$scripts/check-page-alignment.sh" "$lean_dir/debug/libkeybridge_ffi.so" || return 1
+    if nm -D --defined-only "$lean_dir/debug/libkeybridge_ffi.so" | grep -qi awskeyexporter; then
+        echo "the lean library exports the AWS exporter" >&2
+        return 1
+    fi
+    compile_and_run "$out/lean" "$lean_dir/bindings/kotlin-jvm" "$lean_dir/debug" \
+        bindings/kotlin/src/main bindings/kotlin/src/test -- bindings/jni/java/src -- AwsExporterTest.kt
+}
+check "the lean variant (no AWS) builds, generates its bindings, loads and passes the tests that need no AWS" lean
+
+summary
+[[ $((total_junit_failed + checks_failed)) -eq 0 ]]

@@ -119,12 +119,41 @@ fn wrap_fills_in_length_and_padding_and_unwraps_back() {
     assert_eq!(out["optional_blocks"][1]["id"], "PB");
 }
 
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
 #[test]
 fn kcv_methods() {
-    let legacy = run(&["kcv", "--key", "0123456789ABCDEFFEDCBA9876543210"]);
-    assert_eq!(String::from_utf8_lossy(&legacy.stdout).trim(), "08D7B4");
-    let cmac = run(&["kcv", "--key", D_KEY, "--method", "cmac"]);
-    assert_eq!(String::from_utf8_lossy(&cmac.stdout).trim().len(), 10);
+    let factory = "0123456789ABCDEFFEDCBA9876543210";
+    let legacy = run(&["kcv", "--key", factory, "--algorithm", "tdes"]);
+    assert_eq!(stdout(&legacy).trim(), "08D7B4");
+    let cmac = run(&["kcv", "--key", D_KEY, "--method", "cmac", "--algorithm", "aes"]);
+    assert_eq!(stdout(&cmac).trim().len(), 10);
+    // 8 and 32 bytes can only be DES and AES.
+    assert_eq!(stdout(&run(&["kcv", "--key", &factory[..16]])).trim().len(), 6);
+    assert_eq!(stdout(&run(&["kcv", "--key", D_KBPK])).trim().len(), 6);
+}
+
+/// A 16-byte key is TDES or AES-128: without --algorithm both KCVs are printed, each labelled,
+/// and each equals what --algorithm gives (it used to print the TDES one alone, unlabelled).
+#[test]
+fn kcv_of_an_ambiguous_key_length_prints_both_labelled() {
+    let both = stdout(&run(&["kcv", "--key", D_KEY]));
+    let tdes = stdout(&run(&["kcv", "--key", D_KEY, "--algorithm", "tdes"]));
+    let aes = stdout(&run(&["kcv", "--key", D_KEY, "--algorithm", "aes"]));
+    assert_ne!(tdes, aes);
+    assert_eq!(both, format!("tdes {tdes}aes {aes}"));
+    let key24 = &B_KEY.repeat(2)[..48];
+    let both = stdout(&run(&["kcv", "--key", key24, "--method", "cmac"]));
+    let lines: Vec<&str> = both.lines().collect();
+    assert_eq!(lines.len(), 2, "{both}");
+    assert!(lines[0].starts_with("tdes ") && lines[1].starts_with("aes "), "{both}");
 }
 
 #[test]

@@ -26,7 +26,9 @@ use crate::device::command::{self, DEVICE_INFO, GET_KCV, LOAD_TR31, LOAD_TR31_KS
 pub use crate::device::command::{DeviceInfo, ReaderStatus};
 pub use crate::device::session::CancelHandle;
 use crate::device::session::{Session, SessionConfig, SessionError};
-use crate::device::transport::{SerialConfig, SerialTransport, TcpTransport, Transport, TransportError};
+#[cfg(feature = "serial")]
+use crate::device::transport::{SerialConfig, SerialTransport};
+use crate::device::transport::{TcpTransport, Transport, TransportError};
 use crate::kcv::{KcvMethod, MIN_KCV_LEN, kcv_matches};
 use crate::tr31::{self, KeyBlock, KeyUsage, KnownBlockId, Profile, Tr31Error, Version};
 
@@ -293,6 +295,7 @@ impl KeyLoader {
     }
 
     /// Opens a serial port (USB CDC-ACM, UART, a pty).
+    #[cfg(feature = "serial")]
     pub fn open_serial(path: &str, serial: &SerialConfig, config: LoaderConfig) -> Result<Self, LoadError> {
         let transport = SerialTransport::open(path, serial).map_err(LoadError::Transport)?;
         Ok(Self::new(Box::new(transport), config))

@@ -28,12 +28,12 @@ pub struct AwsExporterConfig {
     pub secret_access_key: Option<String>,
     #[uniffi(default = None)]
     pub session_token: Option<String>,
-    /// Total attempts per operation (default 3).
+    /// Total attempts per operation, at least 1 (default 3). Signed, as every number Java sees.
     #[uniffi(default = None)]
-    pub max_attempts: Option<u32>,
+    pub max_attempts: Option<i32>,
     /// Limit for a whole operation, retries included (default 30 s).
     #[uniffi(default = None)]
-    pub operation_timeout_ms: Option<u32>,
+    pub operation_timeout_ms: Option<i32>,
     /// PEM bundle of root CAs to trust instead of the platform's: needed on Android, where native
     /// code cannot read the platform store (ship the Amazon Root CAs with the app).
     #[uniffi(default = None)]
@@ -56,14 +56,27 @@ impl AwsExporterConfig {
             region: self.region,
             endpoint_url: self.endpoint_url,
             credentials,
-            max_attempts: self.max_attempts.unwrap_or(defaults.max_attempts),
-            operation_timeout: self
-                .operation_timeout_ms
+            max_attempts: positive("maxAttempts", self.max_attempts)?.unwrap_or(defaults.max_attempts),
+            operation_timeout: positive("operationTimeoutMs", self.operation_timeout_ms)?
                 .map_or(defaults.operation_timeout, |ms| Duration::from_millis(ms.into())),
             root_certificates_pem: self.root_certificates_pem,
             ..defaults
         })
     }
+}
+
+/// A number named `field` that must be at least 1, if given.
+fn positive(field: &str, value: Option<i32>) -> Result<Option<u32>, AwsError> {
+    value
+        .map(|n| {
+            u32::try_from(n)
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| AwsError::InvalidRequest {
+                    reason: format!("{field} is {n}; it must be at least 1"),
+                })
+        })
+        .transpose()
 }
 
 /// A key block exported and checked against what was asked for.

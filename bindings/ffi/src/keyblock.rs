@@ -152,8 +152,8 @@ impl Tr31KeyBlock {
     }
 
     /// Length in characters.
-    pub fn length(&self) -> u32 {
-        self.block.len() as u32
+    pub fn length(&self) -> i32 {
+        i32::try_from(self.block.len()).unwrap_or(i32::MAX)
     }
 
     pub fn header(&self) -> Tr31Header {
@@ -193,8 +193,8 @@ impl Tr31Key {
     }
 
     /// Key length in bytes.
-    pub fn key_length(&self) -> u32 {
-        self.unwrapped.key.len() as u32
+    pub fn key_length(&self) -> i32 {
+        i32::try_from(self.unwrapped.key.len()).unwrap_or(i32::MAX)
     }
 
     /// Legacy KCV (3 bytes) for TDES/DES keys, CMAC KCV (5 bytes) for AES keys; `None` for keys

@@ -8,6 +8,11 @@
 //! raises them as an internal error on the foreign side, which is why the workspace keeps
 //! `panic = "unwind"` in every profile.
 
+// The JNI natives (`Java_io_keybridge_jni_*`) are exported from this library with the uniffi
+// scaffolding: naming the crate is what links it in.
+#[cfg(feature = "java")]
+use keybridge_jni as _;
+
 #[cfg(feature = "aws")]
 mod aws;
 mod error;
@@ -24,8 +29,8 @@ pub use keyblock::{
 };
 
 pub use loader::{
-    DeviceInfo, KcvReport, KcvVerification, KeyLoadResult, KeyLoader, LoadFailure, LoadReport, LoadRequest,
-    LoaderOptions, ReaderTransport,
+    DeviceInfo, DeviceInfoReport, KcvReport, KcvVerification, KeyLoadResult, KeyLoader, LoadFailure, LoadReport,
+    LoadRequest, LoaderOptions, ReaderTransport,
 };
 
 uniffi::setup_scaffolding!();

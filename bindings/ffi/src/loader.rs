@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use keybridge::device::transport::{ForeignTransport, ForeignTransportAdapter, SerialConfig, TransportError};
+use keybridge::device::transport::{ForeignTransport, ForeignTransportAdapter, TransportError};
 use keybridge::loader::{self, CancelHandle, KcvCheck, LoadError, LoadMethod, LoadPolicy, LoaderConfig};
 
 use crate::error::{ReaderError, ReaderTransportError};
@@ -21,8 +21,9 @@ use crate::runtime::runtime;
 /// A byte stream to a reader, implemented by the app (Kotlin/Swift) over Bluetooth or USB.
 #[uniffi::export(foreign)]
 pub trait ReaderTransport: Send + Sync {
-    /// Up to `max_len` bytes; an EMPTY array means nothing arrived within `timeout_ms`.
-    fn read(&self, max_len: u32, timeout_ms: u32) -> Result<Vec<u8>, ReaderTransportError>;
+    /// Up to `max_len` bytes; an EMPTY array means nothing arrived within `timeout_ms`. Both are
+    /// positive. Signed so that Java can implement the interface (Kotlin mangles `UInt` methods).
+    fn read(&self, max_len: i32, timeout_ms: i32) -> Result<Vec<u8>, ReaderTransportError>;
     fn write(&self, data: Vec<u8>) -> Result<(), ReaderTransportError>;
     /// Closes the link. (Not `close`: generated Kotlin objects are `AutoCloseable` already.)
     fn disconnect(&self);
@@ -33,7 +34,8 @@ struct ForeignReader(Arc<dyn ReaderTransport>);
 
 impl ForeignTransport for ForeignReader {
     fn read(&self, max_len: u32, timeout_ms: u32) -> Result<Vec<u8>, TransportError> {
-        self.0.read(max_len, timeout_ms).map_err(Into::into)
+        let signed = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+        self.0.read(signed(max_len), signed(timeout_ms)).map_err(Into::into)
     }
 
     fn write(&self, data: Vec<u8>) -> Result<(), TransportError> {
@@ -46,15 +48,16 @@ impl ForeignTransport for ForeignReader {
 }
 
 /// How a loader talks to the reader and what it accepts. `None` keeps keybridge's default.
+/// Numbers are signed throughout this API so that Java can call it (Kotlin hides `UInt` members
+/// from Java); values outside their range are `ReaderError.InvalidArgument` naming the field.
 #[derive(Debug, Clone, Default, uniffi::Record)]
 pub struct LoaderOptions {
-    /// How long to wait for each answer from the reader (default 5000 ms).
+    /// How long to wait for each answer from the reader, in ms, at least 1 (default 5000).
     #[uniffi(default = None)]
-    pub command_timeout_ms: Option<u32>,
-    /// Retries after a lost or corrupted answer (default 2, at most 10: larger values are taken
-    /// as 10).
+    pub command_timeout_ms: Option<i32>,
+    /// Retries after a lost or corrupted answer, 0–10 (default 2).
     #[uniffi(default = None)]
-    pub max_retries: Option<u32>,
+    pub max_retries: Option<i32>,
     /// Accept blocks as real HSMs emit them outside X9.143 (see `Tr31Profile.lenient`).
     #[uniffi(default = false)]
     pub lenient: bool,
@@ -68,7 +71,7 @@ pub struct LoaderOptions {
 }
 
 impl LoaderOptions {
-    fn core(&self) -> LoaderConfig {
+    fn core(&self) -> Result<LoaderConfig, ReaderError> {
         let defaults = LoaderConfig::default();
         let mut policy = if self.lenient {
             LoadPolicy::lenient()
@@ -78,19 +81,25 @@ impl LoaderOptions {
         if self.allow_weak_wrapping {
             policy = policy.allow_weak_wrapping();
         }
-        LoaderConfig {
+        let max_retries = match self.max_retries {
+            None => defaults.max_retries,
+            Some(n) => u32::try_from(n)
+                .ok()
+                .filter(|&n| n <= LoaderConfig::MAX_RETRIES)
+                .ok_or_else(|| invalid(format!("maxRetries is {n}; it must be 0–{}", LoaderConfig::MAX_RETRIES)))?,
+        };
+        Ok(LoaderConfig {
             policy,
-            command_timeout: self
-                .command_timeout_ms
-                .map_or(defaults.command_timeout, |ms| Duration::from_millis(ms.into())),
-            max_retries: self.max_retries.unwrap_or(defaults.max_retries),
+            command_timeout: milliseconds("commandTimeoutMs", self.command_timeout_ms)?
+                .unwrap_or(defaults.command_timeout),
+            max_retries,
             method: if self.chunked {
                 LoadMethod::Chunked
             } else {
                 LoadMethod::Direct
             },
             ..defaults
-        }
+        })
     }
 }
 
@@ -99,27 +108,49 @@ impl LoaderOptions {
 pub struct LoadRequest {
     /// Key index 0–9.
     #[uniffi(default = 0)]
-    pub slot: u8,
+    pub slot: i32,
     /// The key's legacy KCV (ECB of zeros), compared with what the reader reports.
     #[uniffi(default = None)]
     pub expected_kcv: Option<Vec<u8>>,
     /// KSN of a B1 (DUKPT initial) key whose block has no KS optional block, hex.
     #[uniffi(default = None)]
     pub ksn: Option<String>,
-    /// Overrides the per-answer timeout for this call.
+    /// Overrides the per-answer timeout for this call, in ms (at least 1).
     #[uniffi(default = None)]
-    pub timeout_ms: Option<u32>,
+    pub timeout_ms: Option<i32>,
 }
 
 impl LoadRequest {
-    fn core(&self) -> loader::LoadRequest {
-        loader::LoadRequest {
-            slot: Some(self.slot),
+    fn core(&self) -> Result<loader::LoadRequest, ReaderError> {
+        Ok(loader::LoadRequest {
+            slot: Some(slot(self.slot)?),
             expected_kcv: self.expected_kcv.clone(),
             ksn: self.ksn.clone(),
-            timeout: self.timeout_ms.map(|ms| Duration::from_millis(ms.into())),
-        }
+            timeout: milliseconds("timeoutMs", self.timeout_ms)?,
+        })
     }
+}
+
+/// A key index from the foreign side: 0–9 (checked again by the core, which names the range).
+fn slot(value: i32) -> Result<u8, ReaderError> {
+    u8::try_from(value).map_err(|_| invalid(format!("key index {value} is outside 0–9")))
+}
+
+/// A positive number of milliseconds named `field`, if given.
+fn milliseconds(field: &str, value: Option<i32>) -> Result<Option<Duration>, ReaderError> {
+    value
+        .map(|ms| {
+            u64::try_from(ms)
+                .ok()
+                .filter(|&ms| ms > 0)
+                .map(Duration::from_millis)
+                .ok_or_else(|| invalid(format!("{field} is {ms}; it must be at least 1")))
+        })
+        .transpose()
+}
+
+fn invalid(reason: String) -> ReaderError {
+    ReaderError::InvalidArgument(LoadError::InvalidArgument { reason })
 }
 
 /// Which KCV the reader's was compared with.
@@ -137,7 +168,7 @@ pub enum KcvVerification {
 /// A key the reader accepted.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct KeyLoadResult {
-    pub slot: u8,
+    pub slot: i32,
     /// Header codes of the loaded block: version `"D"`, usage `"P0"`, algorithm `"T"`.
     pub version: String,
     pub key_usage: String,
@@ -148,13 +179,13 @@ pub struct KeyLoadResult {
     pub kcv_verification: KcvVerification,
     /// Things to know although the key was loaded (e.g. wrapped under the factory KBPK).
     pub warnings: Vec<String>,
-    pub elapsed_ms: u64,
+    pub elapsed_ms: i64,
 }
 
 impl From<loader::KeyLoadOutcome> for KeyLoadResult {
     fn from(o: loader::KeyLoadOutcome) -> Self {
         Self {
-            slot: o.slot,
+            slot: o.slot.into(),
             version: o.version.code().into(),
             key_usage: o.key_usage.code().into(),
             algorithm: o.algorithm.code().into(),
@@ -166,7 +197,7 @@ impl From<loader::KeyLoadOutcome> for KeyLoadResult {
                 KcvCheck::Unverified => KcvVerification::Unverified,
             },
             warnings: o.warnings.iter().map(ToString::to_string).collect(),
-            elapsed_ms: o.elapsed.as_millis().try_into().unwrap_or(u64::MAX),
+            elapsed_ms: o.elapsed.as_millis().try_into().unwrap_or(i64::MAX),
         }
     }
 }
@@ -212,6 +243,21 @@ pub struct KcvReport {
     pub failure: Option<LoadFailure>,
 }
 
+/// The result of [`KeyLoader::device_info_report`]: exactly one of the two is set.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceInfoReport {
+    pub info: Option<DeviceInfo>,
+    pub failure: Option<LoadFailure>,
+}
+
+/// A result as the `*_report` records carry it.
+fn as_data<T>(result: Result<T, ReaderError>) -> (Option<T>, Option<LoadFailure>) {
+    match result {
+        Ok(value) => (Some(value), None),
+        Err(e) => (None, Some(e.into())),
+    }
+}
+
 /// Loads TR-31 key blocks into one reader.
 #[derive(uniffi::Object)]
 pub struct KeyLoader {
@@ -229,24 +275,17 @@ impl KeyLoader {
     /// Connects to a reader over TCP (`host:port`), e.g. a reader simulator or a network bridge.
     #[uniffi::constructor]
     pub fn open_tcp(address: String, options: LoaderOptions) -> Result<Arc<Self>, ReaderError> {
-        Ok(Self::wrap(loader::KeyLoader::open_tcp(&address, options.core())?))
-    }
-
-    /// Opens a serial port (USB CDC-ACM, UART) at 115200 8N1.
-    #[uniffi::constructor]
-    pub fn open_serial(path: String, options: LoaderOptions) -> Result<Arc<Self>, ReaderError> {
-        Ok(Self::wrap(loader::KeyLoader::open_serial(
-            &path,
-            &SerialConfig::default(),
-            options.core(),
-        )?))
+        Ok(Self::wrap(loader::KeyLoader::open_tcp(&address, options.core()?)?))
     }
 
     /// Talks to the reader through a transport the app implements.
     #[uniffi::constructor]
-    pub fn with_transport(transport: Arc<dyn ReaderTransport>, options: LoaderOptions) -> Arc<Self> {
+    pub fn with_transport(
+        transport: Arc<dyn ReaderTransport>,
+        options: LoaderOptions,
+    ) -> Result<Arc<Self>, ReaderError> {
         let adapter = ForeignTransportAdapter::new(Arc::new(ForeignReader(transport)));
-        Self::wrap(loader::KeyLoader::new(Box::new(adapter), options.core()))
+        Ok(Self::wrap(loader::KeyLoader::new(Box::new(adapter), options.core()?)))
     }
 
     /// Validates the block (as AWS returns it), loads it into slot 0 and verifies the reader's KCV.
@@ -255,13 +294,14 @@ impl KeyLoader {
     }
 
     pub async fn send_tr31_key_with(&self, block: String, request: LoadRequest) -> Result<KeyLoadResult, ReaderError> {
-        let request = request.core();
+        let request = request.core()?;
         self.run(move |l| l.send_tr31_key_with(&block, &request).map(Into::into))
             .await
     }
 
     /// The reader's KCV of a slot (first 3 bytes of ECB of zeros).
-    pub async fn key_check_value(&self, slot: u8) -> Result<Vec<u8>, ReaderError> {
+    pub async fn key_check_value(&self, slot: i32) -> Result<Vec<u8>, ReaderError> {
+        let slot = self::slot(slot)?;
         self.run(move |l| l.key_check_value(slot)).await
     }
 
@@ -278,30 +318,20 @@ impl KeyLoader {
 
     /// [`KeyLoader::send_tr31_key_with`] that reports a failure as data with its Dspread name.
     pub async fn load_report(&self, block: String, request: LoadRequest) -> LoadReport {
-        match self.send_tr31_key_with(block, request).await {
-            Ok(loaded) => LoadReport {
-                loaded: Some(loaded),
-                failure: None,
-            },
-            Err(e) => LoadReport {
-                loaded: None,
-                failure: Some(e.into()),
-            },
-        }
+        let (loaded, failure) = as_data(self.send_tr31_key_with(block, request).await);
+        LoadReport { loaded, failure }
     }
 
     /// [`KeyLoader::key_check_value`] that reports a failure as data with its Dspread name.
-    pub async fn kcv_report(&self, slot: u8) -> KcvReport {
-        match self.key_check_value(slot).await {
-            Ok(kcv) => KcvReport {
-                kcv: Some(kcv),
-                failure: None,
-            },
-            Err(e) => KcvReport {
-                kcv: None,
-                failure: Some(e.into()),
-            },
-        }
+    pub async fn kcv_report(&self, slot: i32) -> KcvReport {
+        let (kcv, failure) = as_data(self.key_check_value(slot).await);
+        KcvReport { kcv, failure }
+    }
+
+    /// [`KeyLoader::device_info`] that reports a failure as data with its Dspread name.
+    pub async fn device_info_report(&self) -> DeviceInfoReport {
+        let (info, failure) = as_data(self.device_info().await);
+        DeviceInfoReport { info, failure }
     }
 
     /// Parse + policy check only, nothing sent: the warnings, or why it would be refused.
@@ -330,6 +360,22 @@ impl KeyLoader {
 
     pub fn is_disconnected(&self) -> bool {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner).is_none()
+    }
+}
+
+/// Serial ports exist on desktops only (feature `serial`); mobile builds and their generated
+/// bindings have no `openSerial`.
+#[cfg(feature = "serial")]
+#[uniffi::export]
+impl KeyLoader {
+    /// Opens a serial port (USB CDC-ACM, UART) at 115200 8N1.
+    #[uniffi::constructor]
+    pub fn open_serial(path: String, options: LoaderOptions) -> Result<Arc<Self>, ReaderError> {
+        Ok(Self::wrap(loader::KeyLoader::open_serial(
+            &path,
+            &keybridge::device::transport::SerialConfig::default(),
+            options.core()?,
+        )?))
     }
 }
 
@@ -411,8 +457,8 @@ mod tests {
     struct Silent;
 
     impl ReaderTransport for Silent {
-        fn read(&self, _max_len: u32, timeout_ms: u32) -> Result<Vec<u8>, ReaderTransportError> {
-            std::thread::sleep(Duration::from_millis(timeout_ms.into()));
+        fn read(&self, _max_len: i32, timeout_ms: i32) -> Result<Vec<u8>, ReaderTransportError> {
+            std::thread::sleep(Duration::from_millis(timeout_ms.unsigned_abs().into()));
             Ok(Vec::new())
         }
 
@@ -423,16 +469,73 @@ mod tests {
         fn disconnect(&self) {}
     }
 
-    /// `max_retries + 1` used to overflow (a panic in debug builds, no retries at all in release).
+    fn silent(options: LoaderOptions) -> Result<Arc<KeyLoader>, ReaderError> {
+        KeyLoader::with_transport(Arc::new(Silent), options)
+    }
+
+    /// The most retries allowed is a bounded wait; `max_retries + 1` used to overflow.
     #[test]
-    fn the_largest_retry_count_is_a_bounded_wait_not_an_overflow() {
+    fn the_largest_retry_count_is_a_bounded_wait() {
         let options = LoaderOptions {
             command_timeout_ms: Some(5),
-            max_retries: Some(u32::MAX),
+            max_retries: Some(LoaderConfig::MAX_RETRIES as i32),
             ..LoaderOptions::default()
         };
-        let loader = KeyLoader::with_transport(Arc::new(Silent), options);
-        let result = runtime().block_on(loader.device_info());
+        let result = runtime().block_on(silent(options).unwrap().device_info());
         assert!(matches!(result, Err(ReaderError::NoResponse(_))), "{result:?}");
+    }
+
+    /// Signed numbers (for Java) outside their range are refused by name, not wrapped around.
+    #[test]
+    fn numbers_out_of_range_are_invalid_arguments_naming_the_field() {
+        let cases = [
+            (Some(-1), None, "commandTimeoutMs is -1"),
+            (Some(0), None, "commandTimeoutMs is 0"),
+            (None, Some(-1), "maxRetries is -1"),
+            (None, Some(11), "maxRetries is 11"),
+        ];
+        for (command_timeout_ms, max_retries, message) in cases {
+            let options = LoaderOptions {
+                command_timeout_ms,
+                max_retries,
+                ..LoaderOptions::default()
+            };
+            match silent(options) {
+                Err(e @ ReaderError::InvalidArgument(_)) => assert!(e.to_string().contains(message), "{e}"),
+                other => panic!("{message}: {:?}", other.map(|_| "a loader")),
+            }
+        }
+        let loader = silent(LoaderOptions::default()).unwrap();
+        for (request, message) in [
+            (
+                LoadRequest {
+                    slot: -1,
+                    ..LoadRequest::default()
+                },
+                "key index -1",
+            ),
+            (
+                LoadRequest {
+                    slot: 256,
+                    ..LoadRequest::default()
+                },
+                "key index 256",
+            ),
+            (
+                LoadRequest {
+                    timeout_ms: Some(-5),
+                    ..LoadRequest::default()
+                },
+                "timeoutMs is -5",
+            ),
+        ] {
+            let result = runtime().block_on(loader.send_tr31_key_with("B0000P0TE00E0000".into(), request));
+            match result {
+                Err(e @ ReaderError::InvalidArgument(_)) => assert!(e.to_string().contains(message), "{e}"),
+                other => panic!("{message}: {other:?}"),
+            }
+        }
+        let kcv = runtime().block_on(loader.key_check_value(10));
+        assert!(matches!(kcv, Err(ReaderError::InvalidArgument(_))), "{kcv:?}");
     }
 }

@@ -1,4 +1,5 @@
 //! JNI natives of `io.keybridge.jni.NativeKeyLoader`, for Java integrators that cannot take JNA.
+//! Linked into the keybridge-ffi library (feature `java`), next to the uniffi scaffolding.
 //!
 //! Every native runs inside `EnvUnowned::with_env`, which catches panics, and resolves its
 //! outcome with [`ThrowJava`], which turns errors and panics into Java exceptions: nothing unwinds
@@ -9,19 +10,30 @@
 //! A handle is a boxed [`NativeLoader`] owned by the Java object. The Java side guarantees that no
 //! call uses a handle while, or after, `nativeClose` frees it (a read-write lock), so this side
 //! only has to reject the null handle. Calls are synchronous on the caller's thread: the JNI
-//! layer starts no threads of its own.
+//! layer starts no threads of its own. Transports written in Java ([`stream_link`],
+//! [`command_link`]) are called back on that same thread.
 
+mod command_link;
+mod java_call;
+mod stream_link;
+mod throw;
+
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use jni::errors::ErrorPolicy;
 use jni::objects::{JClass, JObject, JString, JValue};
 use jni::sys::{jboolean, jint, jlong};
 use jni::{Env, EnvUnowned, jni_sig, jni_str};
+use keybridge::device::transport::ForeignTransportAdapter;
 use keybridge::loader::{
     CancelHandle, KcvCheck, KeyLoadOutcome, KeyLoader, LoadError, LoadPolicy, LoadRequest, LoaderConfig,
 };
+
+use crate::command_link::CommandLink;
+use crate::stream_link::StreamLink;
+use crate::throw::{JniError, ThrowJava};
 
 /// What a handle points to.
 struct NativeLoader {
@@ -55,98 +67,6 @@ impl NativeLoader {
             .fetch_max(self.calls_started.load(Ordering::SeqCst), Ordering::SeqCst);
         self.cancel.cancel();
     }
-}
-
-/// How a native call failed; each becomes one Java exception type.
-#[derive(Debug, thiserror::Error)]
-enum JniError {
-    /// `IllegalArgumentException`: a malformed block, a bad argument, a refused block.
-    #[error("{0}")]
-    Argument(String),
-    /// `IllegalStateException`: a closed handle.
-    #[error("{0}")]
-    State(String),
-    /// `io.keybridge.jni.ReaderException` (checked).
-    #[error("{message}")]
-    Reader {
-        message: String,
-        dspread_error: &'static str,
-    },
-    /// A JNI call failed; an exception is usually pending already.
-    #[error("JNI error: {0}")]
-    Jni(#[from] jni::errors::Error),
-}
-
-impl From<LoadError> for JniError {
-    fn from(e: LoadError) -> Self {
-        match e {
-            LoadError::InvalidBlock(_) | LoadError::Refused { .. } | LoadError::InvalidArgument { .. } => {
-                Self::Argument(e.to_string())
-            }
-            _ => Self::Reader {
-                dspread_error: e.dspread_error_name(),
-                message: e.to_string(),
-            },
-        }
-    }
-}
-
-/// Throws the Java exception for an error or a caught panic and returns the default value.
-struct ThrowJava;
-
-impl<T: Default> ErrorPolicy<T, JniError> for ThrowJava {
-    type Captures<'local: 'native_method, 'native_method> = ();
-
-    fn on_error<'local: 'native_method, 'native_method>(
-        env: &mut Env<'local>,
-        _cap: &mut (),
-        err: JniError,
-    ) -> jni::errors::Result<T> {
-        if env.exception_check() {
-            return Ok(T::default());
-        }
-        // A successful throw reports the now-pending exception as an `Err`: that is the intent.
-        let _ = match err {
-            JniError::Argument(m) => throw_new(env, jni_str!("java/lang/IllegalArgumentException"), &m),
-            JniError::State(m) => throw_new(env, jni_str!("java/lang/IllegalStateException"), &m),
-            JniError::Reader { message, dspread_error } => throw_reader(env, &message, dspread_error),
-            JniError::Jni(e) => throw_new(env, jni_str!("java/lang/IllegalStateException"), &format!("{e}")),
-        };
-        Ok(T::default())
-    }
-
-    fn on_panic<'local: 'native_method, 'native_method>(
-        env: &mut Env<'local>,
-        _cap: &mut (),
-        _payload: Box<dyn std::any::Any + Send + 'static>,
-    ) -> jni::errors::Result<T> {
-        if !env.exception_check() {
-            let _ = throw_new(
-                env,
-                jni_str!("java/lang/IllegalStateException"),
-                "internal error in keybridge (a panic was caught)",
-            );
-        }
-        Ok(T::default())
-    }
-}
-
-fn throw_new(env: &mut Env<'_>, class: &jni::strings::JNIStr, message: &str) -> jni::errors::Result<()> {
-    let class = env.find_class(class)?;
-    let message = jni::strings::JNIString::from(message);
-    env.throw_new(&class, &message)
-}
-
-fn throw_reader(env: &mut Env<'_>, message: &str, dspread_error: &str) -> jni::errors::Result<()> {
-    let message = env.new_string(message)?;
-    let name = env.new_string(dspread_error)?;
-    let exception = env.new_object(
-        jni_str!("io/keybridge/jni/ReaderException"),
-        jni_sig!("(Ljava/lang/String;Ljava/lang/String;)V"),
-        &[JValue::Object(&message), JValue::Object(&name)],
-    )?;
-    let exception = env.cast_local::<jni::objects::JThrowable>(exception)?;
-    env.throw(exception)
 }
 
 fn string(env: &Env<'_>, value: &JString<'_>, what: &str) -> Result<String, JniError> {
@@ -253,17 +173,70 @@ pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeOpenSerial<'l
 ) -> jlong {
     env.with_env(|env| -> Result<jlong, JniError> {
         let path = string(env, &path, "path")?;
-        let serial = keybridge::device::transport::SerialConfig::default();
-        Ok(into_handle(KeyLoader::open_serial(
-            &path,
-            &serial,
-            config(timeout_ms, lenient),
-        )?))
+        open_serial(&path, config(timeout_ms, lenient))
     })
     .resolve::<ThrowJava>()
 }
 
+#[cfg(feature = "serial")]
+fn open_serial(path: &str, config: LoaderConfig) -> Result<jlong, JniError> {
+    let serial = keybridge::device::transport::SerialConfig::default();
+    Ok(into_handle(KeyLoader::open_serial(path, &serial, config)?))
+}
+
+/// Mobile builds leave serial ports out; the Java method stays, so say why it cannot work.
+#[cfg(not(feature = "serial"))]
+fn open_serial(_path: &str, _config: LoaderConfig) -> Result<jlong, JniError> {
+    Err(JniError::State(
+        "this keybridge library is built without serial ports (feature `serial`): use openTcp or openStreams".into(),
+    ))
+}
+
+/// A reader behind a Java stream pair: `link` is the `io.keybridge.jni.StreamLink` pumping it.
 #[unsafe(no_mangle)]
+pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeOpenStreams<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    link: JObject<'local>,
+    timeout_ms: jint,
+    lenient: jboolean,
+) -> jlong {
+    env.with_env(|env| -> Result<jlong, JniError> {
+        let link = StreamLink::new(env.new_global_ref(non_null(link, "streams")?)?);
+        let transport = ForeignTransportAdapter::new(Arc::new(link));
+        Ok(into_handle(KeyLoader::new(
+            Box::new(transport),
+            config(timeout_ms, lenient),
+        )))
+    })
+    .resolve::<ThrowJava>()
+}
+
+/// A reader driven through another SDK: `commands` is an `io.keybridge.jni.ReaderCommands`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeOpenCommands<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    commands: JObject<'local>,
+    timeout_ms: jint,
+    lenient: jboolean,
+) -> jlong {
+    env.with_env(|env| -> Result<jlong, JniError> {
+        let link = CommandLink::new(env.new_global_ref(non_null(commands, "commands")?)?);
+        Ok(into_handle(KeyLoader::new(Box::new(link), config(timeout_ms, lenient))))
+    })
+    .resolve::<ThrowJava>()
+}
+
+fn non_null<'local>(object: JObject<'local>, what: &str) -> Result<JObject<'local>, JniError> {
+    if object.is_null() {
+        return Err(JniError::Argument(format!("{what} must not be null")));
+    }
+    Ok(object)
+}
+
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)] // one per parameter of the Java method
 pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeSend<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
@@ -271,12 +244,16 @@ pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeSend<'local>(
     block: JString<'local>,
     key_index: jint,
     ksn: JString<'local>,
+    expected_kcv: JString<'local>,
     timeout_ms: jint,
 ) -> JObject<'local> {
     env.with_env(|env| -> Result<JObject<'local>, JniError> {
         // SAFETY: the Java class holds its read lock for the duration of the call.
         let native = unsafe { native(handle) }?;
         let block = string(env, &block, "key block")?;
+        let expected_kcv = optional_string(env, &expected_kcv)?
+            .map(|kcv| hex::decode(kcv.trim()).map_err(|_| JniError::Argument("the expected KCV is not hex".into())))
+            .transpose()?;
         let request = LoadRequest {
             slot: Some(slot(key_index)?),
             ksn: optional_string(env, &ksn)?,
@@ -284,7 +261,7 @@ pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeSend<'local>(
                 .ok()
                 .filter(|&ms| ms > 0)
                 .map(Duration::from_millis),
-            expected_kcv: None,
+            expected_kcv,
         };
         let outcome = native.begin_call()?.send_tr31_key_with(&block, &request)?;
         result_object(env, &outcome)
@@ -305,6 +282,32 @@ pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeKeyCheckValue
         let slot = slot(key_index)?;
         let kcv = native.begin_call()?.key_check_value(slot)?;
         Ok(env.new_string(hex::encode_upper(kcv))?)
+    })
+    .resolve::<ThrowJava>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeDeviceInfo<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) -> JObject<'local> {
+    env.with_env(|env| -> Result<JObject<'local>, JniError> {
+        // SAFETY: the Java class holds its read lock for the duration of the call.
+        let native = unsafe { native(handle) }?;
+        let info = native.begin_call()?.device_info()?;
+        let pos_id = env.new_string(info.pos_id)?;
+        let psam_id = env.new_string(info.psam_id)?;
+        let extra = env.new_string(info.extra)?;
+        Ok(env.new_object(
+            jni_str!("io/keybridge/jni/DeviceInfo"),
+            jni_sig!("(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;)V"),
+            &[
+                JValue::Object(&pos_id),
+                JValue::Object(&psam_id),
+                JValue::Object(&extra),
+            ],
+        )?)
     })
     .resolve::<ThrowJava>()
 }

@@ -245,7 +245,7 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
 #endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_READER_TRANSPORT_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_READER_TRANSPORT_METHOD0
-typedef void (*UniffiCallbackInterfaceReaderTransportMethod0)(uint64_t, uint32_t, uint32_t, RustBuffer* _Nonnull, 
+typedef void (*UniffiCallbackInterfaceReaderTransportMethod0)(uint64_t, int32_t, int32_t, RustBuffer* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
@@ -332,7 +332,7 @@ RustBuffer uniffi_keybridge_ffi_fn_method_tr31key_kcv_hex(uint64_t ptr, RustCall
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_TR31KEY_KEY_LENGTH
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_TR31KEY_KEY_LENGTH
-uint32_t uniffi_keybridge_ffi_fn_method_tr31key_key_length(uint64_t ptr, RustCallStatus *_Nonnull out_status
+int32_t uniffi_keybridge_ffi_fn_method_tr31key_key_length(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CLONE_TR31KEYBLOCK
@@ -367,7 +367,7 @@ RustBuffer uniffi_keybridge_ffi_fn_method_tr31keyblock_header(uint64_t ptr, Rust
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_TR31KEYBLOCK_LENGTH
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_TR31KEYBLOCK_LENGTH
-uint32_t uniffi_keybridge_ffi_fn_method_tr31keyblock_length(uint64_t ptr, RustCallStatus *_Nonnull out_status
+int32_t uniffi_keybridge_ffi_fn_method_tr31keyblock_length(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_TR31KEYBLOCK_TEXT
@@ -388,11 +388,6 @@ uint64_t uniffi_keybridge_ffi_fn_clone_keyloader(uint64_t handle, RustCallStatus
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_FREE_KEYLOADER
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_FREE_KEYLOADER
 void uniffi_keybridge_ffi_fn_free_keyloader(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CONSTRUCTOR_KEYLOADER_OPEN_SERIAL
-#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CONSTRUCTOR_KEYLOADER_OPEN_SERIAL
-uint64_t uniffi_keybridge_ffi_fn_constructor_keyloader_open_serial(RustBuffer path, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CONSTRUCTOR_KEYLOADER_OPEN_TCP
@@ -420,6 +415,11 @@ RustBuffer uniffi_keybridge_ffi_fn_method_keyloader_check(uint64_t ptr, RustBuff
 uint64_t uniffi_keybridge_ffi_fn_method_keyloader_device_info(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_DEVICE_INFO_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_DEVICE_INFO_REPORT
+uint64_t uniffi_keybridge_ffi_fn_method_keyloader_device_info_report(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_DISCONNECT
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_DISCONNECT
 void uniffi_keybridge_ffi_fn_method_keyloader_disconnect(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -432,12 +432,12 @@ int8_t uniffi_keybridge_ffi_fn_method_keyloader_is_disconnected(uint64_t ptr, Ru
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_KCV_REPORT
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_KCV_REPORT
-uint64_t uniffi_keybridge_ffi_fn_method_keyloader_kcv_report(uint64_t ptr, uint8_t slot
+uint64_t uniffi_keybridge_ffi_fn_method_keyloader_kcv_report(uint64_t ptr, int32_t slot
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_KEY_CHECK_VALUE
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_KEY_CHECK_VALUE
-uint64_t uniffi_keybridge_ffi_fn_method_keyloader_key_check_value(uint64_t ptr, uint8_t slot
+uint64_t uniffi_keybridge_ffi_fn_method_keyloader_key_check_value(uint64_t ptr, int32_t slot
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_LOAD_REPORT
@@ -472,7 +472,7 @@ void uniffi_keybridge_ffi_fn_init_callback_vtable_readertransport(const UniffiVT
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_READERTRANSPORT_READ
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_READERTRANSPORT_READ
-RustBuffer uniffi_keybridge_ffi_fn_method_readertransport_read(uint64_t ptr, uint32_t max_len, uint32_t timeout_ms, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_keybridge_ffi_fn_method_readertransport_read(uint64_t ptr, int32_t max_len, int32_t timeout_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_READERTRANSPORT_WRITE
@@ -840,6 +840,12 @@ uint16_t uniffi_keybridge_ffi_checksum_method_keyloader_device_info(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_DEVICE_INFO_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_DEVICE_INFO_REPORT
+uint16_t uniffi_keybridge_ffi_checksum_method_keyloader_device_info_report(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_DISCONNECT
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_DISCONNECT
 uint16_t uniffi_keybridge_ffi_checksum_method_keyloader_disconnect(void
@@ -921,12 +927,6 @@ uint16_t uniffi_keybridge_ffi_checksum_constructor_tr31keyblock_parse_with(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_CONSTRUCTOR_TR31KEYBLOCK_WRAP
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_CONSTRUCTOR_TR31KEYBLOCK_WRAP
 uint16_t uniffi_keybridge_ffi_checksum_constructor_tr31keyblock_wrap(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_CONSTRUCTOR_KEYLOADER_OPEN_SERIAL
-#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_CONSTRUCTOR_KEYLOADER_OPEN_SERIAL
-uint16_t uniffi_keybridge_ffi_checksum_constructor_keyloader_open_serial(void
     
 );
 #endif

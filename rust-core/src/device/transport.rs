@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
+#[cfg(feature = "serial")]
 pub use serialport::{DataBits, FlowControl, Parity, StopBits};
 
 /// A blocking byte stream to a reader.
@@ -44,6 +45,7 @@ impl From<io::Error> for TransportError {
     }
 }
 
+#[cfg(feature = "serial")]
 /// Serial line settings. Default: 115200 baud, 8N1, no flow control, exclusive access.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SerialConfig {
@@ -56,6 +58,7 @@ pub struct SerialConfig {
     pub exclusive: bool,
 }
 
+#[cfg(feature = "serial")]
 impl Default for SerialConfig {
     fn default() -> Self {
         Self {
@@ -69,11 +72,13 @@ impl Default for SerialConfig {
     }
 }
 
+#[cfg(feature = "serial")]
 /// A serial port (also a pty slave, which is how the simulator is reached).
 pub struct SerialTransport {
     port: Option<Box<dyn serialport::SerialPort>>,
 }
 
+#[cfg(feature = "serial")]
 impl SerialTransport {
     pub fn open(path: &str, config: &SerialConfig) -> Result<Self, TransportError> {
         let builder = serialport::new(path, config.baud_rate)
@@ -103,10 +108,12 @@ impl SerialTransport {
     }
 }
 
+#[cfg(feature = "serial")]
 fn open_error(path: &str, error: serialport::Error) -> TransportError {
     TransportError::Io(format!("cannot open serial port {path}: {error}"))
 }
 
+#[cfg(feature = "serial")]
 impl Transport for SerialTransport {
     fn read(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, TransportError> {
         let port = self.port()?;
@@ -296,7 +303,7 @@ impl Transport for ForeignTransportAdapter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[cfg(unix)]
+    #[cfg(all(unix, feature = "serial"))]
     use serialport::SerialPort;
     use std::sync::Mutex;
 
@@ -371,7 +378,7 @@ mod tests {
         assert_eq!(t.read(&mut buf, Duration::from_secs(1)), Err(TransportError::Closed));
     }
 
-    #[cfg(unix)]
+    #[cfg(all(unix, feature = "serial"))]
     #[test]
     fn serial_transport_works_on_a_pty() {
         let (master, slave) = serialport::TTYPort::pair().unwrap();

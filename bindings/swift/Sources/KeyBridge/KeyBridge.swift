@@ -471,15 +471,15 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
-    typealias FfiType = UInt8
-    typealias SwiftType = UInt8
+fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
+    typealias FfiType = Int32
+    typealias SwiftType = Int32
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int32 {
         return try lift(readInt(&buf))
     }
 
-    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+    public static func write(_ value: Int32, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -487,31 +487,15 @@ fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
-    typealias FfiType = UInt32
-    typealias SwiftType = UInt32
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
         return try lift(readInt(&buf))
     }
 
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
-    typealias FfiType = UInt64
-    typealias SwiftType = UInt64
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -801,6 +785,11 @@ public protocol KeyLoaderProtocol: AnyObject, Sendable {
     func deviceInfo() async throws  -> DeviceInfo
     
     /**
+     * [`KeyLoader::device_info`] that reports a failure as data with its Dspread name.
+     */
+    func deviceInfoReport() async  -> DeviceInfoReport
+    
+    /**
      * Cancels any call in progress, waits for it to stop and closes the connection. Later calls
      * fail with `Closed`. Idempotent. (Kotlin's `close()` frees the object itself.)
      */
@@ -811,12 +800,12 @@ public protocol KeyLoaderProtocol: AnyObject, Sendable {
     /**
      * [`KeyLoader::key_check_value`] that reports a failure as data with its Dspread name.
      */
-    func kcvReport(slot: UInt8) async  -> KcvReport
+    func kcvReport(slot: Int32) async  -> KcvReport
     
     /**
      * The reader's KCV of a slot (first 3 bytes of ECB of zeros).
      */
-    func keyCheckValue(slot: UInt8) async throws  -> Data
+    func keyCheckValue(slot: Int32) async throws  -> Data
     
     /**
      * [`KeyLoader::send_tr31_key_with`] that reports a failure as data with its Dspread name.
@@ -886,19 +875,6 @@ open class KeyLoader: KeyLoaderProtocol, @unchecked Sendable {
 
     
     /**
-     * Opens a serial port (USB CDC-ACM, UART) at 115200 8N1.
-     */
-public static func openSerial(path: String, options: LoaderOptions)throws  -> KeyLoader  {
-    return try  FfiConverterTypeKeyLoader_lift(try rustCallWithError(FfiConverterTypeReaderError_lift) {
-        uniffiCallStatus in
-    uniffi_keybridge_ffi_fn_constructor_keyloader_open_serial(
-        FfiConverterString.lower(path),
-        FfiConverterTypeLoaderOptions_lower(options),uniffiCallStatus
-    )
-})
-}
-    
-    /**
      * Connects to a reader over TCP (`host:port`), e.g. a reader simulator or a network bridge.
      */
 public static func openTcp(address: String, options: LoaderOptions)throws  -> KeyLoader  {
@@ -914,8 +890,8 @@ public static func openTcp(address: String, options: LoaderOptions)throws  -> Ke
     /**
      * Talks to the reader through a transport the app implements.
      */
-public static func withTransport(transport: ReaderTransport, options: LoaderOptions) -> KeyLoader  {
-    return try!  FfiConverterTypeKeyLoader_lift(try! rustCall() {
+public static func withTransport(transport: ReaderTransport, options: LoaderOptions)throws  -> KeyLoader  {
+    return try  FfiConverterTypeKeyLoader_lift(try rustCallWithError(FfiConverterTypeReaderError_lift) {
         uniffiCallStatus in
     uniffi_keybridge_ffi_fn_constructor_keyloader_with_transport(
         FfiConverterTypeReaderTransport_lower(transport),
@@ -967,6 +943,26 @@ open func deviceInfo()async throws  -> DeviceInfo  {
 }
     
     /**
+     * [`KeyLoader::device_info`] that reports a failure as data with its Dspread name.
+     */
+open func deviceInfoReport()async  -> DeviceInfoReport  {
+    return
+        try!  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_keybridge_ffi_fn_method_keyloader_device_info_report(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_keybridge_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_keybridge_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_keybridge_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDeviceInfoReport_lift,
+            errorHandler: nil
+            
+        )
+}
+    
+    /**
      * Cancels any call in progress, waits for it to stop and closes the connection. Later calls
      * fail with `Closed`. Idempotent. (Kotlin's `close()` frees the object itself.)
      */
@@ -990,12 +986,12 @@ open func isDisconnected() -> Bool  {
     /**
      * [`KeyLoader::key_check_value`] that reports a failure as data with its Dspread name.
      */
-open func kcvReport(slot: UInt8)async  -> KcvReport  {
+open func kcvReport(slot: Int32)async  -> KcvReport  {
     return
         try!  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_keybridge_ffi_fn_method_keyloader_kcv_report(
-                        self.uniffiCloneHandle(),FfiConverterUInt8.lower(slot)
+                        self.uniffiCloneHandle(),FfiConverterInt32.lower(slot)
                 )
             },
             pollFunc: ffi_keybridge_ffi_rust_future_poll_rust_buffer,
@@ -1010,12 +1006,12 @@ open func kcvReport(slot: UInt8)async  -> KcvReport  {
     /**
      * The reader's KCV of a slot (first 3 bytes of ECB of zeros).
      */
-open func keyCheckValue(slot: UInt8)async throws  -> Data  {
+open func keyCheckValue(slot: Int32)async throws  -> Data  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_keybridge_ffi_fn_method_keyloader_key_check_value(
-                        self.uniffiCloneHandle(),FfiConverterUInt8.lower(slot)
+                        self.uniffiCloneHandle(),FfiConverterInt32.lower(slot)
                 )
             },
             pollFunc: ffi_keybridge_ffi_rust_future_poll_rust_buffer,
@@ -1137,9 +1133,10 @@ public func FfiConverterTypeKeyLoader_lower(_ value: KeyLoader) -> UInt64 {
 public protocol ReaderTransport: AnyObject, Sendable {
     
     /**
-     * Up to `max_len` bytes; an EMPTY array means nothing arrived within `timeout_ms`.
+     * Up to `max_len` bytes; an EMPTY array means nothing arrived within `timeout_ms`. Both are
+     * positive. Signed so that Java can implement the interface (Kotlin mangles `UInt` methods).
      */
-    func read(maxLen: UInt32, timeoutMs: UInt32) throws  -> Data
+    func read(maxLen: Int32, timeoutMs: Int32) throws  -> Data
     
     func write(data: Data) throws 
     
@@ -1206,15 +1203,16 @@ open class ReaderTransportImpl: ReaderTransport, @unchecked Sendable {
 
     
     /**
-     * Up to `max_len` bytes; an EMPTY array means nothing arrived within `timeout_ms`.
+     * Up to `max_len` bytes; an EMPTY array means nothing arrived within `timeout_ms`. Both are
+     * positive. Signed so that Java can implement the interface (Kotlin mangles `UInt` methods).
      */
-open func read(maxLen: UInt32, timeoutMs: UInt32)throws  -> Data  {
+open func read(maxLen: Int32, timeoutMs: Int32)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeReaderTransportError_lift) {
         uniffiCallStatus in
     uniffi_keybridge_ffi_fn_method_readertransport_read(
             self.uniffiCloneHandle(),
-        FfiConverterUInt32.lower(maxLen),
-        FfiConverterUInt32.lower(timeoutMs),uniffiCallStatus
+        FfiConverterInt32.lower(maxLen),
+        FfiConverterInt32.lower(timeoutMs),uniffiCallStatus
     )
 })
 }
@@ -1269,8 +1267,8 @@ fileprivate struct UniffiCallbackInterfaceReaderTransport {
         },
         read: { (
             uniffiHandle: UInt64,
-            maxLen: UInt32,
-            timeoutMs: UInt32,
+            maxLen: Int32,
+            timeoutMs: Int32,
             uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
             uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
         ) in
@@ -1280,8 +1278,8 @@ fileprivate struct UniffiCallbackInterfaceReaderTransport {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
                 return try uniffiObj.read(
-                     maxLen: try FfiConverterUInt32.lift(maxLen),
-                     timeoutMs: try FfiConverterUInt32.lift(timeoutMs)
+                     maxLen: try FfiConverterInt32.lift(maxLen),
+                     timeoutMs: try FfiConverterInt32.lift(timeoutMs)
                 )
             }
 
@@ -1451,7 +1449,7 @@ public protocol Tr31KeyProtocol: AnyObject, Sendable {
     /**
      * Key length in bytes.
      */
-    func keyLength()  -> UInt32
+    func keyLength()  -> Int32
     
 }
 /**
@@ -1564,8 +1562,8 @@ open func kcvHex() -> String?  {
     /**
      * Key length in bytes.
      */
-open func keyLength() -> UInt32  {
-    return try!  FfiConverterUInt32.lift(try! rustCall() {
+open func keyLength() -> Int32  {
+    return try!  FfiConverterInt32.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_keybridge_ffi_fn_method_tr31key_key_length(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1634,7 +1632,7 @@ public protocol Tr31KeyBlockProtocol: AnyObject, Sendable {
     /**
      * Length in characters.
      */
-    func length()  -> UInt32
+    func length()  -> Int32
     
     /**
      * The key block text (public: the key inside is encrypted).
@@ -1758,8 +1756,8 @@ open func header() -> Tr31Header  {
     /**
      * Length in characters.
      */
-open func length() -> UInt32  {
-    return try!  FfiConverterUInt32.lift(try! rustCall() {
+open func length() -> Int32  {
+    return try!  FfiConverterInt32.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_keybridge_ffi_fn_method_tr31keyblock_length(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1861,13 +1859,13 @@ public struct AwsExporterConfig: Equatable, Hashable {
     public var secretAccessKey: String?
     public var sessionToken: String?
     /**
-     * Total attempts per operation (default 3).
+     * Total attempts per operation, at least 1 (default 3). Signed, as every number Java sees.
      */
-    public var maxAttempts: UInt32?
+    public var maxAttempts: Int32?
     /**
      * Limit for a whole operation, retries included (default 30 s).
      */
-    public var operationTimeoutMs: UInt32?
+    public var operationTimeoutMs: Int32?
     /**
      * PEM bundle of root CAs to trust instead of the platform's: needed on Android, where native
      * code cannot read the platform store (ship the Amazon Root CAs with the app).
@@ -1888,11 +1886,11 @@ public struct AwsExporterConfig: Equatable, Hashable {
          * default chain is used (environment, profile, web identity, ECS, IMDS).
          */accessKeyId: String? = nil, secretAccessKey: String? = nil, sessionToken: String? = nil, 
         /**
-         * Total attempts per operation (default 3).
-         */maxAttempts: UInt32? = nil, 
+         * Total attempts per operation, at least 1 (default 3). Signed, as every number Java sees.
+         */maxAttempts: Int32? = nil, 
         /**
          * Limit for a whole operation, retries included (default 30 s).
-         */operationTimeoutMs: UInt32? = nil, 
+         */operationTimeoutMs: Int32? = nil, 
         /**
          * PEM bundle of root CAs to trust instead of the platform's: needed on Android, where native
          * code cannot read the platform store (ship the Amazon Root CAs with the app).
@@ -1928,8 +1926,8 @@ public struct FfiConverterTypeAwsExporterConfig: FfiConverterRustBuffer {
                 accessKeyId: FfiConverterOptionString.read(from: &buf), 
                 secretAccessKey: FfiConverterOptionString.read(from: &buf), 
                 sessionToken: FfiConverterOptionString.read(from: &buf), 
-                maxAttempts: FfiConverterOptionUInt32.read(from: &buf), 
-                operationTimeoutMs: FfiConverterOptionUInt32.read(from: &buf), 
+                maxAttempts: FfiConverterOptionInt32.read(from: &buf), 
+                operationTimeoutMs: FfiConverterOptionInt32.read(from: &buf), 
                 rootCertificatesPem: FfiConverterOptionData.read(from: &buf)
         )
     }
@@ -1940,8 +1938,8 @@ public struct FfiConverterTypeAwsExporterConfig: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.accessKeyId, into: &buf)
         FfiConverterOptionString.write(value.secretAccessKey, into: &buf)
         FfiConverterOptionString.write(value.sessionToken, into: &buf)
-        FfiConverterOptionUInt32.write(value.maxAttempts, into: &buf)
-        FfiConverterOptionUInt32.write(value.operationTimeoutMs, into: &buf)
+        FfiConverterOptionInt32.write(value.maxAttempts, into: &buf)
+        FfiConverterOptionInt32.write(value.operationTimeoutMs, into: &buf)
         FfiConverterOptionData.write(value.rootCertificatesPem, into: &buf)
     }
 }
@@ -2020,6 +2018,63 @@ public func FfiConverterTypeDeviceInfo_lift(_ buf: RustBuffer) throws -> DeviceI
 #endif
 public func FfiConverterTypeDeviceInfo_lower(_ value: DeviceInfo) -> RustBuffer {
     return FfiConverterTypeDeviceInfo.lower(value)
+}
+
+
+/**
+ * The result of [`KeyLoader::device_info_report`]: exactly one of the two is set.
+ */
+public struct DeviceInfoReport: Equatable, Hashable {
+    public var info: DeviceInfo?
+    public var failure: LoadFailure?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(info: DeviceInfo?, failure: LoadFailure?) {
+        self.info = info
+        self.failure = failure
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DeviceInfoReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceInfoReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceInfoReport {
+        return
+            try DeviceInfoReport(
+                info: FfiConverterOptionTypeDeviceInfo.read(from: &buf), 
+                failure: FfiConverterOptionTypeLoadFailure.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeviceInfoReport, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeDeviceInfo.write(value.info, into: &buf)
+        FfiConverterOptionTypeLoadFailure.write(value.failure, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceInfoReport_lift(_ buf: RustBuffer) throws -> DeviceInfoReport {
+    return try FfiConverterTypeDeviceInfoReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceInfoReport_lower(_ value: DeviceInfoReport) -> RustBuffer {
+    return FfiConverterTypeDeviceInfoReport.lower(value)
 }
 
 
@@ -2183,7 +2238,7 @@ public func FfiConverterTypeKcvReport_lower(_ value: KcvReport) -> RustBuffer {
  * A key the reader accepted.
  */
 public struct KeyLoadResult: Equatable, Hashable {
-    public var slot: UInt8
+    public var slot: Int32
     /**
      * Header codes of the loaded block: version `"D"`, usage `"P0"`, algorithm `"T"`.
      */
@@ -2200,11 +2255,11 @@ public struct KeyLoadResult: Equatable, Hashable {
      * Things to know although the key was loaded (e.g. wrapped under the factory KBPK).
      */
     public var warnings: [String]
-    public var elapsedMs: UInt64
+    public var elapsedMs: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(slot: UInt8, 
+    public init(slot: Int32, 
         /**
          * Header codes of the loaded block: version `"D"`, usage `"P0"`, algorithm `"T"`.
          */version: String, keyUsage: String, algorithm: String, 
@@ -2213,7 +2268,7 @@ public struct KeyLoadResult: Equatable, Hashable {
          */readerKcv: Data, readerKcvHex: String, kcvVerification: KcvVerification, 
         /**
          * Things to know although the key was loaded (e.g. wrapped under the factory KBPK).
-         */warnings: [String], elapsedMs: UInt64) {
+         */warnings: [String], elapsedMs: Int64) {
         self.slot = slot
         self.version = version
         self.keyUsage = keyUsage
@@ -2241,7 +2296,7 @@ public struct FfiConverterTypeKeyLoadResult: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KeyLoadResult {
         return
             try KeyLoadResult(
-                slot: FfiConverterUInt8.read(from: &buf), 
+                slot: FfiConverterInt32.read(from: &buf), 
                 version: FfiConverterString.read(from: &buf), 
                 keyUsage: FfiConverterString.read(from: &buf), 
                 algorithm: FfiConverterString.read(from: &buf), 
@@ -2249,12 +2304,12 @@ public struct FfiConverterTypeKeyLoadResult: FfiConverterRustBuffer {
                 readerKcvHex: FfiConverterString.read(from: &buf), 
                 kcvVerification: FfiConverterTypeKcvVerification.read(from: &buf), 
                 warnings: FfiConverterSequenceString.read(from: &buf), 
-                elapsedMs: FfiConverterUInt64.read(from: &buf)
+                elapsedMs: FfiConverterInt64.read(from: &buf)
         )
     }
 
     public static func write(_ value: KeyLoadResult, into buf: inout [UInt8]) {
-        FfiConverterUInt8.write(value.slot, into: &buf)
+        FfiConverterInt32.write(value.slot, into: &buf)
         FfiConverterString.write(value.version, into: &buf)
         FfiConverterString.write(value.keyUsage, into: &buf)
         FfiConverterString.write(value.algorithm, into: &buf)
@@ -2262,7 +2317,7 @@ public struct FfiConverterTypeKeyLoadResult: FfiConverterRustBuffer {
         FfiConverterString.write(value.readerKcvHex, into: &buf)
         FfiConverterTypeKcvVerification.write(value.kcvVerification, into: &buf)
         FfiConverterSequenceString.write(value.warnings, into: &buf)
-        FfiConverterUInt64.write(value.elapsedMs, into: &buf)
+        FfiConverterInt64.write(value.elapsedMs, into: &buf)
     }
 }
 
@@ -2416,7 +2471,7 @@ public struct LoadRequest: Equatable, Hashable {
     /**
      * Key index 0–9.
      */
-    public var slot: UInt8
+    public var slot: Int32
     /**
      * The key's legacy KCV (ECB of zeros), compared with what the reader reports.
      */
@@ -2426,16 +2481,16 @@ public struct LoadRequest: Equatable, Hashable {
      */
     public var ksn: String?
     /**
-     * Overrides the per-answer timeout for this call.
+     * Overrides the per-answer timeout for this call, in ms (at least 1).
      */
-    public var timeoutMs: UInt32?
+    public var timeoutMs: Int32?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
          * Key index 0–9.
-         */slot: UInt8 = UInt8(0), 
+         */slot: Int32 = 0, 
         /**
          * The key's legacy KCV (ECB of zeros), compared with what the reader reports.
          */expectedKcv: Data? = nil, 
@@ -2443,8 +2498,8 @@ public struct LoadRequest: Equatable, Hashable {
          * KSN of a B1 (DUKPT initial) key whose block has no KS optional block, hex.
          */ksn: String? = nil, 
         /**
-         * Overrides the per-answer timeout for this call.
-         */timeoutMs: UInt32? = nil) {
+         * Overrides the per-answer timeout for this call, in ms (at least 1).
+         */timeoutMs: Int32? = nil) {
         self.slot = slot
         self.expectedKcv = expectedKcv
         self.ksn = ksn
@@ -2467,18 +2522,18 @@ public struct FfiConverterTypeLoadRequest: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LoadRequest {
         return
             try LoadRequest(
-                slot: FfiConverterUInt8.read(from: &buf), 
+                slot: FfiConverterInt32.read(from: &buf), 
                 expectedKcv: FfiConverterOptionData.read(from: &buf), 
                 ksn: FfiConverterOptionString.read(from: &buf), 
-                timeoutMs: FfiConverterOptionUInt32.read(from: &buf)
+                timeoutMs: FfiConverterOptionInt32.read(from: &buf)
         )
     }
 
     public static func write(_ value: LoadRequest, into buf: inout [UInt8]) {
-        FfiConverterUInt8.write(value.slot, into: &buf)
+        FfiConverterInt32.write(value.slot, into: &buf)
         FfiConverterOptionData.write(value.expectedKcv, into: &buf)
         FfiConverterOptionString.write(value.ksn, into: &buf)
-        FfiConverterOptionUInt32.write(value.timeoutMs, into: &buf)
+        FfiConverterOptionInt32.write(value.timeoutMs, into: &buf)
     }
 }
 
@@ -2500,17 +2555,18 @@ public func FfiConverterTypeLoadRequest_lower(_ value: LoadRequest) -> RustBuffe
 
 /**
  * How a loader talks to the reader and what it accepts. `None` keeps keybridge's default.
+ * Numbers are signed throughout this API so that Java can call it (Kotlin hides `UInt` members
+ * from Java); values outside their range are `ReaderError.InvalidArgument` naming the field.
  */
 public struct LoaderOptions: Equatable, Hashable {
     /**
-     * How long to wait for each answer from the reader (default 5000 ms).
+     * How long to wait for each answer from the reader, in ms, at least 1 (default 5000).
      */
-    public var commandTimeoutMs: UInt32?
+    public var commandTimeoutMs: Int32?
     /**
-     * Retries after a lost or corrupted answer (default 2, at most 10: larger values are taken
-     * as 10).
+     * Retries after a lost or corrupted answer, 0–10 (default 2).
      */
-    public var maxRetries: UInt32?
+    public var maxRetries: Int32?
     /**
      * Accept blocks as real HSMs emit them outside X9.143 (see `Tr31Profile.lenient`).
      */
@@ -2529,12 +2585,11 @@ public struct LoaderOptions: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * How long to wait for each answer from the reader (default 5000 ms).
-         */commandTimeoutMs: UInt32? = nil, 
+         * How long to wait for each answer from the reader, in ms, at least 1 (default 5000).
+         */commandTimeoutMs: Int32? = nil, 
         /**
-         * Retries after a lost or corrupted answer (default 2, at most 10: larger values are taken
-         * as 10).
-         */maxRetries: UInt32? = nil, 
+         * Retries after a lost or corrupted answer, 0–10 (default 2).
+         */maxRetries: Int32? = nil, 
         /**
          * Accept blocks as real HSMs emit them outside X9.143 (see `Tr31Profile.lenient`).
          */lenient: Bool = false, 
@@ -2568,8 +2623,8 @@ public struct FfiConverterTypeLoaderOptions: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LoaderOptions {
         return
             try LoaderOptions(
-                commandTimeoutMs: FfiConverterOptionUInt32.read(from: &buf), 
-                maxRetries: FfiConverterOptionUInt32.read(from: &buf), 
+                commandTimeoutMs: FfiConverterOptionInt32.read(from: &buf), 
+                maxRetries: FfiConverterOptionInt32.read(from: &buf), 
                 lenient: FfiConverterBool.read(from: &buf), 
                 allowWeakWrapping: FfiConverterBool.read(from: &buf), 
                 chunked: FfiConverterBool.read(from: &buf)
@@ -2577,8 +2632,8 @@ public struct FfiConverterTypeLoaderOptions: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: LoaderOptions, into buf: inout [UInt8]) {
-        FfiConverterOptionUInt32.write(value.commandTimeoutMs, into: &buf)
-        FfiConverterOptionUInt32.write(value.maxRetries, into: &buf)
+        FfiConverterOptionInt32.write(value.commandTimeoutMs, into: &buf)
+        FfiConverterOptionInt32.write(value.maxRetries, into: &buf)
         FfiConverterBool.write(value.lenient, into: &buf)
         FfiConverterBool.write(value.allowWeakWrapping, into: &buf)
         FfiConverterBool.write(value.chunked, into: &buf)
@@ -3784,8 +3839,8 @@ public func FfiConverterTypeReaderTransportError_lower(_ value: ReaderTransportE
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
-    typealias SwiftType = UInt32?
+fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
+    typealias SwiftType = Int32?
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         guard let value = value else {
@@ -3793,13 +3848,13 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
             return
         }
         writeInt(&buf, Int8(1))
-        FfiConverterUInt32.write(value, into: &buf)
+        FfiConverterInt32.write(value, into: &buf)
     }
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
-        case 1: return try FfiConverterUInt32.read(from: &buf)
+        case 1: return try FfiConverterInt32.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3848,6 +3903,30 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeDeviceInfo: FfiConverterRustBuffer {
+    typealias SwiftType = DeviceInfo?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDeviceInfo.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDeviceInfo.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4048,13 +4127,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_keybridge_ffi_checksum_method_tr31key_kcv_hex() != 56555) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_keybridge_ffi_checksum_method_tr31key_key_length() != 16301) {
+    if (uniffi_keybridge_ffi_checksum_method_tr31key_key_length() != 21162) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keybridge_ffi_checksum_method_tr31keyblock_header() != 27420) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_keybridge_ffi_checksum_method_tr31keyblock_length() != 50836) {
+    if (uniffi_keybridge_ffi_checksum_method_tr31keyblock_length() != 59061) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keybridge_ffi_checksum_method_tr31keyblock_text() != 7860) {
@@ -4072,16 +4151,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_keybridge_ffi_checksum_method_keyloader_device_info() != 33265) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_keybridge_ffi_checksum_method_keyloader_device_info_report() != 22448) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_keybridge_ffi_checksum_method_keyloader_disconnect() != 1489) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keybridge_ffi_checksum_method_keyloader_is_disconnected() != 40614) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_keybridge_ffi_checksum_method_keyloader_kcv_report() != 6113) {
+    if (uniffi_keybridge_ffi_checksum_method_keyloader_kcv_report() != 35220) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_keybridge_ffi_checksum_method_keyloader_key_check_value() != 9677) {
+    if (uniffi_keybridge_ffi_checksum_method_keyloader_key_check_value() != 34996) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keybridge_ffi_checksum_method_keyloader_load_report() != 21332) {
@@ -4093,7 +4175,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_keybridge_ffi_checksum_method_keyloader_send_tr31_key_with() != 61541) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_keybridge_ffi_checksum_method_readertransport_read() != 1630) {
+    if (uniffi_keybridge_ffi_checksum_method_readertransport_read() != 52251) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keybridge_ffi_checksum_method_readertransport_write() != 35797) {
@@ -4114,13 +4196,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_keybridge_ffi_checksum_constructor_tr31keyblock_wrap() != 7467) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_keybridge_ffi_checksum_constructor_keyloader_open_serial() != 7043) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_keybridge_ffi_checksum_constructor_keyloader_open_tcp() != 39680) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_keybridge_ffi_checksum_constructor_keyloader_with_transport() != 53353) {
+    if (uniffi_keybridge_ffi_checksum_constructor_keyloader_with_transport() != 24314) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -1,7 +1,12 @@
 package io.keybridge
 
+import io.keybridge.dspread.CQPOSService
+import io.keybridge.dspread.KeyLoadReport
+import io.keybridge.dspread.UniffiKeyLoaderBackend
+import io.keybridge.dspread.updateKeyByTR_31
 import java.io.BufferedReader
 import java.io.InputStreamReader
+import java.util.concurrent.LinkedBlockingQueue
 import java.util.concurrent.TimeUnit
 import kotlinx.coroutines.runBlocking
 import kotlin.test.Test
@@ -9,6 +14,7 @@ import kotlin.test.assertContains
 import kotlin.test.assertContentEquals
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
+import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
 
 /**
@@ -29,7 +35,7 @@ class AwsEmulator(vararg flags: String) : AutoCloseable {
     private val stdout = BufferedReader(InputStreamReader(process.inputStream))
     val url: String = stdout.readLine()?.substringAfterLast(' ') ?: error("aws-emulator printed nothing")
 
-    fun config(secret: String = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", maxAttempts: UInt? = null) = AwsExporterConfig(
+    fun config(secret: String = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", maxAttempts: Int? = null) = AwsExporterConfig(
         region = "us-east-1",
         endpointUrl = url,
         accessKeyId = "AKIAIOSFODNN7EXAMPLE",
@@ -55,7 +61,7 @@ class AwsExporterTest {
                 KeyLoader.openTcp(sim.address, LoaderOptions()).use { loader ->
                     val result = loader.sendTr31KeyWith(
                         exported.keyBlock,
-                        LoadRequest(slot = 1u, expectedKcv = exported.readerComparableKcv),
+                        LoadRequest(slot = 1, expectedKcv = exported.readerComparableKcv),
                     )
                     assertEquals(TestBlocks.pinKeyKcv, result.readerKcvHex)
                     assertEquals(KcvVerification.MATCHED_EXPECTED, result.kcvVerification)
@@ -64,10 +70,33 @@ class AwsExporterTest {
         }
     }
 
+    /** The Dspread-compatible API takes the export whole and holds the reader to AWS's KCV. */
+    @Test
+    fun theCompatibleApiComparesTheReadersKcvWithAwss() = runBlocking<Unit> {
+        AwsEmulator().use { aws ->
+            val exported = AwsKeyExporter(aws.config()).use { it.exportTr31("alias/pin", "alias/kek") }
+            Simulator.tcp().use { sim ->
+                UniffiKeyLoaderBackend.openTcp(sim.address).use { pos ->
+                    val reports = LinkedBlockingQueue<KeyLoadReport>()
+                    pos.initListener(object : CQPOSService() {
+                        override fun onKeyLoadReport(report: KeyLoadReport) {
+                            reports.add(report)
+                        }
+                    })
+                    pos.updateKeyByTR_31(4, exported)
+                    val report = assertNotNull(reports.poll(20, TimeUnit.SECONDS))
+                    assertTrue(report.isKcvVerified, report.toString())
+                    assertEquals("MATCHED_EXPECTED", report.kcvVerification)
+                    assertEquals(4, report.keyIndex)
+                }
+            }
+        }
+    }
+
     @Test
     fun awsFailuresArriveAsTypedExceptions() = runBlocking<Unit> {
         AwsEmulator("--throttle-first", "100").use { aws ->
-            AwsKeyExporter(aws.config(maxAttempts = 1u)).use { exporter ->
+            AwsKeyExporter(aws.config(maxAttempts = 1)).use { exporter ->
                 assertFailsWith<AwsException.Unavailable> { exporter.exportTr31("alias/pin", "alias/kek") }
             }
         }

@@ -26,9 +26,9 @@ class SocketTransport(address: String) : ReaderTransport {
     var bytesWritten = 0
         private set
 
-    override fun read(maxLen: UInt, timeoutMs: UInt): ByteArray {
-        socket.soTimeout = timeoutMs.toInt().coerceAtLeast(1)
-        val buffer = ByteArray(maxLen.toInt())
+    override fun read(maxLen: Int, timeoutMs: Int): ByteArray {
+        socket.soTimeout = timeoutMs.coerceAtLeast(1)
+        val buffer = ByteArray(maxLen)
         val n = try {
             socket.getInputStream().read(buffer)
         } catch (e: SocketTimeoutException) {
@@ -47,30 +47,19 @@ class SocketTransport(address: String) : ReaderTransport {
 }
 
 class KeyLoaderTest {
-    private val fast = LoaderOptions(commandTimeoutMs = 1_500u, maxRetries = 0u)
+    private val fast = LoaderOptions(commandTimeoutMs = 1_500, maxRetries = 0)
 
     @Test
     fun loadsAKeyOverTcpAndVerifiesTheReaderKcv() = runBlocking<Unit> {
         Simulator.tcp().use { sim ->
             KeyLoader.openTcp(sim.address, LoaderOptions()).use { loader ->
                 val result = loader.sendTr31Key(TestBlocks.pinBlock)
-                assertEquals(0u.toUByte(), result.slot)
+                assertEquals(0, result.slot)
                 assertEquals("P0", result.keyUsage)
                 assertEquals(TestBlocks.pinKeyKcv, result.readerKcvHex)
                 assertEquals(KcvVerification.MATCHED_KEY_BLOCK, result.kcvVerification)
                 assertTrue(result.warnings.any { "factory KBPK" in it }, result.warnings.toString())
-                assertEquals(TestBlocks.pinKeyKcv, loader.keyCheckValue(0u).toHex())
-            }
-        }
-    }
-
-    @Test
-    fun loadsAKeyOverAPtyIntoAChosenSlot() = runBlocking<Unit> {
-        Simulator.pty().use { sim ->
-            KeyLoader.openSerial(sim.endpoint, LoaderOptions()).use { loader ->
-                val result = loader.sendTr31KeyWith(TestBlocks.pinBlock, LoadRequest(slot = 7u))
-                assertEquals(7u.toUByte(), result.slot)
-                assertEquals(TestBlocks.pinKeyKcv, loader.keyCheckValue(7u).toHex())
+                assertEquals(TestBlocks.pinKeyKcv, loader.keyCheckValue(0).toHex())
             }
         }
     }
@@ -80,7 +69,7 @@ class KeyLoaderTest {
         Simulator.tcp().use { sim ->
             val transport = SocketTransport(sim.address)
             KeyLoader.withTransport(transport, LoaderOptions()).use { loader ->
-                val result = loader.sendTr31KeyWith(TestBlocks.pinBlock, LoadRequest(slot = 3u))
+                val result = loader.sendTr31KeyWith(TestBlocks.pinBlock, LoadRequest(slot = 3))
                 assertEquals(TestBlocks.pinKeyKcv, result.readerKcvHex)
                 assertTrue(transport.bytesWritten > TestBlocks.pinBlock.length, "the frames went through Kotlin")
                 loader.disconnect()
@@ -98,7 +87,7 @@ class KeyLoaderTest {
                 }
                 assertContains(malformed.message!!, "key usage at position 5")
                 assertFailsWith<ReaderException.InvalidArgument> {
-                    loader.sendTr31KeyWith(TestBlocks.pinBlock, LoadRequest(slot = 10u))
+                    loader.sendTr31KeyWith(TestBlocks.pinBlock, LoadRequest(slot = 10))
                 }
                 // A MAC key: a valid block, but not a usage the reader firmware takes.
                 val mac = Tr31KeyBlock.wrap(TestBlocks.factoryKbpk, "B0000M3TC00E0000", TestBlocks.pinKey, Tr31WrapOptions())
@@ -130,7 +119,7 @@ class KeyLoaderTest {
             KeyLoader.openTcp(sim.address, fast).use { loader ->
                 // The load's answer is lost and so is the KCV read that would settle it.
                 assertFailsWith<ReaderException.Indeterminate> { loader.sendTr31Key(TestBlocks.pinBlock) }
-                assertFailsWith<ReaderException.NoResponse> { loader.keyCheckValue(0u) }
+                assertFailsWith<ReaderException.NoResponse> { loader.keyCheckValue(0) }
             }
         }
         val port = Simulator.tcp().use { it.address }
@@ -143,7 +132,7 @@ class KeyLoaderTest {
             KeyLoader.openTcp(sim.address, LoaderOptions()).use { loader ->
                 val first = async(Dispatchers.Default) { loader.sendTr31Key(TestBlocks.pinBlock) }
                 delay(200)
-                assertFailsWith<ReaderException.CallInProgress> { loader.keyCheckValue(0u) }
+                assertFailsWith<ReaderException.CallInProgress> { loader.keyCheckValue(0) }
                 assertEquals(TestBlocks.pinKeyKcv, first.await().readerKcvHex)
                 loader.disconnect()
                 assertFailsWith<ReaderException.Closed> { loader.sendTr31Key(TestBlocks.pinBlock) }
@@ -154,7 +143,7 @@ class KeyLoaderTest {
     @Test
     fun cancellingTheCoroutineCancelsTheLoad() = runBlocking<Unit> {
         Simulator.tcp("--delay-ms", "3000").use { sim ->
-            KeyLoader.openTcp(sim.address, LoaderOptions(commandTimeoutMs = 10_000u)).use { loader ->
+            KeyLoader.openTcp(sim.address, LoaderOptions(commandTimeoutMs = 10_000)).use { loader ->
                 var outcome: Result<KeyLoadResult>? = null
                 val job = launch(Dispatchers.Default) { outcome = runCatching { loader.sendTr31Key(TestBlocks.pinBlock) } }
                 delay(300)
@@ -166,7 +155,7 @@ class KeyLoaderTest {
                 // 3 s: this KCV read is answered ~6 s after the load was sent (the load's own
                 // answer first). Behind a load that was not cancelled it would also wait for the
                 // load's KCV check: ~9 s.
-                assertEquals(3, loader.keyCheckValue(0u).size)
+                assertEquals(3, loader.keyCheckValue(0).size)
                 assertTrue((System.nanoTime() - cancelledAt) / 1_000_000 < 7_500)
             }
         }
@@ -179,11 +168,11 @@ class KeyLoaderTest {
             val loaders = simulators.map { KeyLoader.openTcp(it.address, LoaderOptions()) }
             val started = System.nanoTime()
             val results = loaders.mapIndexed { i, loader ->
-                async(Dispatchers.Default) { loader.sendTr31KeyWith(TestBlocks.pinBlock, LoadRequest(slot = (i % 10).toUByte())) }
+                async(Dispatchers.Default) { loader.sendTr31KeyWith(TestBlocks.pinBlock, LoadRequest(slot = i % 10)) }
             }.awaitAll()
             val elapsedMs = (System.nanoTime() - started) / 1_000_000
             results.forEachIndexed { i, r ->
-                assertEquals((i % 10).toUByte(), r.slot)
+                assertEquals(i % 10, r.slot)
                 assertEquals(TestBlocks.pinKeyKcv, r.readerKcvHex)
             }
             // Each load waits ~4 delayed answers; run one after the other 8 would take > 3 s.

@@ -5,13 +5,12 @@ import java.io.InputStreamReader
 import java.util.concurrent.TimeUnit
 
 /**
- * The reader simulator as a real process: `keybridge simulate --tcp 0` (or `--pty`) with fault
- * flags. The endpoint is parsed from its first stdout line; closing stdin stops it.
+ * The reader simulator as a real process: `keybridge simulate --tcp 0` with fault flags. Its
+ * address is parsed from its first stdout line; closing stdin stops it. (The bindings are built
+ * without serial ports, as they ship for phones: no pty here.)
  */
-class Simulator private constructor(private val process: Process, val endpoint: String) : AutoCloseable {
-    /** `127.0.0.1:PORT` of a TCP simulator. */
-    val address: String get() = endpoint
-
+class Simulator private constructor(private val process: Process, /** `127.0.0.1:PORT`. */ val address: String) :
+    AutoCloseable {
     override fun close() {
         runCatching { process.outputStream.close() }
         if (!process.waitFor(5, TimeUnit.SECONDS)) process.destroyForcibly().waitFor()
@@ -22,21 +21,14 @@ class Simulator private constructor(private val process: Process, val endpoint: 
 
         /** A simulator on a free TCP port; [flags] are `keybridge simulate` fault options. */
         @JvmStatic
-        fun tcp(vararg flags: String): Simulator = start(listOf("--tcp", "0") + flags) { line ->
-            line.removePrefix("listening on ").trim().also { require(line.startsWith("listening on ")) { line } }
-        }
-
-        /** A simulator on a new pty; the endpoint is the slave path. */
-        @JvmStatic
-        fun pty(vararg flags: String): Simulator = start(listOf("--pty") + flags) { it.trim() }
-
-        private fun start(args: List<String>, endpoint: (String) -> String): Simulator {
-            val process = ProcessBuilder(listOf(cli, "simulate") + args)
+        fun tcp(vararg flags: String): Simulator {
+            val process = ProcessBuilder(listOf(cli, "simulate", "--tcp", "0") + flags)
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start()
             val line = BufferedReader(InputStreamReader(process.inputStream)).readLine()
-                ?: error("keybridge simulate ${args.joinToString(" ")} printed nothing (exit ${process.waitFor()})")
-            return Simulator(process, endpoint(line))
+                ?: error("keybridge simulate ${flags.joinToString(" ")} printed nothing (exit ${process.waitFor()})")
+            require(line.startsWith("listening on ")) { line }
+            return Simulator(process, line.removePrefix("listening on ").trim())
         }
     }
 }
@@ -61,6 +53,11 @@ object TestBlocks {
         pinKey,
         Tr31WrapOptions(),
     ).use { it.text() }
+
+    /** The same key without a KC block: nothing in the block says what the reader's KCV must be. */
+    @JvmStatic
+    val pinBlockWithoutKcv: String = Tr31KeyBlock.wrap(factoryKbpk, "B0000P0TE00E0000", pinKey, Tr31WrapOptions())
+        .use { it.text() }
 
     /** The same block as hex of its ASCII, the form older Dspread integrations pass. */
     @JvmStatic

@@ -67,7 +67,7 @@ class BleReaderTransport private constructor(device: BluetoothDevice, context: C
         await("enabling notifications")
     }
 
-    override fun read(maxLen: UInt, timeoutMs: UInt): ByteArray = inbox.take(maxLen.toInt(), timeoutMs.toLong())
+    override fun read(maxLen: Int, timeoutMs: Int): ByteArray = inbox.take(maxLen, timeoutMs.toLong())
 
     override fun write(data: ByteArray) {
         for (start in data.indices step chunkSize) {

@@ -33,16 +33,16 @@ class UsbSerialTransport private constructor(
     private var pending = ByteArray(0)
     @Volatile private var closed = false
 
-    override fun read(maxLen: UInt, timeoutMs: UInt): ByteArray {
+    override fun read(maxLen: Int, timeoutMs: Int): ByteArray {
         if (closed) throw ReaderTransportException.Closed()
         if (pending.isEmpty()) {
-            val buffer = ByteArray(maxOf(maxLen.toInt(), input.maxPacketSize))
+            val buffer = ByteArray(maxOf(maxLen, input.maxPacketSize))
             // -1 is a timeout or an error alike; a detached device shows up as `closed` next time.
-            val n = connection.bulkTransfer(input, buffer, buffer.size, timeoutMs.toInt())
+            val n = connection.bulkTransfer(input, buffer, buffer.size, timeoutMs)
             if (n <= 0) return ByteArray(0)
             pending = buffer.copyOf(n)
         }
-        val n = minOf(maxLen.toInt(), pending.size)
+        val n = minOf(maxLen, pending.size)
         return pending.copyOf(n).also { pending = pending.copyOfRange(n, pending.size) }
     }
 

@@ -91,17 +91,17 @@ class KeyLoadSession(
         val validated = checkNotNull(inspection) { "get and validate a key block first" }
         step(Step.SEND, "sending the ${validated.header.keyUsage} key block to slot $slot") {
             val expected = validated.expectedKcv?.takeIf { it.legacy }?.bytes()
-            val request = LoadRequest(slot.toUByte(), expected, null, null)
+            val request = LoadRequest(slot, expected, null, null)
             val result = loader.sendTr31KeyWith(validated.keyBlock, request)
             record(Step.SEND, LogLevel.INFO, "the reader accepted the key in ${result.elapsedMs} ms")
             val verdict = Verdict(
-                slot = result.slot.toInt(),
+                slot = result.slot,
                 keyUsage = result.keyUsage,
                 readerKcvHex = result.readerKcvHex,
                 expectedKcv = validated.expectedKcv,
                 verification = result.kcvVerification,
                 warnings = result.warnings,
-                elapsedMs = result.elapsedMs.toLong(),
+                elapsedMs = result.elapsedMs,
             )
             record(Step.VERDICT, if (verdict.kcvMatched) LogLevel.INFO else LogLevel.WARNING, verdict.summary())
             result.warnings.forEach { record(Step.VERDICT, LogLevel.WARNING, it) }

@@ -96,7 +96,7 @@ class StreamReaderTransport(
         }
     }
 
-    override fun read(maxLen: UInt, timeoutMs: UInt): ByteArray = inbox.take(maxLen.toInt(), timeoutMs.toLong())
+    override fun read(maxLen: Int, timeoutMs: Int): ByteArray = inbox.take(maxLen, timeoutMs.toLong())
 
     override fun write(data: ByteArray) {
         try {

@@ -1,9 +1,13 @@
 package io.keybridge.dspread;
 
+import io.keybridge.jni.DeviceInfo;
 import io.keybridge.jni.KeyBridgeException;
+import io.keybridge.jni.KeyLoadResult;
 import io.keybridge.jni.NativeKeyLoader;
+import java.util.HashMap;
+import java.util.Map;
 
-/** {@link KeyLoaderBackend} on the JNI library. */
+/** {@link KeyLoaderBackend} on the JNI natives: keybridge's own connection to the reader. */
 public final class JniKeyLoaderBackend implements KeyLoaderBackend {
     private final NativeKeyLoader loader;
 
@@ -15,29 +19,47 @@ public final class JniKeyLoaderBackend implements KeyLoaderBackend {
     }
 
     @Override
-    public Result load(String keyBlock, int keyIndex, String ksn, int timeoutMs) {
-        try {
-            return Result.ok(loader.sendTr31Key(keyBlock, keyIndex, ksn, timeoutMs).getReaderKcv());
-        } catch (IllegalArgumentException e) {
-            return Result.failed("INPUT_INVALID", e.getMessage());
-        } catch (KeyBridgeException e) {
-            return Result.failed(e.getDspreadError(), e.getMessage());
-        }
+    public Result load(String keyBlock, int keyIndex, String ksn, String expectedKcv, int timeoutMs) {
+        return call(() -> {
+            KeyLoadResult r = loader.sendTr31Key(keyBlock, keyIndex, ksn, expectedKcv, timeoutMs);
+            return Result.loaded(r.getReaderKcv(), r.getKcvVerification(), r.getKeyUsage(), r.getWarnings());
+        });
     }
 
     @Override
     public Result keyCheckValue(int keyIndex) {
-        try {
-            return Result.ok(loader.keyCheckValue(keyIndex));
-        } catch (IllegalArgumentException e) {
-            return Result.failed("INPUT_INVALID", e.getMessage());
-        } catch (KeyBridgeException e) {
-            return Result.failed(e.getDspreadError(), e.getMessage());
-        }
+        return call(() -> Result.keyCheckValue(loader.keyCheckValue(keyIndex)));
+    }
+
+    @Override
+    public Result deviceInfo() {
+        return call(() -> {
+            DeviceInfo info = loader.deviceInfo();
+            Map<String, String> table = new HashMap<>();
+            table.put("posId", info.getPosId());
+            table.put("psamId", info.getPsamId());
+            table.put("extra", info.getExtra());
+            return Result.deviceInfo(table);
+        });
     }
 
     @Override
     public void close() {
         loader.close();
+    }
+
+    private interface NativeCall {
+        Result run() throws KeyBridgeException;
+    }
+
+    /** Malformed input is INPUT_INVALID; reader failures carry their Dspread name. */
+    private static Result call(NativeCall call) {
+        try {
+            return call.run();
+        } catch (IllegalArgumentException e) {
+            return Result.failed(QPOSService.Error.INPUT_INVALID.name(), e.getMessage());
+        } catch (KeyBridgeException e) {
+            return Result.failed(e.getDspreadError(), e.getMessage());
+        }
     }
 }

@@ -1,9 +1,14 @@
 package io.keybridge.dspread;
 
-/** What {@link QPOSServiceListener#onKeyLoadReport} receives after each call. */
+import java.util.List;
+import java.util.Map;
+
+/** What {@link QPOSService.QPOSServiceListener#onKeyLoadReport} receives after each call. */
 public final class KeyLoadReport {
     /** Which {@link QPOSService} call this reports. */
-    public enum Operation { SEND_TR31_KEY, UPDATE_KEY_BY_TR31, GET_KEY_CHECK_VALUE }
+    public enum Operation {
+        SEND_TR31_KEY, UPDATE_KEY_BY_TR31, GET_KEY_CHECK_VALUE, GET_QPOS_ID, GET_QPOS_INFO
+    }
 
     private final Operation operation;
     private final int keyIndex;
@@ -21,8 +26,30 @@ public final class KeyLoadReport {
 
     public boolean isSuccess() { return result.success; }
 
-    /** The reader's KCV of the key index, upper-case hex; null on failure. */
+    /**
+     * For a load: whether the reader's KCV was compared with a KCV known for the key (the block's
+     * KC optional block, {@link QPOSService#setExpectedKcv}, AWS's or the key service's) and
+     * matched. A successful load that is not verified is the reader's word only: exactly what the
+     * vendor SDK's {@code true} means, no more.
+     */
+    public boolean isKcvVerified() {
+        return result.success && result.kcvVerification != null && !KeyLoaderBackend.Result.UNVERIFIED.equals(result.kcvVerification);
+    }
+
+    /** MATCHED_KEY_BLOCK, MATCHED_EXPECTED or UNVERIFIED for a load; null otherwise. */
+    public String getKcvVerification() { return result.kcvVerification; }
+
+    /** The reader's KCV of the key index, upper-case hex; null on failure and for device info. */
     public String getReaderKcv() { return result.readerKcv; }
+
+    /** The loaded block's TR-31 key usage (e.g. {@code P0}); null otherwise. */
+    public String getKeyUsage() { return result.keyUsage; }
+
+    /** Things to know although the key was loaded (e.g. wrapped under the factory KBPK). */
+    public List<String> getWarnings() { return result.warnings; }
+
+    /** For {@code getQposId}/{@code getQposInfo}: what the reader reported. */
+    public Map<String, String> getDeviceInfo() { return result.deviceInfo; }
 
     /** Null on success. */
     public QPOSService.Error getError() { return result.error; }
@@ -32,8 +59,9 @@ public final class KeyLoadReport {
 
     @Override
     public String toString() {
-        return "KeyLoadReport{" + operation + ", keyIndex=" + keyIndex + ", success=" + result.success
-                + (result.success ? ", readerKcv=" + result.readerKcv : ", error=" + result.error + ": " + result.message)
-                + "}";
+        String outcome = result.success
+                ? ", readerKcv=" + result.readerKcv + (result.kcvVerification == null ? "" : ", " + result.kcvVerification)
+                : ", error=" + result.error + ": " + result.message;
+        return "KeyLoadReport{" + operation + ", keyIndex=" + keyIndex + ", success=" + result.success + outcome + "}";
     }
 }

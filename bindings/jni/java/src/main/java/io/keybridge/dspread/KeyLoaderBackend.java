@@ -1,48 +1,82 @@
 package io.keybridge.dspread;
 
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+
 /**
- * What {@link QPOSService} needs from a key loader. Two implementations share the one Java-facing
- * API: {@link JniKeyLoaderBackend} (the JNI library, no JNA) and the Kotlin
- * {@code io.keybridge.dspread.UniffiKeyLoaderBackend} (the uniffi bindings, which also accept a
- * Bluetooth/USB transport written in Kotlin). Calls block; failures are returned, never thrown.
+ * What {@link QPOSService} needs from a key loader. Implementations: {@link JniKeyLoaderBackend}
+ * (the JNI natives, no JNA: TCP, serial, an app's stream pair), {@link DspreadSdkBackend} (the
+ * app's own, connected Dspread SDK object) and the Kotlin {@code UniffiKeyLoaderBackend} (the uniffi
+ * bindings, with a {@code ReaderTransport} written in Kotlin). Calls block; failures are returned,
+ * never thrown.
  */
 public interface KeyLoaderBackend extends AutoCloseable {
     /**
-     * Loads an ASCII key block. {@code ksn} may be null; {@code timeoutMs <= 0} keeps the default.
+     * Loads an ASCII key block and compares the reader's KCV with every KCV known for the key (the
+     * block's KC optional block, {@code expectedKcv}). {@code ksn} and {@code expectedKcv} (hex)
+     * may be null; {@code timeoutMs <= 0} keeps the default.
      */
-    Result load(String keyBlock, int keyIndex, String ksn, int timeoutMs);
+    Result load(String keyBlock, int keyIndex, String ksn, String expectedKcv, int timeoutMs);
 
     /** Reads the reader's KCV of a key index. */
     Result keyCheckValue(int keyIndex);
+
+    /** The reader's identity: at least {@code posId} and {@code psamId}. */
+    Result deviceInfo();
 
     /** Cancels any call in progress and releases the reader. Idempotent. */
     @Override
     void close();
 
-    /** The outcome of one call: success with the reader's KCV, or a Dspread error and a reason. */
+    /** The outcome of one call: success with what the reader said, or a Dspread error and a reason. */
     final class Result {
+        /** {@link #kcvVerification} of a load no known KCV confirmed: the reader's word only. */
+        public static final String UNVERIFIED = "UNVERIFIED";
+
         public final boolean success;
-        /** Upper-case hex, or null when the call failed. */
+        /** The reader's KCV, upper-case hex (loads and KCV reads); null otherwise. */
         public final String readerKcv;
+        /** Loads: MATCHED_KEY_BLOCK, MATCHED_EXPECTED or {@link #UNVERIFIED}; null otherwise. */
+        public final String kcvVerification;
+        /** Loads: the block's TR-31 key usage, e.g. {@code P0}; null otherwise. */
+        public final String keyUsage;
+        /** Loads: what to know although the key was loaded (e.g. the factory KBPK). */
+        public final List<String> warnings;
+        /** Device info: {@code posId}, {@code psamId} and whatever else the reader reports. */
+        public final Map<String, String> deviceInfo;
         /** Null on success. */
         public final QPOSService.Error error;
         /** Readable reason of a failure; null on success. */
         public final String message;
 
-        private Result(boolean success, String readerKcv, QPOSService.Error error, String message) {
+        private Result(boolean success, String readerKcv, String kcvVerification, String keyUsage, List<String> warnings,
+                Map<String, String> deviceInfo, QPOSService.Error error, String message) {
             this.success = success;
             this.readerKcv = readerKcv;
+            this.kcvVerification = kcvVerification;
+            this.keyUsage = keyUsage;
+            this.warnings = warnings == null ? Collections.<String>emptyList() : Collections.unmodifiableList(warnings);
+            this.deviceInfo = deviceInfo == null ? Collections.<String, String>emptyMap() : Collections.unmodifiableMap(deviceInfo);
             this.error = error;
             this.message = message;
         }
 
-        public static Result ok(String readerKcv) {
-            return new Result(true, readerKcv, null, null);
+        public static Result loaded(String readerKcv, String kcvVerification, String keyUsage, List<String> warnings) {
+            return new Result(true, readerKcv, kcvVerification, keyUsage, warnings, null, null, null);
+        }
+
+        public static Result keyCheckValue(String readerKcv) {
+            return new Result(true, readerKcv, null, null, null, null, null, null);
+        }
+
+        public static Result deviceInfo(Map<String, String> info) {
+            return new Result(true, null, null, null, null, info, null, null);
         }
 
         /** {@code dspreadError} is a {@code QPOSService.Error} name; unknown names become UNKNOWN. */
         public static Result failed(String dspreadError, String message) {
-            return new Result(false, null, QPOSService.Error.fromName(dspreadError), message);
+            return new Result(false, null, null, null, null, null, QPOSService.Error.fromName(dspreadError), message);
         }
     }
 }

@@ -33,6 +33,13 @@ public final class KeyLoadResult {
     /** MATCHED_KEY_BLOCK (the block's KC), MATCHED_EXPECTED, or UNVERIFIED: the reader accepted the key but no KCV proved it. */
     public String getKcvVerification() { return kcvVerification; }
 
+    /**
+     * Whether the reader's KCV matched a KCV known for the key (the block's KC, the expected KCV):
+     * the reader holds this key. False means UNVERIFIED: the reader said it took the key, and no
+     * KCV could prove it, which is all the vendor SDK's {@code true} ever says.
+     */
+    public boolean isKcvVerified() { return !"UNVERIFIED".equals(kcvVerification); }
+
     public List<String> getWarnings() { return warnings; }
 
     @Override

@@ -1,10 +1,18 @@
 package io.keybridge.jni;
 
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * Loads TR-31 key blocks into a Dspread reader through the keybridge JNI library
- * ({@code libkeybridge_jni}), for Java code that cannot use the JNA-based Kotlin bindings.
+ * Loads TR-31 key blocks into a Dspread reader through keybridge's JNI natives (in
+ * {@code libkeybridge_ffi}, see {@link NativeLibrary}), for Java code that cannot use the JNA-based
+ * Kotlin bindings.
+ *
+ * <p>Four ways to reach the reader: TCP ({@link #openTcp}), a serial port on desktops
+ * ({@link #openSerial}), the stream pair of a connection the app opened itself
+ * ({@link #openStreams}: Bluetooth SPP, USB serial), or the app's own, connected Dspread SDK
+ * object ({@link #openCommands} with {@code io.keybridge.dspread.DspreadSdkReader}).
  *
  * <p>Calls block the calling thread (no threads are started). One call at a time per reader;
  * {@link #cancel()} from another thread stops the call in progress; {@link #close()} cancels it,
@@ -14,7 +22,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 public final class NativeKeyLoader implements AutoCloseable {
     static {
-        System.loadLibrary("keybridge_jni");
+        NativeLibrary.load();
     }
 
     /** Native calls hold the read lock; close takes the write lock, so a handle is never freed in use. */
@@ -34,24 +42,58 @@ public final class NativeKeyLoader implements AutoCloseable {
         return openTcp(address, 0, false);
     }
 
-    /** Opens a serial port (USB CDC-ACM, UART) at 115200 8N1. */
+    /**
+     * Opens a serial port (USB CDC-ACM, UART) at 115200 8N1. Desktop builds only: the Android and
+     * iOS libraries have no serial ports and throw {@link IllegalStateException}.
+     */
     public static NativeKeyLoader openSerial(String path, int commandTimeoutMs, boolean lenient) throws ReaderException {
         return new NativeKeyLoader(nativeOpenSerial(path, commandTimeoutMs, lenient));
     }
 
-    /** Loads the block (as AWS returns it) into key index 0 and verifies the reader's KCV. */
-    public KeyLoadResult sendTr31Key(String keyBlock) throws ReaderException {
-        return sendTr31Key(keyBlock, 0, null, 0);
+    /**
+     * Talks to the reader over a connection the app opened: the streams of a
+     * {@code BluetoothSocket} (SPP), a USB serial library or a {@code Socket}. A daemon thread
+     * reads {@code in}; {@link #close()} closes both streams (and so the socket behind them).
+     */
+    public static NativeKeyLoader openStreams(InputStream in, OutputStream out, int commandTimeoutMs, boolean lenient) {
+        StreamLink link = new StreamLink(in, out);
+        return new NativeKeyLoader(nativeOpenStreams(link, commandTimeoutMs, lenient));
     }
 
     /**
-     * Loads the block into {@code keyIndex} (0–9). {@code ksn} (hex, may be null) is for a B1 key
-     * whose block has no KS optional block; {@code timeoutMs <= 0} keeps the loader's timeout.
+     * Loads through another SDK that owns the reader connection (see {@link ReaderCommands}).
+     * {@code commandTimeoutMs} bounds each wait for the SDK's answer.
      */
-    public KeyLoadResult sendTr31Key(String keyBlock, int keyIndex, String ksn, int timeoutMs) throws ReaderException {
+    public static NativeKeyLoader openCommands(ReaderCommands commands, int commandTimeoutMs, boolean lenient) {
+        return new NativeKeyLoader(nativeOpenCommands(commands, commandTimeoutMs, lenient));
+    }
+
+    /** Loads the block (as AWS returns it) into key index 0 and verifies the reader's KCV. */
+    public KeyLoadResult sendTr31Key(String keyBlock) throws ReaderException {
+        return sendTr31Key(keyBlock, 0, null, null, 0);
+    }
+
+    /**
+     * Loads the block into {@code keyIndex} (0–9) and compares the reader's KCV with every KCV
+     * known for the key: the block's KC optional block and {@code expectedKcv} (hex, at least 3
+     * bytes, may be null; a mismatch throws). {@code ksn} (hex, may be null) is for a B1 key whose
+     * block has no KS optional block; {@code timeoutMs <= 0} keeps the loader's timeout.
+     */
+    public KeyLoadResult sendTr31Key(String keyBlock, int keyIndex, String ksn, String expectedKcv, int timeoutMs)
+            throws ReaderException {
         lock.readLock().lock();
         try {
-            return nativeSend(handle, keyBlock, keyIndex, ksn, timeoutMs);
+            return nativeSend(handle, keyBlock, keyIndex, ksn, expectedKcv, timeoutMs);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** The reader's device information: POS id, PSAM id. */
+    public DeviceInfo deviceInfo() throws ReaderException {
+        lock.readLock().lock();
+        try {
+            return nativeDeviceInfo(handle);
         } finally {
             lock.readLock().unlock();
         }
@@ -106,8 +148,14 @@ public final class NativeKeyLoader implements AutoCloseable {
 
     private static native long nativeOpenSerial(String path, int timeoutMs, boolean lenient) throws ReaderException;
 
-    private static native KeyLoadResult nativeSend(long handle, String block, int keyIndex, String ksn, int timeoutMs)
-            throws ReaderException;
+    private static native long nativeOpenStreams(StreamLink link, int timeoutMs, boolean lenient);
+
+    private static native long nativeOpenCommands(ReaderCommands commands, int timeoutMs, boolean lenient);
+
+    private static native KeyLoadResult nativeSend(long handle, String block, int keyIndex, String ksn, String expectedKcv,
+            int timeoutMs) throws ReaderException;
+
+    private static native DeviceInfo nativeDeviceInfo(long handle) throws ReaderException;
 
     private static native String nativeKeyCheckValue(long handle, int keyIndex) throws ReaderException;
 

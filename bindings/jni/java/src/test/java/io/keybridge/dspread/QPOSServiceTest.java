@@ -1,18 +1,28 @@
 package io.keybridge.dspread;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.keybridge.LoaderOptions;
+import io.keybridge.ReaderTransport;
 import io.keybridge.Simulator;
 import io.keybridge.TestBlocks;
 import io.keybridge.jni.NativeKeyLoader;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -43,6 +53,21 @@ class QPOSServiceTest {
         }
 
         @Override
+        public void onReturnupdateKeyByTR_31Result(boolean success, String keyType) {
+            record("updateKeyByTR_31(earlier SDKs):" + success + ":" + keyType);
+        }
+
+        @Override
+        public void onQposIdResult(Hashtable<String, String> posIdTable) {
+            record("posId:" + posIdTable.get("posId") + ":" + posIdTable.get("psamId"));
+        }
+
+        @Override
+        public void onQposInfoResult(Hashtable<String, String> posInfoData) {
+            record("posInfo:" + posInfoData.get("posId"));
+        }
+
+        @Override
         public void onError(QPOSService.Error errorState) {
             record("error:" + errorState);
         }
@@ -65,7 +90,7 @@ class QPOSServiceTest {
     }
 
     private static QPOSService jni(Simulator sim) throws Exception {
-        return new QPOSService(new JniKeyLoaderBackend(NativeKeyLoader.openTcp(sim.getAddress(), 1500, false)));
+        return QPOSService.getInstance(new JniKeyLoaderBackend(NativeKeyLoader.openTcp(sim.getAddress(), 1500, false)));
     }
 
     @Test
@@ -105,7 +130,7 @@ class QPOSServiceTest {
             assertEquals(QPOSService.Error.INPUT_INVALID, listener.next().getError());
             pos.updateKeyByTR_31(12, TestBlocks.getPinBlock());
             assertEquals(QPOSService.Error.INPUT_INVALID, listener.next().getError());
-            pos.updateKeyByTR_31(-3, TestBlocks.getPinBlock(), 5);
+            pos.updateKeyByTR_31(-3, TestBlocks.getPinBlock(), QPOSService.TR31KeyType.NEW_KEY_PIN, 5);
             assertEquals(QPOSService.Error.INPUT_INVALID, listener.next().getError());
             Thread.sleep(200);
             assertEquals(Collections.nCopies(5, "error:INPUT_INVALID"), listener.events);
@@ -152,6 +177,69 @@ class QPOSServiceTest {
         }
     }
 
+    /**
+     * A ReaderTransport written in Java: signed parameters, so Java can implement and call the
+     * uniffi API. (The generated interface declares no checked exceptions: Java reports a broken
+     * link with an unchecked one, which keybridge takes as an I/O error.)
+     */
+    static final class JavaSocketTransport implements ReaderTransport {
+        private final Socket socket;
+
+        JavaSocketTransport(String address) throws Exception {
+            String[] hostPort = address.split(":");
+            socket = new Socket(hostPort[0], Integer.parseInt(hostPort[1]));
+        }
+
+        @Override
+        public byte[] read(int maxLen, int timeoutMs) {
+            try {
+                socket.setSoTimeout(Math.max(1, timeoutMs));
+                byte[] buffer = new byte[maxLen];
+                int n = socket.getInputStream().read(buffer);
+                if (n < 0) {
+                    throw new UncheckedIOException(new EOFException("the reader closed the connection"));
+                }
+                return Arrays.copyOf(buffer, n);
+            } catch (SocketTimeoutException e) {
+                return new byte[0];
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void write(byte[] data) {
+            try {
+                socket.getOutputStream().write(data);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void disconnect() {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // closed either way
+            }
+        }
+    }
+
+    @Test
+    void aReaderTransportAndLoaderOptionsWrittenInJavaCarryTheUniffiBackend() throws Exception {
+        try (Simulator sim = Simulator.tcp();
+                QPOSService pos = UniffiKeyLoaderBackend.withTransport(new JavaSocketTransport(sim.getAddress()),
+                        new LoaderOptions(1_500, 1, false, false, false))) {
+            Recorder listener = new Recorder();
+            pos.initListener(listener);
+            pos.updateKeyByTR_31(9, TestBlocks.getPinBlock());
+            KeyLoadReport report = listener.next();
+            assertTrue(report.isKcvVerified(), report.toString());
+            assertEquals(9, report.getKeyIndex());
+        }
+    }
+
     @Test
     void misuseAfterCloseThrowsAndLeavesNoThreads() throws Exception {
         try (Simulator sim = Simulator.tcp()) {
@@ -164,12 +252,104 @@ class QPOSServiceTest {
             pos.close();
             assertThrows(IllegalStateException.class, () -> pos.sendTR31Key(TestBlocks.getPinBlock()));
             assertThrows(IllegalStateException.class, () -> pos.getKeyCheckValue(0));
-            assertThrows(IllegalArgumentException.class, () -> new QPOSService(null));
+            assertThrows(IllegalArgumentException.class, () -> QPOSService.getInstance(null));
             assertThrows(IllegalArgumentException.class, () -> new JniKeyLoaderBackend(null));
             long workers = Thread.getAllStackTraces().keySet().stream()
                     .filter(t -> t.getName().startsWith("keybridge-qpos-") && t.isAlive())
                     .count();
             assertEquals(0, workers, "worker threads left after close");
+        }
+    }
+
+    /** The overloads and callbacks of both vendor SDK generations, and the reader's identity. */
+    @Test
+    void theVendorsOverloadsAndDeviceInfoReachTheirOwnCallbacks() throws Exception {
+        try (Simulator sim = Simulator.tcp(); QPOSService pos = jni(sim)) {
+            Recorder listener = new Recorder();
+            pos.initListener(listener);
+            pos.updateKeyByTR_31(TestBlocks.getPinBlock(), 30);
+            assertEquals(0, listener.next().getKeyIndex());
+            pos.getKeyCheckValue(0, QPOSService.CHECKVALUE_KEYTYPE.MKSK_PIK);
+            listener.next();
+            pos.getKeyCheckValue(0, QPOSService.CHECKVALUE_KEYTYPE.DUKPT_PIN_KSN);
+            assertEquals(QPOSService.Error.CMD_NOT_AVAILABLE, listener.next().getError());
+            pos.getQposId();
+            listener.next();
+            pos.getQposInfo();
+            assertEquals("3131313131313131", listener.next().getDeviceInfo().get("posId"));
+            assertEquals(List.of("updateKeyByTR_31(earlier SDKs):true:P0", "kcv:0:" + TestBlocks.getPinKeyKcv(),
+                    "error:CMD_NOT_AVAILABLE", "posId:3131313131313131:" + "11".repeat(10), "posInfo:3131313131313131"),
+                    listener.events);
+        }
+    }
+
+    @Test
+    void theVendorsCheckValueTableNamesTheKeyTypeAsked() throws Exception {
+        try (Simulator sim = Simulator.tcp(); QPOSService pos = jni(sim)) {
+            LinkedBlockingQueue<Hashtable<String, String>> tables = new LinkedBlockingQueue<>();
+            pos.initListener(new CQPOSService() {
+                @Override
+                public void onGetKeyCheckValue(Hashtable<String, String> checkValue) {
+                    tables.add(checkValue);
+                }
+            });
+            pos.updateKeyByTR_31(6, TestBlocks.getPinBlock());
+            pos.getKeyCheckValue(6, QPOSService.CHECKVALUE_KEYTYPE.MKSK_PIK);
+            Hashtable<String, String> pik = tables.poll(20, TimeUnit.SECONDS);
+            assertEquals(TestBlocks.getPinKeyKcv(), pik.get("MKSK_PIK_KCV"));
+            assertEquals("6", pik.get("keyIndex"));
+            pos.getKeyCheckValue(6, QPOSService.CHECKVALUE_KEYTYPE.DUKPT_MKSK_ALLTYPE);
+            assertEquals(Set.of("keyIndex", "kcv"), tables.poll(20, TimeUnit.SECONDS).keySet());
+        }
+    }
+
+    /** `setExpectedKcv` holds the load to the caller's KCV; `onKeyLoadReport` says what was compared. */
+    @Test
+    void anExpectedKcvIsComparedAndTheReportSaysWhetherAnyWas() throws Exception {
+        try (Simulator sim = Simulator.tcp(); QPOSService pos = jni(sim)) {
+            Recorder listener = new Recorder();
+            pos.initListener(listener);
+            pos.setExpectedKcv(TestBlocks.getPinKeyKcv());
+            pos.sendTR31Key(TestBlocks.getPinBlockWithoutKcv());
+            KeyLoadReport matched = listener.next();
+            assertTrue(matched.isKcvVerified(), matched.toString());
+            assertEquals("MATCHED_EXPECTED", matched.getKcvVerification());
+            pos.sendTR31Key(TestBlocks.getPinBlockWithoutKcv());
+            KeyLoadReport unverified = listener.next();
+            assertTrue(unverified.isSuccess());
+            assertFalse(unverified.isKcvVerified(), "true without a known KCV is the reader's word only");
+            assertTrue(unverified.getWarnings().stream().anyMatch(w -> w.contains("no KCV to compare")), unverified.toString());
+            pos.setExpectedKcv("0BAD00");
+            pos.sendTR31Key(TestBlocks.getPinBlock());
+            KeyLoadReport mismatch = listener.next();
+            assertEquals(QPOSService.Error.UNKNOWN, mismatch.getError());
+            assertTrue(mismatch.getMessage().contains("KCV mismatch"), mismatch.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> pos.setExpectedKcv("08D7B"));
+            assertEquals(List.of("sendTR31Key:true", "sendTR31Key:true", "error:UNKNOWN"), listener.events);
+        }
+    }
+
+    /** An Android Handler stand-in: `initListener(handler, listener)` posts through its post(Runnable). */
+    public static final class FakeHandler {
+        final List<Runnable> posted = Collections.synchronizedList(new ArrayList<>());
+
+        public boolean post(Runnable r) {
+            posted.add(r);
+            r.run();
+            return true;
+        }
+    }
+
+    @Test
+    void callbacksArePostedToAHandlerAsTheVendorsInitListenerDoes() throws Exception {
+        try (Simulator sim = Simulator.tcp(); QPOSService pos = jni(sim)) {
+            FakeHandler handler = new FakeHandler();
+            Recorder listener = new Recorder();
+            pos.initListener(handler, listener);
+            pos.getKeyCheckValue(0);
+            listener.next();
+            assertEquals(1, handler.posted.size());
+            assertThrows(IllegalArgumentException.class, () -> pos.initListener(new Object(), listener));
         }
     }
 }

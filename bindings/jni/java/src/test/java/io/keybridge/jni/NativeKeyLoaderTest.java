@@ -17,7 +17,7 @@ class NativeKeyLoaderTest {
     @Test
     void loadsAKeyOverTcp() throws Exception {
         try (Simulator sim = Simulator.tcp(); NativeKeyLoader loader = NativeKeyLoader.openTcp(sim.getAddress())) {
-            KeyLoadResult result = loader.sendTr31Key(TestBlocks.getPinBlock(), 4, null, 0);
+            KeyLoadResult result = loader.sendTr31Key(TestBlocks.getPinBlock(), 4, null, null, 0);
             assertEquals(4, result.getKeyIndex());
             assertEquals("P0", result.getKeyUsage());
             assertEquals(TestBlocks.getPinKeyKcv(), result.getReaderKcv());
@@ -34,8 +34,8 @@ class NativeKeyLoaderTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> loader.sendTr31Key(malformed));
             assertTrue(e.getMessage().contains("position"), e.getMessage());
             assertThrows(IllegalArgumentException.class, () -> loader.sendTr31Key(null));
-            assertThrows(IllegalArgumentException.class, () -> loader.sendTr31Key(TestBlocks.getPinBlock(), 10, null, 0));
-            assertThrows(IllegalArgumentException.class, () -> loader.sendTr31Key(TestBlocks.getPinBlock(), -1, null, 0));
+            assertThrows(IllegalArgumentException.class, () -> loader.sendTr31Key(TestBlocks.getPinBlock(), 10, null, null, 0));
+            assertThrows(IllegalArgumentException.class, () -> loader.sendTr31Key(TestBlocks.getPinBlock(), -1, null, null, 0));
             assertThrows(IllegalArgumentException.class, () -> loader.keyCheckValue(300));
             // Nothing was sent: the loader still works.
             assertEquals(TestBlocks.getPinKeyKcv(), loader.sendTr31Key(TestBlocks.getPinBlock()).getReaderKcv());

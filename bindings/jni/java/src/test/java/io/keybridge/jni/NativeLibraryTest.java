@@ -1,0 +1,55 @@
+package io.keybridge.jni;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.FileOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A plain Java app finds the native library inside a jar on its class path (JNA's layout,
+ * {@code linux-x86-64/libkeybridge_ffi.so}) when it is not on {@code java.library.path}.
+ */
+class NativeLibraryTest {
+    /** Run in a child JVM: loads the natives and reaches them (a refused connection is COMM_ERROR). */
+    public static final class Probe {
+        public static void main(String[] args) {
+            try {
+                NativeKeyLoader.openTcp("127.0.0.1:1", 500, false).close();
+                System.out.println("connected?");
+            } catch (ReaderException e) {
+                System.out.println("natives loaded: " + e.getDspreadError());
+            }
+        }
+    }
+
+    @Test
+    void theLibraryLoadsFromAJarResourceWhenNotOnTheLibraryPath() throws Exception {
+        File library = new File(System.getProperty("java.library.path").split(File.pathSeparator)[0],
+                System.mapLibraryName(NativeLibrary.NAME));
+        assertTrue(library.isFile(), "the test needs the built library at " + library);
+        Path jar = Files.createTempFile("keybridge-natives", ".jar");
+        try (JarOutputStream out = new JarOutputStream(new FileOutputStream(jar.toFile()))) {
+            out.putNextEntry(new JarEntry(NativeLibrary.resourcePrefix() + "/" + library.getName()));
+            Files.copy(library.toPath(), out);
+            out.closeEntry();
+        }
+        String classes = new File(Probe.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getPath();
+        Process child = new ProcessBuilder(new File(System.getProperty("java.home"), "bin/java").getPath(),
+                "-Djava.library.path=" + Files.createTempDirectory("empty"),
+                "-cp", classes + File.pathSeparator + jar, Probe.class.getName())
+                .redirectErrorStream(true)
+                .start();
+        String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        assertTrue(child.waitFor(30, TimeUnit.SECONDS));
+        assertEquals("natives loaded: COMM_ERROR", output);
+        Files.delete(jar);
+    }
+}
