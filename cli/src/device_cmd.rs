@@ -106,7 +106,8 @@ impl Target {
 }
 
 /// A load error with the Dspread error name, for the one-line report.
-pub fn describe(error: LoadError) -> String {
+pub fn describe(error: impl std::borrow::Borrow<LoadError>) -> String {
+    let error = error.borrow();
     format!("{error} ({})", error.dspread_error_name())
 }
 

@@ -12,9 +12,11 @@ mod demo_cmd;
 mod device_cmd;
 mod devices_cmd;
 mod emulator_cmd;
+mod fleet_demo;
 mod kcv_cmd;
 mod load_cmd;
 mod output;
+mod provision_cmd;
 mod serve_cmd;
 mod service_args;
 mod simulate_cmd;
@@ -52,7 +54,10 @@ enum Command {
     /// Run the reader simulator on a pty or a TCP port.
     Simulate(simulate_cmd::SimulateArgs),
     /// End-to-end demo: AWS emulator + reader simulator sharing a KEK; create, export, load, compare KCVs.
-    Demo,
+    /// With --fleet N: the key service provisions N readers at once.
+    Demo(DemoArgs),
+    /// Provision the connected reader from the key service: its keys, loaded and reported.
+    Provision(provision_cmd::ProvisionArgs),
     /// Run the key service: devices fetch their keys over HTTPS; AWS credentials stay here.
     Serve(serve_cmd::ServeArgs),
     /// The key service's device registry.
@@ -65,6 +70,14 @@ enum Command {
     Audit(audit_cmd::AuditArgs),
 }
 
+#[derive(clap::Args)]
+struct DemoArgs {
+    /// Instead: the AWS emulator, the key service on SQLite and N reader simulators; every reader
+    /// gets a PIN key and its own DUKPT initial key through the service (default 20).
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "20")]
+    fleet: Option<usize>,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -75,7 +88,9 @@ fn main() -> ExitCode {
         Command::Load(args) => load_cmd::run(args),
         Command::Device(command) => device_cmd::run(command),
         Command::Simulate(args) => simulate_cmd::run(args),
-        Command::Demo => demo_cmd::run(),
+        Command::Demo(DemoArgs { fleet: None }) => demo_cmd::run(),
+        Command::Demo(DemoArgs { fleet: Some(size) }) => fleet_demo::run(size),
+        Command::Provision(args) => provision_cmd::run(args),
         Command::Serve(args) => serve_cmd::run(args),
         Command::Devices(command) => devices_cmd::run(command),
         Command::Tokens(command) => tokens_cmd::run(command),

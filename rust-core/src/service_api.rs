@@ -104,6 +104,26 @@ pub enum Verdict {
     Unverifiable,
 }
 
+impl Verdict {
+    /// Every verdict.
+    pub const ALL: [Verdict; 3] = [Verdict::Verified, Verdict::Mismatch, Verdict::Unverifiable];
+
+    /// The name on the wire and in the audit trail: `verified`, `mismatch`, `unverifiable`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Verified => "verified",
+            Self::Mismatch => "mismatch",
+            Self::Unverifiable => "unverifiable",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The answer to a report: the verdict recorded for each reported slot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -124,19 +124,9 @@ fn outcome_name(outcome: SlotOutcome) -> &'static str {
         .map_or("failed", |(_, name)| name)
 }
 
-fn verdict_name(verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Verified => "verified",
-        Verdict::Mismatch => "mismatch",
-        Verdict::Unverifiable => "unverifiable",
-    }
-}
-
 /// Parses a stored verdict.
 pub fn parse_verdict(name: &str) -> Option<Verdict> {
-    [Verdict::Verified, Verdict::Mismatch, Verdict::Unverifiable]
-        .into_iter()
-        .find(|v| verdict_name(*v) == name)
+    Verdict::ALL.into_iter().find(|v| v.as_str() == name)
 }
 
 /// Parses a stored outcome.
@@ -188,7 +178,7 @@ pub async fn record(
         .bind(i64::from(slot.slot))
         .bind(outcome_name(slot.outcome))
         .bind(slot.reader_kcv.clone())
-        .bind(verdict.map(|v| verdict_name(v).to_owned()))
+        .bind(verdict.map(|v| v.as_str().to_owned()))
         .bind(slot.error.clone())
         .bind(token_id)
         .bind(now)
@@ -217,12 +207,12 @@ pub async fn record(
             entry.ksn = issued.ksn.clone();
             entry.kcv = slot.reader_kcv.clone();
             entry.outcome = Some(match verdict {
-                Some(v) => verdict_name(v).to_owned(),
+                Some(v) => v.as_str().to_owned(),
                 None => outcome_name(slot.outcome).to_owned(),
             });
             entry.detail = slot.error.clone();
             audit::append(&mut *tx, instance, &entry).await?;
-            metrics::counter!("keybridge_reports_total", "verdict" => verdict.map_or(outcome_name(slot.outcome), verdict_name))
+            metrics::counter!("keybridge_reports_total", "verdict" => verdict.map_or(outcome_name(slot.outcome), Verdict::as_str))
                 .increment(1);
         }
         verdicts.push(SlotVerdict {
@@ -262,8 +252,8 @@ mod tests {
 
     #[test]
     fn stored_names_parse_back() {
-        for v in [Verdict::Verified, Verdict::Mismatch, Verdict::Unverifiable] {
-            assert_eq!(parse_verdict(verdict_name(v)), Some(v));
+        for v in Verdict::ALL {
+            assert_eq!(parse_verdict(v.as_str()), Some(v));
         }
         for (o, _) in OUTCOMES {
             assert_eq!(parse_outcome(outcome_name(o)), o);

@@ -50,6 +50,8 @@ impl Fixture {
     pub const KSI: &'static str = "FFFF987654";
     /// The AES BDK ID of the `standard` profile.
     pub const BDK_ID: &'static str = "12345678";
+    /// The TDES KSI of the `fleet` profile (a key set of its own: profiles must not share one).
+    pub const FLEET_KSI: &'static str = "FFFF123456";
 
     /// Starts the emulator with fresh random keys and `faults`.
     pub fn start(faults: Faults) -> Self {
@@ -96,9 +98,10 @@ impl Fixture {
         self.dir.path().join(name).display().to_string()
     }
 
-    /// The configuration file: AWS at the emulator with fast retries, `database`, and two
+    /// The configuration file: AWS at the emulator with fast retries, `database`, and three
     /// profiles: `standard` (slot 0 AES P0, slot 1 TDES P0, slot 2 TDES DUKPT, slot 3 AES
-    /// DUKPT) and `dukpt` (slot 0 TDES DUKPT only).
+    /// DUKPT), `dukpt` (slot 0 TDES DUKPT only) and `fleet` (slot 0 TDES P0, slot 1 TDES DUKPT:
+    /// keys whose AWS KCVs a reader's can verify).
     pub fn config_toml(&self, database: &str) -> String {
         format!(
             r#"
@@ -129,7 +132,14 @@ slots = [
 
 [profiles.dukpt]
 slots = [{{ slot = 0, dukpt = "tdes", bdk = "alias/bdk-tdes", ksi = "{ksi}" }}]
+
+[profiles.fleet]
+slots = [
+  {{ slot = 0, key = "alias/pin-tdes" }},
+  {{ slot = 1, dukpt = "tdes", bdk = "alias/bdk-tdes", ksi = "{fleet_ksi}" }},
+]
 "#,
+            fleet_ksi = Self::FLEET_KSI,
             endpoint = self.emulator.endpoint_url(),
             ksi = Self::KSI,
             bdk_id = Self::BDK_ID,
