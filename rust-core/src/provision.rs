@@ -12,7 +12,7 @@
 //! is comparable with a reader's (AWS's `ANSI_X9_24`); an AES key's `CMAC` KCV is not, and such a
 //! slot loads "unverified" on the device and is judged `unverifiable` by the service.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::export::KcvAlgorithm;
 use crate::loader::{KeyLoadOutcome, KeyLoader, LoadError, LoadRequest};
@@ -107,6 +107,22 @@ pub struct ProvisionReport {
     /// The service's answer to the report, or why it never got one. A report that failed
     /// changes no load result.
     pub report: Result<ReportResponse, ServiceError>,
+    /// Where the time went.
+    pub timings: ProvisionTimings,
+}
+
+/// Wall time of each step of a provisioning: the reader's round trips (`device_info`, most of
+/// `loads`) against the service's, which include AWS's (`key_request`, `report`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProvisionTimings {
+    /// Reading the reader's POS id.
+    pub device_info: Duration,
+    /// The key request, retries included (the service exports from AWS meanwhile).
+    pub key_request: Duration,
+    /// Loading and verifying every slot.
+    pub loads: Duration,
+    /// Delivering the report, retries included.
+    pub report: Duration,
 }
 
 impl ProvisionReport {
@@ -149,7 +165,14 @@ impl KeyLoader {
     ) -> Result<ProvisionReport, ProvisionError> {
         let progress = progress.unwrap_or(&Quiet);
         let cancel = self.cancel_handle();
+        let mut timings = ProvisionTimings::default();
+        let mut step = Instant::now();
+        let mut lap = |into: &mut Duration| {
+            *into = step.elapsed();
+            step = Instant::now();
+        };
         let pos_id = self.device_info().map_err(ProvisionError::Reader)?.pos_id;
+        lap(&mut timings.device_info);
         if cancel.is_cancelled() {
             return Err(ProvisionError::Cancelled);
         }
@@ -157,6 +180,7 @@ impl KeyLoader {
         let mut answer = client
             .request_keys(&pos_id, &idempotency_key)
             .map_err(ProvisionError::Service)?;
+        lap(&mut timings.key_request);
         answer.keys.sort_by_key(|key| key.slot);
         progress.keys_received(&answer.request_id, answer.keys.len());
 
@@ -174,10 +198,12 @@ impl KeyLoader {
         if slots.is_empty() {
             return Err(ProvisionError::Cancelled);
         }
+        lap(&mut timings.loads);
         let report = Report {
             slots: slots.iter().map(ProvisionedSlot::report).collect(),
         };
         let report = client.report(&answer.request_id, &report);
+        lap(&mut timings.report);
         if let Ok(response) = &report {
             for slot in &mut slots {
                 slot.verdict = response
@@ -193,6 +219,7 @@ impl KeyLoader {
             slots,
             cancelled,
             report,
+            timings,
         })
     }
 
