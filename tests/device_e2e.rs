@@ -370,7 +370,7 @@ fn policy_refusals_and_bad_slots_send_nothing() {
         let m6 = wrap(kek().as_bytes(), &header, &WORKING_KEY, &WrapOptions::default()).unwrap();
         let err = loader.send_tr31_key(&m6).unwrap_err();
         assert!(
-            matches!(&err, LoadError::Refused { reason } if reason.contains("M6")),
+            matches!(&err, LoadError::Refused { reason, .. } if reason.contains("M6")),
             "{err}"
         );
 
@@ -384,7 +384,7 @@ fn policy_refusals_and_bad_slots_send_nothing() {
         let b1 = wrap(&[0x11; 16], &header, &[0x22; 16], &WrapOptions::default()).unwrap();
         let err = loader.send_tr31_key(&b1).unwrap_err();
         assert!(
-            matches!(&err, LoadError::Refused { reason } if reason.contains("KSN")),
+            matches!(&err, LoadError::Refused { reason, .. } if reason.contains("KSN")),
             "{err}"
         );
 

@@ -117,7 +117,7 @@ compile_and_run() {
     local declared
     declared=$(cat "${kotlin_sources[@]}" "${java_sources[@]}" | grep -c '^\s*@Test\b')
     run_junit "$run_out" "$declared" -Djna.library.path="$library" -Djava.library.path="$library" \
-        -Dkeybridge.vectors="$repo/../shared/vectors/tr31-published.tsv" -Dkeybridge.cli="$target_dir/debug/keybridge" \
+        -Dkeybridge.vectors="$repo/rust-core/tests/vectors/tr31-published.tsv" -Dkeybridge.cli="$target_dir/debug/keybridge" \
         --scan-class-path "$run_out/classes"
     total_junit_passed=$((total_junit_passed + junit_passed))
     total_junit_failed=$((total_junit_failed + junit_failed))

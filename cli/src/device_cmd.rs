@@ -9,7 +9,7 @@ use keybridge::loader::{
 };
 use serde::Serialize;
 
-use crate::output::{CliResult, print_json};
+use crate::output::{CliResult, block_arg, print_json, with_remedy};
 
 #[derive(Subcommand)]
 pub enum DeviceCommand {
@@ -25,7 +25,7 @@ pub enum DeviceCommand {
     SendTr31 {
         #[command(flatten)]
         target: Target,
-        /// The key block as AWS Payment Cryptography returns it.
+        /// The key block as AWS Payment Cryptography returns it, or `-` to read it from standard input.
         block: String,
         /// Key index 0–9.
         #[arg(long)]
@@ -108,7 +108,7 @@ impl Target {
 /// A load error with the Dspread error name, for the one-line report.
 pub fn describe(error: impl std::borrow::Borrow<LoadError>) -> String {
     let error = error.borrow();
-    format!("{error} ({})", error.dspread_error_name())
+    with_remedy(format!("{error} ({})", error.dspread_error_name()), error.remedy())
 }
 
 pub fn run(command: DeviceCommand) -> CliResult {
@@ -166,8 +166,9 @@ pub fn run(command: DeviceCommand) -> CliResult {
                 ksn,
                 timeout: None,
             };
+            let block = block_arg(&block)?;
             let mut loader = target.open(config).map_err(describe)?;
-            let outcome = loader.send_tr31_key_with(block.trim(), &request).map_err(describe)?;
+            let outcome = loader.send_tr31_key_with(&block, &request).map_err(describe)?;
             if json {
                 print_json(&OutcomeJson::from(&outcome))?;
             } else {

@@ -5,12 +5,13 @@ use keybridge::SecretBytes;
 use keybridge::tr31::{self, Header, KeyBlock, OptionalValue, Profile, WrapOptions};
 use serde::Serialize;
 
-use crate::output::{CliResult, print_json};
+use crate::output::{CliResult, block_arg, print_json, print_warnings, with_remedy};
 
 #[derive(Subcommand)]
 pub enum Tr31Command {
     /// Decode the header and optional blocks of a key block (no key needed).
     Inspect {
+        /// The key block, or `-` to read it from standard input.
         block: String,
         #[command(flatten)]
         profile: ProfileArgs,
@@ -23,6 +24,7 @@ pub enum Tr31Command {
         /// Key block protection key, hex.
         #[arg(long)]
         kbpk: String,
+        /// The key block, or `-` to read it from standard input.
         block: String,
         #[command(flatten)]
         profile: ProfileArgs,
@@ -50,8 +52,9 @@ pub enum Tr31Command {
 
 #[derive(Args)]
 pub struct ProfileArgs {
-    /// Accept what HSMs emit outside X9.143: no key length obfuscation, lower-case hex, text in
-    /// hex optional blocks.
+    /// Accept what HSMs, ISO 20038 and older systems emit outside X9.143: no key length
+    /// obfuscation, lower-case hex, text in hex optional blocks, usage and mode pairs outside the
+    /// X9.143 table (each such pair is named in a warning).
     #[arg(long)]
     lenient: bool,
     /// Accept version A and AES keys under TDES KBPKs.
@@ -138,21 +141,31 @@ pub fn run(command: Tr31Command) -> CliResult {
     }
 }
 
+/// A key block error in the CLI's words.
+fn refused(error: tr31::Tr31Error) -> String {
+    let remedy = error.remedy();
+    with_remedy(error, remedy)
+}
+
 fn inspect(text: &str, profile: &Profile, json: bool) -> CliResult {
-    let block = KeyBlock::parse(text.trim(), profile)?;
+    let block = KeyBlock::parse(&block_arg(text)?, profile).map_err(refused)?;
     let header = block.header();
+    let warnings: Vec<String> = block.warnings().iter().map(ToString::to_string).collect();
     if json {
         #[derive(Serialize)]
         struct Inspect<'a> {
             length: usize,
             #[serde(flatten)]
             header: HeaderJson<'a>,
+            warnings: Vec<String>,
         }
         return print_json(&Inspect {
             length: block.len(),
             header: HeaderJson::new(header, profile, true),
+            warnings,
         });
     }
+    print_warnings(&warnings);
     println!("version        {}  {}", header.version, header.version.meaning());
     println!("length         {}", block.len());
     println!("key usage      {}  {}", header.key_usage, header.key_usage.meaning());
@@ -182,8 +195,9 @@ fn inspect(text: &str, profile: &Profile, json: bool) -> CliResult {
 
 fn unwrap(kbpk: &str, text: &str, profile: &Profile, json: bool) -> CliResult {
     let kbpk = SecretBytes::from_hex(kbpk).map_err(|e| format!("--kbpk: {e}"))?;
-    let unwrapped = tr31::unwrap(kbpk.as_bytes(), text.trim(), profile)?;
+    let unwrapped = tr31::unwrap(kbpk.as_bytes(), &block_arg(text)?, profile).map_err(refused)?;
     let kcv = unwrapped.kcv().map(hex::encode_upper);
+    let warnings: Vec<String> = unwrapped.warnings.iter().map(ToString::to_string).collect();
     if json {
         #[derive(Serialize)]
         struct UnwrapJson<'a> {
@@ -191,14 +205,17 @@ fn unwrap(kbpk: &str, text: &str, profile: &Profile, json: bool) -> CliResult {
             header: HeaderJson<'a>,
             key: String,
             kcv: Option<String>,
+            warnings: Vec<String>,
         }
         let header = HeaderJson::new(&unwrapped.header, profile, false);
         return print_json(&UnwrapJson {
             header,
             key: unwrapped.key.expose_hex(),
             kcv,
+            warnings,
         });
     }
+    print_warnings(&warnings);
     println!("key  {}", unwrapped.key.expose_hex());
     println!("kcv  {}", kcv.as_deref().unwrap_or("-"));
     Ok(())
@@ -212,7 +229,11 @@ fn wrap(kbpk: &str, header: &str, key: &str, allow_weak: bool, json: bool) -> Cl
         allow_weak_wrapping: allow_weak,
         ..WrapOptions::default()
     };
-    let block = tr31::wrap(kbpk.as_bytes(), &header, key.as_bytes(), &options)?;
+    // wrap builds X9.143 blocks only: --allow-weak is the one opt-in it has.
+    let block = tr31::wrap(kbpk.as_bytes(), &header, key.as_bytes(), &options).map_err(|e| {
+        let remedy = e.remedy().filter(|r| *r == tr31::Remedy::AllowWeakWrapping);
+        with_remedy(e, remedy)
+    })?;
     if json {
         #[derive(Serialize)]
         struct WrapJson {

@@ -215,3 +215,28 @@ fn device_info_over_the_simulators_pty_with_faults() {
     assert_eq!(json["pos_id"], "3131313131313131");
     assert!(sim.finish());
 }
+
+/// `device send-tr31 -` takes the block from standard input.
+#[test]
+fn send_tr31_reads_the_block_from_standard_input() {
+    use std::io::Write;
+    let sim = Simulator::start(&["--tcp", "0", "--kek", KEK]);
+    let addr = sim
+        .first_line
+        .strip_prefix("listening on ")
+        .expect(&sim.first_line)
+        .to_owned();
+    let mut child = Command::new(BIN)
+        .args(["device", "send-tr31", "--tcp", &addr, "--expect-kcv", &key_kcv(), "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let block = p0_block(&hex::decode(KEK).unwrap());
+    child.stdin.take().unwrap().write_all(block.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("matches the expected KCV"));
+    assert!(sim.finish());
+}

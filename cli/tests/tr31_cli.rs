@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_keybridge");
 
-/// TR-31:2018 A.7.4 (version D, AES KBPK) from ../shared/vectors/tr31-published.tsv.
+/// TR-31:2018 A.7.4 (version D, AES KBPK) from rust-core/tests/vectors/tr31-published.tsv.
 const D_KBPK: &str = "88E1AB2A2E3DD38C1FA039A536500CC8A87AB9D62DC92C01058FA79F44657DE6";
 const D_KEY: &str = "3F419E1CB7079442AA37474C2EFBF8B8";
 const D_BLOCK: &str =
@@ -60,6 +60,7 @@ fn unwrap_json_has_the_documented_fields() {
         "optional_blocks",
         "key",
         "kcv",
+        "warnings",
     ];
     fields.sort_unstable();
     expected.sort_unstable();
@@ -166,9 +167,9 @@ fn failures_are_one_line_without_key_material() {
     // A malformed block names the field and position.
     let line = failure_line(&run(&["tr31", "inspect", "D0112Q0AE00E0000"]));
     assert!(line.contains("key usage at position 5"), "{line}");
-    // Strict profile refuses the unobfuscated published block.
+    // Strict profile refuses the unobfuscated published block, and says which flag accepts it.
     let line = failure_line(&run(&["tr31", "unwrap", "--kbpk", D_KBPK, D_BLOCK]));
-    assert!(line.contains("obfuscated"), "{line}");
+    assert!(line.contains("obfuscated") && line.contains("pass --lenient"), "{line}");
     // A bad hex key names the option, not the value.
     let line = failure_line(&run(&["kcv", "--key", "0123SECRET"]));
     assert!(line.contains("--key") && !line.contains("SECRET"), "{line}");
@@ -184,4 +185,102 @@ fn failures_are_one_line_without_key_material() {
         kc_of_text,
     ]));
     assert!(line.contains("optional block KC") && !line.contains("ZZZZ"), "{line}");
+}
+
+/// ISO 20038:2017 B.2 (in rust-core/tests/vectors): version E, B0 with mode V, outside the X9.143
+/// table. Strict refuses it naming --lenient; lenient unwraps it and warns, naming the rule.
+const ISO_KBPK: &str = "3235362D62697420414553207772617070696E67202849534F20323030333829";
+const ISO_BLOCK: &str = "E0084B0TV16N0000B2AE5E26BBA7F246E84D5EA24167E208A6B66EF2E27E55A52DB52F0AEACB94C57547";
+
+#[test]
+fn iso_20038s_own_example_unwraps_with_lenient_and_a_warning() {
+    let line = failure_line(&run(&["tr31", "unwrap", "--kbpk", ISO_KBPK, ISO_BLOCK]));
+    assert!(
+        line.contains("'V' is not allowed with key usage B0") && line.contains("pass --lenient"),
+        "{line}"
+    );
+    let out = run(&["tr31", "unwrap", "--lenient", "--kbpk", ISO_KBPK, ISO_BLOCK]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // "wrapped 3DES key" in ASCII.
+    assert!(String::from_utf8_lossy(&out.stdout).contains("key  777261707065642033444553206B6579"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("warning: mode of use at position 8: 'V' is not allowed with key usage B0"),
+        "{stderr}"
+    );
+    let inspect = json(&run(&["tr31", "inspect", "--lenient", "--json", ISO_BLOCK]));
+    assert_eq!(inspect["warnings"].as_array().map(Vec::len), Some(1));
+}
+
+/// Every remedy the CLI suggests is its own flag, not the library option behind it.
+#[test]
+fn remedies_name_the_cli_flags() {
+    let kbpk = "00112233445566778899AABBCCDDEEFF";
+    let line = failure_line(&run(&[
+        "tr31",
+        "wrap",
+        "--kbpk",
+        kbpk,
+        "--header",
+        "A0000P0TE00E0000",
+        "--key",
+        "0123456789ABCDEFFEDCBA9876543210",
+    ]));
+    assert!(
+        line.contains("pass --allow-weak") && !line.contains("allow_weak_wrapping"),
+        "{line}"
+    );
+    let block = run(&[
+        "tr31",
+        "wrap",
+        "--allow-weak",
+        "--kbpk",
+        kbpk,
+        "--header",
+        "A0000P0TE00E0000",
+        "--key",
+        "0123456789ABCDEFFEDCBA9876543210",
+    ]);
+    let block = String::from_utf8(block.stdout).unwrap();
+    let line = failure_line(&run(&["tr31", "unwrap", "--kbpk", kbpk, block.trim()]));
+    assert!(
+        line.contains("pass --allow-weak") && !line.contains("allow_weak_wrapping"),
+        "{line}"
+    );
+}
+
+/// A multi-byte character is named by its character position; lengths are never miscounted.
+#[test]
+fn non_ascii_characters_are_named_by_position() {
+    let mut block = D_BLOCK.to_owned();
+    block.replace_range(20..21, "é");
+    let line = failure_line(&run(&["tr31", "inspect", &block]));
+    assert!(line.contains("non-ASCII character at position 20"), "{line}");
+    assert!(!line.contains("113"), "no byte count: {line}");
+}
+
+/// `-` reads the block from standard input: it need not pass through argv.
+#[test]
+fn a_block_can_come_from_standard_input() {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(["tr31", "unwrap", "--lenient", "--json", "--kbpk", D_KBPK, "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{D_BLOCK}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(json(&out)["key"], D_KEY);
+    let empty = Command::new(BIN)
+        .args(["tr31", "inspect", "-"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(failure_line(&empty).contains("standard input held no key block"));
 }

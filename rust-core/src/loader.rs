@@ -30,7 +30,7 @@ use crate::device::session::{Session, SessionConfig, SessionError};
 use crate::device::transport::{SerialConfig, SerialTransport};
 use crate::device::transport::{TcpTransport, Transport, TransportError};
 use crate::kcv::{KcvMethod, MIN_KCV_LEN, kcv_matches};
-use crate::tr31::{self, KeyBlock, KeyUsage, KnownBlockId, Profile, Tr31Error, Version};
+use crate::tr31::{self, KeyBlock, KeyUsage, KnownBlockId, Profile, Remedy, Tr31Error, Version};
 
 /// The KBPK Dspread readers ship with. A block wrapped under it is readable by anyone.
 pub const FACTORY_KBPK: [u8; 16] = [
@@ -185,6 +185,9 @@ pub enum LoadWarning {
     NoKcvToCompare,
     #[error("the reader does not report KCVs, so the loaded key could not be verified")]
     ReaderKcvUnavailable,
+    /// The block breaks an X9.143 rule the lenient profile accepts.
+    #[error("{0}")]
+    KeyBlock(tr31::Tr31Warning),
 }
 
 /// Why a load (or query) failed. No variant means the key was loaded.
@@ -192,8 +195,9 @@ pub enum LoadWarning {
 pub enum LoadError {
     #[error("invalid key block: {0}")]
     InvalidBlock(Tr31Error),
+    /// `remedy` says what would accept the block anyway, where an opt-in exists.
     #[error("refused by the load policy: {reason}")]
-    Refused { reason: String },
+    Refused { reason: String, remedy: Option<Remedy> },
     #[error("invalid argument: {reason}")]
     InvalidArgument { reason: String },
     #[error("KCV mismatch: expected {expected}, the reader reports {reader}")]
@@ -239,6 +243,15 @@ impl From<SessionError> for LoadError {
 }
 
 impl LoadError {
+    /// What would accept a refused block anyway, where an opt-in exists.
+    pub fn remedy(&self) -> Option<Remedy> {
+        match self {
+            Self::InvalidBlock(e) => e.remedy(),
+            Self::Refused { remedy, .. } => *remedy,
+            _ => None,
+        }
+    }
+
     /// The Dspread `QPOSService.Error` name closest to this error, for drop-in bindings.
     pub fn dspread_error_name(&self) -> &'static str {
         match self {
@@ -416,14 +429,14 @@ impl KeyLoader {
         }
         match self.config.method {
             LoadMethod::Chunked if slot != 0 => Err(invalid(
-                "the chunked method carries no key index; it loads slot 0 only (use the direct method)",
+                "the chunked method carries no key index, so it loads slot 0 only",
             )),
             LoadMethod::Chunked if request.ksn.is_some() => Err(invalid("the chunked method cannot carry a KSN")),
             LoadMethod::Direct
                 if 16 + block.len() + request.ksn.as_ref().map_or(0, |k| k.len() + 1) > self.config.max_frame_len =>
             {
                 Err(invalid(&format!(
-                    "a key block of {} characters does not fit a {}-byte frame: use the chunked method or a larger max_frame_len",
+                    "a key block of {} characters does not fit a {}-byte frame; send it chunked (in 64-byte parts)",
                     block.len(),
                     self.config.max_frame_len
                 )))
@@ -435,9 +448,10 @@ impl KeyLoader {
     fn checked(&self, text: &str) -> Result<Checked, LoadError> {
         let policy = &self.config.policy;
         let block = KeyBlock::parse(text, &policy.profile).map_err(|e| match e {
-            Tr31Error::WeakWrapping { reason } => refused(&format!(
-                "weak wrapping: {reason}; opt in with LoadPolicy::allow_weak_wrapping"
-            )),
+            Tr31Error::WeakWrapping { reason } => LoadError::Refused {
+                reason: format!("weak wrapping: {reason}"),
+                remedy: Some(Remedy::AllowWeakWrapping),
+            },
             other => LoadError::InvalidBlock(other),
         })?;
         let header = block.header();
@@ -456,7 +470,7 @@ impl KeyLoader {
                 list(&policy.allowed_usages)
             )));
         }
-        let mut warnings = Vec::new();
+        let mut warnings: Vec<LoadWarning> = block.warnings().iter().cloned().map(LoadWarning::KeyBlock).collect();
         if tr31::weak_wrapping(header).is_some() {
             warnings.push(LoadWarning::WeakWrapping);
         }
@@ -624,7 +638,10 @@ fn check_slot(slot: u8) -> Result<(), LoadError> {
 }
 
 fn refused(reason: &str) -> LoadError {
-    LoadError::Refused { reason: reason.into() }
+    LoadError::Refused {
+        reason: reason.into(),
+        remedy: None,
+    }
 }
 
 fn invalid(reason: &str) -> LoadError {
@@ -686,7 +703,7 @@ mod tests {
         let a = block(Version::A, KeyUsage::P0, &kek[..16], &[]);
         let err = l.send_tr31_key(&a).unwrap_err();
         assert!(
-            matches!(&err, LoadError::Refused { reason } if reason.contains("weak wrapping")),
+            matches!(&err, LoadError::Refused { reason, remedy: Some(Remedy::AllowWeakWrapping) } if reason.contains("weak wrapping")),
             "{err}"
         );
         let b1 = block(Version::B, KeyUsage::B1, &kek[..16], &[]);

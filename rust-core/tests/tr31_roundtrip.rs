@@ -281,7 +281,7 @@ fn unwrap_rules_fail_with_typed_errors() {
     let unobfuscated = tr31::wrap(&kbpk, &header, &bytes(16, 1), &plain).unwrap();
     assert!(matches!(
         strict(&kbpk, &unobfuscated),
-        Some(Tr31Error::Payload { position: 16, .. })
+        Some(Tr31Error::UnobfuscatedKeyLength { position: 16 })
     ));
     assert!(tr31::unwrap(&kbpk, &unobfuscated, &Profile::LENIENT).is_ok());
 }

@@ -5,7 +5,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use keybridge_ffi::{Tr31KeyBlock, Tr31Profile};
 
-/// ANSI X9 TR-31:2018 A.7.4 (version D, AES KBPK), as in shared/vectors/tr31-published.tsv.
+/// ANSI X9 TR-31:2018 A.7.4 (version D, AES KBPK), as in rust-core/tests/vectors/tr31-published.tsv.
 const BLOCK: &str =
     "D0112P0AE00E0000B82679114F470F540165EDFBF7E250FCEA43F810D215F8D207E2E417C07156A27E8E31DA05F7425509593D03A457DC34";
 

@@ -42,6 +42,7 @@ impl From<Tr31Error> for KeyBlockError {
     fn from(e: Tr31Error) -> Self {
         match e {
             Tr31Error::TooShort { .. }
+            | Tr31Error::NonAscii { .. }
             | Tr31Error::BadCharacter { .. }
             | Tr31Error::UnknownValue { .. }
             | Tr31Error::LengthMismatch { .. }
@@ -55,7 +56,9 @@ impl From<Tr31Error> for KeyBlockError {
             Tr31Error::WeakWrapping { .. } => Self::WeakWrapping(e),
             Tr31Error::KbpkLength { .. } => Self::BadKbpk(e),
             Tr31Error::MacMismatch { .. } => Self::MacMismatch(e),
-            Tr31Error::Payload { .. } | Tr31Error::KeyLength { .. } => Self::BadKey(e),
+            Tr31Error::Payload { .. } | Tr31Error::UnobfuscatedKeyLength { .. } | Tr31Error::KeyLength { .. } => {
+                Self::BadKey(e)
+            }
             Tr31Error::CheckValueMismatch { .. } => Self::CheckValueMismatch(e),
         }
     }

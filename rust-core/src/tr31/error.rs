@@ -74,6 +74,9 @@ pub enum Tr31Error {
     #[error("key block is {length} characters; at least {minimum} are needed")]
     TooShort { length: usize, minimum: usize },
 
+    #[error("non-ASCII character at position {position}: a key block is ASCII only")]
+    NonAscii { position: usize },
+
     #[error("{field} at position {position}: character 0x{byte:02X} is not allowed there")]
     BadCharacter { field: Field, position: usize, byte: u8 },
 
@@ -124,7 +127,8 @@ pub enum Tr31Error {
         expected: &'static str,
     },
 
-    #[error("weak wrapping refused: {reason} (opt in with allow_weak_wrapping to accept it)")]
+    /// [`Remedy::AllowWeakWrapping`] accepts it.
+    #[error("weak wrapping refused: {reason}")]
     WeakWrapping { reason: &'static str },
 
     #[error("KBPK of {length} bytes cannot protect a version {version} key block (needs {expected})")]
@@ -140,6 +144,12 @@ pub enum Tr31Error {
     #[error("encrypted key at position {position}: {reason}")]
     Payload { position: usize, reason: &'static str },
 
+    /// [`Remedy::LenientProfile`] accepts it.
+    #[error(
+        "encrypted key at position {position}: the key length is not obfuscated (X9.143 pads every key to its algorithm's longest)"
+    )]
+    UnobfuscatedKeyLength { position: usize },
+
     #[error("key of {length} bytes is not a valid {algorithm} key length")]
     KeyLength { algorithm: Algorithm, length: usize },
 
@@ -150,7 +160,49 @@ pub enum Tr31Error {
     CheckValueUnreadable { id: String },
 }
 
+/// How a caller can accept a block that was refused: the error says what is wrong, the remedy
+/// what would accept it anyway. Each front end names it in its own terms (the library: a profile
+/// or option; the CLI: a flag), so error texts name neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remedy {
+    /// Opt in to weak wrapping: [`super::Profile::with_weak_wrapping`],
+    /// `WrapOptions::allow_weak_wrapping`, `LoadPolicy::allow_weak_wrapping`.
+    AllowWeakWrapping,
+    /// Read with [`super::Profile::LENIENT`]: what HSMs, ISO 20038 and older systems emit.
+    LenientProfile,
+}
+
+/// Something a block does that X9.143 does not allow but the profile accepted: the block parses
+/// and unwraps, and the caller is told which rule it breaks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Tr31Warning {
+    /// The key usage × algorithm × mode of use combination is outside X9.143's table; the inner
+    /// error is what the strict profile would have refused it with.
+    #[error(
+        "{0} by the X9.143 key usage table (ISO 20038 and older systems allow it; accepted by the lenient profile)"
+    )]
+    OutsideUsageTable(Tr31Error),
+}
+
 impl Tr31Error {
+    /// What would accept the block anyway, where an opt-in exists.
+    pub fn remedy(&self) -> Option<Remedy> {
+        match self {
+            Self::WeakWrapping { .. } => Some(Remedy::AllowWeakWrapping),
+            Self::UnobfuscatedKeyLength { .. } | Self::AlgorithmNotAllowed { .. } | Self::ModeNotAllowed { .. } => {
+                Some(Remedy::LenientProfile)
+            }
+            Self::BadCharacter { field, byte, .. }
+                if byte.is_ascii_lowercase()
+                    && byte.is_ascii_hexdigit()
+                    && matches!(field, Field::EncryptedKey | Field::Mac) =>
+            {
+                Some(Remedy::LenientProfile)
+            }
+            _ => None,
+        }
+    }
+
     /// The field the error is about, where there is one.
     pub fn field(&self) -> Option<Field> {
         Some(match self {
@@ -159,6 +211,8 @@ impl Tr31Error {
             | Self::Rule { field, .. }
             | Self::BadLength { field, .. } => *field,
             Self::LengthMismatch { .. } | Self::TooShort { .. } => Field::BlockLength,
+            Self::NonAscii { position } if *position < super::header::FIXED_LEN => super::header::field_at(*position),
+            Self::NonAscii { .. } => return None,
             Self::AlgorithmNotAllowed { .. } => Field::Algorithm,
             Self::ModeNotAllowed { .. } => Field::ModeOfUse,
             Self::OptionalBlock { .. }
@@ -166,7 +220,7 @@ impl Tr31Error {
             | Self::CheckValueMismatch { .. }
             | Self::CheckValueUnreadable { .. } => Field::OptionalBlocks,
             Self::MacMismatch { .. } => Field::Mac,
-            Self::Payload { .. } | Self::KeyLength { .. } => Field::EncryptedKey,
+            Self::Payload { .. } | Self::UnobfuscatedKeyLength { .. } | Self::KeyLength { .. } => Field::EncryptedKey,
             Self::WeakWrapping { .. } | Self::KbpkLength { .. } => return None,
         })
     }

@@ -104,6 +104,12 @@ impl Header {
     /// Reads a header from the start of `text`. Field values are checked for syntax here; the
     /// X9.143 rules that relate fields to each other are in `validate`.
     pub(crate) fn parse(text: &str) -> Result<ParsedHeader, Tr31Error> {
+        // A key block is ASCII. Past a multi-byte character every byte offset would overstate
+        // the character position, so this is settled first, in characters.
+        if !text.is_ascii() {
+            let position = text.chars().position(|c| !c.is_ascii()).unwrap_or_default();
+            return Err(Tr31Error::NonAscii { position });
+        }
         let bytes = text.as_bytes();
         if bytes.len() < FIXED_LEN {
             return Err(Tr31Error::TooShort {
@@ -166,7 +172,7 @@ fn decimal(digits: &[u8]) -> Option<usize> {
 }
 
 /// The fixed-header field that contains character `at`.
-fn field_at(at: usize) -> Field {
+pub(crate) fn field_at(at: usize) -> Field {
     const ORDER: [Field; 10] = [
         Field::Reserved,
         Field::KeyContext,

@@ -4,7 +4,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::binding::BindingKeys;
-use super::error::{Field, Tr31Error};
+use super::error::{Field, Tr31Error, Tr31Warning};
 use super::fields::{Algorithm, Version};
 use super::header::{FIXED_LEN, Header};
 use super::optional::{self, KnownBlockId, OptionalBlock};
@@ -27,6 +27,7 @@ pub struct KeyBlock {
     payload: Vec<u8>,
     mac: Mac,
     profile: Profile,
+    warnings: Vec<Tr31Warning>,
 }
 
 /// The result of unwrapping: the authenticated header and the clear key.
@@ -34,6 +35,8 @@ pub struct KeyBlock {
 pub struct Unwrapped {
     pub header: Header,
     pub key: SecretBytes,
+    /// The X9.143 rules the block breaks that the profile accepted.
+    pub warnings: Vec<Tr31Warning>,
 }
 
 impl Unwrapped {
@@ -70,6 +73,7 @@ struct Parts<'a> {
     header_text: &'a str,
     payload: Vec<u8>,
     mac: Mac,
+    warnings: Vec<Tr31Warning>,
 }
 
 impl<'a> Parts<'a> {
@@ -82,7 +86,7 @@ impl<'a> Parts<'a> {
             });
         }
         let header = parsed.header;
-        validate_header(&header, profile)?;
+        let warnings = validate_header(&header, profile)?;
         let version = header.version;
         let body = &text.as_bytes()[parsed.end..];
         let mac_digits = 2 * version.mac_len();
@@ -129,6 +133,7 @@ impl<'a> Parts<'a> {
             header_text: &text[..parsed.end],
             payload,
             mac,
+            warnings,
         })
     }
 
@@ -160,6 +165,7 @@ impl<'a> Parts<'a> {
         Ok(Unwrapped {
             header: self.header,
             key,
+            warnings: self.warnings,
         })
     }
 }
@@ -175,7 +181,13 @@ impl KeyBlock {
             payload: parts.payload,
             mac: parts.mac,
             profile: *profile,
+            warnings: parts.warnings,
         })
+    }
+
+    /// The X9.143 rules the block breaks that its profile accepted (empty under the strict one).
+    pub fn warnings(&self) -> &[Tr31Warning] {
+        &self.warnings
     }
 
     pub fn header(&self) -> &Header {
@@ -199,6 +211,7 @@ impl KeyBlock {
             header_text: &self.header_text,
             payload: self.payload.clone(),
             mac: self.mac,
+            warnings: self.warnings.clone(),
         };
         parts.unwrap(kbpk, &self.profile)
     }
@@ -225,9 +238,7 @@ fn extract_key(header: &Header, position: usize, clear: &[u8], profile: &Profile
         && !profile.unobfuscated_key_length
         && clear.len() - 2 < hidden
     {
-        return Err(fail(
-            "key length is not obfuscated (X9.143 pads to the algorithm's longest key; use the lenient profile to accept)",
-        ));
+        return Err(Tr31Error::UnobfuscatedKeyLength { position });
     }
     Ok(SecretBytes::from_slice(&clear[2..2 + length]))
 }

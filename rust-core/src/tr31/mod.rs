@@ -17,7 +17,7 @@ pub mod optional;
 mod profile;
 mod validate;
 
-pub use error::{Field, Tr31Error};
+pub use error::{Field, Remedy, Tr31Error, Tr31Warning};
 pub use fields::{Algorithm, Exportability, KeyContext, KeyUsage, KeyVersion, ModeOfUse, Version};
 pub use header::Header;
 pub use keyblock::{KeyBlock, Unwrapped, WrapOptions, unwrap, wrap};

@@ -16,6 +16,10 @@ pub struct Profile {
     /// Accept a payload that reveals the key length, i.e. is not padded to the algorithm's
     /// longest key (payShield and TR-31:2010-era systems do not obfuscate).
     pub unobfuscated_key_length: bool,
+    /// Accept a well-formed key usage × algorithm × mode of use combination outside X9.143's
+    /// table (ISO 20038 and older systems pair some differently: ISO 20038's own example is B0
+    /// with mode V). The parsed block carries a [`super::Tr31Warning`] naming the rule.
+    pub outside_usage_table: bool,
     /// Accept version A (deprecated variant binding) and AES keys under a TDES KBPK (versions
     /// A/B/C). Off in both presets: it is an explicit opt-in.
     pub allow_weak_wrapping: bool,
@@ -27,14 +31,16 @@ impl Profile {
         lowercase_hex: false,
         non_hex_optional_data: false,
         unobfuscated_key_length: false,
+        outside_usage_table: false,
         allow_weak_wrapping: false,
     };
 
-    /// What real HSMs and TR-31:2010-era systems emit.
+    /// What real HSMs, ISO 20038 and TR-31:2010-era systems emit.
     pub const LENIENT: Self = Self {
         lowercase_hex: true,
         non_hex_optional_data: true,
         unobfuscated_key_length: true,
+        outside_usage_table: true,
         allow_weak_wrapping: false,
     };
 

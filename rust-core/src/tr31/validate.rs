@@ -2,18 +2,24 @@
 //! field is checked by the parser; this module decides whether a well-formed header is allowed.
 
 use super::compat::{self, Incompatible};
-use super::error::{Field, Tr31Error};
+use super::error::{Field, Tr31Error, Tr31Warning};
 use super::fields::{Algorithm, Exportability, KeyContext, KeyUsage, KeyVersion, Version};
 use super::header::{FIXED_LEN, Header};
 use super::optional::KnownBlockId;
 use super::profile::Profile;
 
-/// Checks every header rule; the first broken one is returned.
-pub fn validate_header(header: &Header, profile: &Profile) -> Result<(), Tr31Error> {
+/// Checks every header rule; the first broken one is returned. A rule the profile lets through
+/// comes back as a warning.
+pub fn validate_header(header: &Header, profile: &Profile) -> Result<Vec<Tr31Warning>, Tr31Error> {
+    let mut warnings = Vec::new();
     check_weak_wrapping(header, profile)?;
-    check_compatibility(header)?;
+    match check_compatibility(header) {
+        Err(e) if profile.outside_usage_table => warnings.push(Tr31Warning::OutsideUsageTable(e)),
+        other => other?,
+    }
     check_context_and_exportability(header)?;
-    check_optional_blocks(header, profile)
+    check_optional_blocks(header, profile)?;
+    Ok(warnings)
 }
 
 /// Why the header's wrapping is weak, if it is: version A, or an AES key under a TDES KBPK.
@@ -147,7 +153,23 @@ mod tests {
     }
 
     fn check(text: &str) -> Result<(), Tr31Error> {
-        validate_header(&header(text), &Profile::STRICT)
+        validate_header(&header(text), &Profile::STRICT).map(|warnings| assert!(warnings.is_empty()))
+    }
+
+    /// ISO 20038's own example pairs B0 with mode V; lenient reads it and says which rule it breaks.
+    #[test]
+    fn the_lenient_profile_accepts_pairs_outside_the_table_with_a_warning() {
+        let iso = header("E0000B0TV16N0000");
+        let refusal = Tr31Error::ModeNotAllowed {
+            usage: KeyUsage::B0,
+            mode: ModeOfUse::VerifyOnly,
+        };
+        assert_eq!(validate_header(&iso, &Profile::STRICT), Err(refusal.clone()));
+        let warnings = validate_header(&iso, &Profile::LENIENT).unwrap();
+        assert_eq!(warnings, vec![Tr31Warning::OutsideUsageTable(refusal)]);
+        assert!(warnings[0].to_string().contains("'V' is not allowed with key usage B0"));
+        // Every other rule still holds under the lenient profile.
+        assert!(validate_header(&header("E0000B0TV16S0010"), &Profile::LENIENT).is_err());
     }
 
     #[test]
@@ -237,6 +259,6 @@ mod tests {
             Exportability::NonExportable,
         );
         h.optional_blocks = vec![OptionalBlock::new("HM", "21"), OptionalBlock::new("PB", "000000")];
-        assert_eq!(validate_header(&h, &Profile::STRICT), Ok(()));
+        assert_eq!(validate_header(&h, &Profile::STRICT), Ok(vec![]));
     }
 }
