@@ -10,6 +10,7 @@
 
 mod dukpt;
 mod faults;
+pub mod fuzzing;
 mod ops;
 mod service_error;
 mod sigv4;
@@ -286,6 +287,30 @@ fn error_reply(error: &ServiceError) -> Response<Full<Bytes>> {
     reply(error.status, error.body(), Some(error.code))
 }
 
+/// Decodes an authenticated request's awsJson body and runs `operation` on `store`: what every
+/// request that passed authentication comes to. No I/O, so the fuzz target drives it with
+/// arbitrary bodies ([`fuzzing`]).
+fn dispatch(
+    store: &mut Store,
+    max_keys: Option<usize>,
+    operation: &str,
+    body: &[u8],
+) -> Result<serde_json::Value, ServiceError> {
+    let input: serde_json::Value = if body.is_empty() {
+        serde_json::json!({})
+    } else {
+        serde_json::from_slice(body).map_err(|e| ServiceError::new("SerializationException", e.to_string()))?
+    };
+    let creates = matches!(operation, "CreateKey" | "ImportKey");
+    match max_keys {
+        Some(max) if creates && store.keys.len() >= max => Err(ServiceError::new(
+            "ServiceQuotaExceededException",
+            format!("Key quota of {max} keys reached"),
+        )),
+        _ => ops::call(store, operation, &input),
+    }
+}
+
 /// Largest request body the emulator reads: far above any control-plane call (an ImportKey of
 /// the longest TR-31 block is about 10 KB), small enough that no client makes it hold much.
 const MAX_BODY: usize = 64 * 1024;
@@ -343,25 +368,7 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
     if let Some(error) = state.faults.error_for(index, operation) {
         return Ok(error_reply(&error));
     }
-    let input: serde_json::Value = if body.is_empty() {
-        serde_json::json!({})
-    } else {
-        match serde_json::from_slice(&body) {
-            Ok(value) => value,
-            Err(e) => return Ok(error_reply(&ServiceError::new("SerializationException", e.to_string()))),
-        }
-    };
-    let result = {
-        let mut store = lock(&state.store);
-        let creates = matches!(operation, "CreateKey" | "ImportKey");
-        match state.faults.max_keys {
-            Some(max) if creates && store.keys.len() >= max => Err(ServiceError::new(
-                "ServiceQuotaExceededException",
-                format!("Key quota of {max} keys reached"),
-            )),
-            _ => ops::call(&mut store, operation, &input),
-        }
-    };
+    let result = dispatch(&mut lock(&state.store), state.faults.max_keys, operation, &body);
     Ok(match result {
         Ok(output) => reply(200, output.to_string(), None),
         Err(error) => error_reply(&error),
