@@ -90,6 +90,34 @@ pub(crate) fn decode_upper_hex_into(digits: &[u8], out: &mut [u8]) -> Option<usi
     decode_hex_with(&HEX_UPPER, digits, out)
 }
 
+/// Appends `bytes` to `out` as upper-case hex. Two characters per byte straight from a table of
+/// all 256 pairs: a wrap writes some 128 digits, and a per-character iterator was a sixth of it.
+pub(crate) fn push_upper_hex(out: &mut String, bytes: &[u8]) {
+    out.reserve(2 * bytes.len());
+    for &byte in bytes {
+        let at = 2 * usize::from(byte);
+        out.push_str(&HEX_PAIRS[at..at + 2]);
+    }
+}
+
+/// `"000102…FEFF"`: every byte's two upper-case digits, in order.
+const HEX_PAIRS: &str = match std::str::from_utf8(&hex_pairs()) {
+    Ok(text) => text,
+    Err(_) => panic!("hex digits are ASCII"),
+};
+
+const fn hex_pairs() -> [u8; 512] {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut pairs = [0u8; 512];
+    let mut byte = 0;
+    while byte < 256 {
+        pairs[2 * byte] = DIGITS[byte >> 4];
+        pairs[2 * byte + 1] = DIGITS[byte & 0x0F];
+        byte += 1;
+    }
+    pairs
+}
+
 /// Value of each byte as a hex digit, or `INVALID`. A table because key block payloads are
 /// decoded on every unwrap and a branchy decoder was a tenth of the unwrap time.
 const INVALID: u8 = 0xFF;
@@ -148,6 +176,14 @@ mod tests {
         assert_eq!(SecretBytes::from_hex("00G0"), Err(HexError::NotHex { position: 2 }));
         assert_eq!(SecretBytes::from_hex("000"), Err(HexError::OddLength { length: 3 }));
         assert_eq!(SecretBytes::from_hex("0aFf").unwrap().as_bytes(), &[0x0a, 0xff]);
+    }
+
+    #[test]
+    fn hex_is_written_upper_case_as_the_hex_crate_does() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let mut out = String::from("D0112");
+        push_upper_hex(&mut out, &bytes);
+        assert_eq!(out, format!("D0112{}", hex::encode_upper(&bytes)));
     }
 
     #[test]

@@ -17,7 +17,6 @@ pub(crate) struct BindingKeys {
     version: Version,
     kbek: BlockCipher,
     kbak: BlockCipher,
-    kbak_subkeys: Option<CmacSubkeys>,
 }
 
 /// Derivation-data "key usage" values (TR-31 / X9.143 key derivation binding).
@@ -52,26 +51,20 @@ impl BindingKeys {
                 } else {
                     USAGE_ENCRYPTION_CBC
                 };
-                let derive = |usage| derive_key(&kbpk_cipher, &subkeys, usage, algorithm, kbpk.len());
-                (derive(enc_usage), derive(USAGE_MAC))
+                derive_pair(&kbpk_cipher, &subkeys, [enc_usage, USAGE_MAC], algorithm, kbpk.len())
             }
         };
         let kbek = BlockCipher::new(family, &kbek).expect("derived key has the KBPK's length");
         let kbak = BlockCipher::new(family, &kbak).expect("derived key has the KBPK's length");
-        let kbak_subkeys = matches!(version, Version::B | Version::D | Version::E).then(|| kbak.cmac_subkeys());
-        Self {
-            version,
-            kbek,
-            kbak,
-            kbak_subkeys,
-        }
+        Self { version, kbek, kbak }
     }
 
     /// The MAC of a block. For A/C `payload` is the ciphertext, otherwise the clear payload.
     pub(crate) fn mac(&self, header: &[u8], payload: &[u8]) -> Zeroizing<[u8; 16]> {
-        let full = match &self.kbak_subkeys {
-            None => self.kbak.cbc_mac(&[header, payload]),
-            Some(subkeys) => self.kbak.cmac(subkeys, &[header, payload]),
+        let full = match self.version {
+            Version::A | Version::C => self.kbak.cbc_mac(&[header, payload]),
+            // The KBAK is used for this one CMAC: its subkeys come with the first block.
+            Version::B | Version::D | Version::E => self.kbak.cmac_once(&[header, payload]),
         };
         Zeroizing::new(full)
     }
@@ -116,20 +109,44 @@ fn variant(kbpk: &[u8], mask: u8) -> DerivedKey {
     DerivedKey { bytes, len: kbpk.len() }
 }
 
-/// One derived key: CMAC outputs for counters 1, 2, … concatenated and cut to `length`.
-fn derive_key(kbpk: &BlockCipher, subkeys: &CmacSubkeys, usage: u16, algorithm: u16, length: usize) -> DerivedKey {
+/// The two derived keys, for `usages` [encryption, MAC]: for each, the CMAC outputs for counters
+/// 1, 2, … concatenated and cut to `length`. Every CMAC here is of one 8-byte block, and none
+/// depends on another, so all of them (two to six) go through the cipher as one batch.
+fn derive_pair(
+    kbpk: &BlockCipher,
+    subkeys: &CmacSubkeys,
+    usages: [u16; 2],
+    algorithm: u16,
+    length: usize,
+) -> (DerivedKey, DerivedKey) {
     let bs = kbpk.block_size();
-    let [u0, u1] = usage.to_be_bytes();
+    let per_key = length.div_ceil(bs);
     let [a0, a1] = algorithm.to_be_bytes();
     let [l0, l1] = ((length * 8) as u16).to_be_bytes();
-    let mut bytes = Zeroizing::new([0u8; 32]);
-    for (counter, chunk) in (1u8..).zip(bytes[..length].chunks_mut(bs)) {
-        let input = [counter, u0, u1, 0x00, a0, a1, l0, l1];
-        let output = Zeroizing::new(kbpk.cmac(subkeys, &[&input]));
-        chunk.copy_from_slice(&output[..chunk.len()]);
+    let mut blocks = Zeroizing::new([[0u8; 16]; 2 * MAX_DERIVATION_BLOCKS]);
+    let blocks = &mut blocks[..2 * per_key];
+    for (key_blocks, usage) in blocks.chunks_mut(per_key).zip(usages) {
+        let [u0, u1] = usage.to_be_bytes();
+        for (counter, block) in (1u8..).zip(key_blocks.iter_mut()) {
+            block[..DERIVATION_DATA_LEN].copy_from_slice(&[counter, u0, u1, 0x00, a0, a1, l0, l1]);
+        }
     }
-    DerivedKey { bytes, len: length }
+    kbpk.cmac_short_messages(subkeys, blocks, DERIVATION_DATA_LEN);
+    let key = |outputs: &[[u8; 16]]| {
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        for (chunk, output) in bytes[..length].chunks_mut(bs).zip(outputs) {
+            chunk.copy_from_slice(&output[..chunk.len()]);
+        }
+        DerivedKey { bytes, len: length }
+    };
+    let (enc, mac) = blocks.split_at(per_key);
+    (key(enc), key(mac))
 }
+
+/// Derivation data: counter ‖ usage (2) ‖ separator ‖ algorithm (2) ‖ length in bits (2).
+const DERIVATION_DATA_LEN: usize = 8;
+/// CMAC outputs per derived key at most: a 3-key TDES key from 8-byte blocks.
+const MAX_DERIVATION_BLOCKS: usize = 3;
 
 #[cfg(test)]
 mod tests {
@@ -141,8 +158,7 @@ mod tests {
         let cipher = BlockCipher::new(family, &kbpk).unwrap();
         let sk = cipher.cmac_subkeys();
         let alg = derivation_algorithm(family, kbpk.len());
-        let enc = derive_key(&cipher, &sk, USAGE_ENCRYPTION_CBC, alg, kbpk.len());
-        let mac = derive_key(&cipher, &sk, USAGE_MAC, alg, kbpk.len());
+        let (enc, mac) = derive_pair(&cipher, &sk, [USAGE_ENCRYPTION_CBC, USAGE_MAC], alg, kbpk.len());
         (hex::encode_upper(&*enc), hex::encode_upper(&*mac))
     }
 

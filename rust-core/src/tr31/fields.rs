@@ -247,17 +247,19 @@ impl KeyVersion {
     }
 
     pub fn code(self) -> String {
-        match self {
-            Self::None => "00".into(),
-            Self::Component(n) => format!("c{n}"),
-            Self::Version(v) => String::from_utf8_lossy(&v).into_owned(),
-        }
+        self.to_string()
     }
 }
 
 impl std::fmt::Display for KeyVersion {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.code())
+        use std::fmt::Write;
+        match self {
+            Self::None => f.write_str("00"),
+            Self::Component(n) => write!(f, "c{n}"),
+            // Two characters the parser checked (printable ASCII).
+            Self::Version(v) => v.iter().try_for_each(|&b| f.write_char(char::from(b))),
+        }
     }
 }
 

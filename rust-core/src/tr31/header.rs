@@ -69,15 +69,17 @@ impl Header {
 
     /// Encodes the header with `block_length` in the length field.
     pub fn encode(&self, block_length: usize) -> String {
-        let mut out = String::with_capacity(FIXED_LEN + self.optional_blocks_len());
+        use std::fmt::Write;
+        // Room for the whole block: wrapping appends the payload and MAC to this string.
+        let mut out = String::with_capacity(block_length.max(FIXED_LEN + self.optional_blocks_len()));
         out.push_str(self.version.code());
-        out.push_str(&format!("{block_length:04}"));
+        let _ = write!(out, "{block_length:04}");
         out.push_str(self.key_usage.code());
         out.push_str(self.algorithm.code());
         out.push_str(self.mode_of_use.code());
-        out.push_str(&self.key_version.code());
+        let _ = write!(out, "{}", self.key_version);
         out.push_str(self.exportability.code());
-        out.push_str(&format!("{:02}", self.optional_blocks.len()));
+        let _ = write!(out, "{:02}", self.optional_blocks.len());
         out.push_str(self.key_context.code());
         out.push('0');
         for block in &self.optional_blocks {

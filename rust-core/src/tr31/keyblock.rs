@@ -11,7 +11,7 @@ use super::optional::{self, KnownBlockId, OptionalBlock};
 use super::profile::Profile;
 use super::validate::validate_header;
 use crate::kcv;
-use crate::secret::{SecretBytes, decode_hex_into, decode_upper_hex_into};
+use crate::secret::{SecretBytes, decode_hex_into, decode_upper_hex_into, push_upper_hex};
 
 /// Largest block the 4-digit length field can describe.
 const MAX_BLOCK_LEN: usize = 9999;
@@ -269,10 +269,10 @@ impl Default for WrapOptions {
 
 /// Wraps `key` under `kbpk` with the attributes of `header`. The length field, the number of
 /// optional blocks and a `PB` padding block (replacing any given) are filled in. Padding of the
-/// key comes from the operating system's random number generator.
+/// key comes from a per-thread CSPRNG seeded from the operating system (`crypto::random`).
 pub fn wrap(kbpk: &[u8], header: &Header, key: &[u8], options: &WrapOptions) -> Result<String, Tr31Error> {
     wrap_with(kbpk, header, key, options, &mut |pad: &mut [u8]| {
-        getrandom::fill(pad).map_err(|_| Tr31Error::Rule {
+        crate::crypto::random::fill(pad).map_err(|_| Tr31Error::Rule {
             field: Field::EncryptedKey,
             position: FIXED_LEN,
             reason: "the operating system's random number generator failed",
@@ -380,8 +380,8 @@ fn seal(version: Version, kbpk: &[u8], header_text: String, payload: &mut [u8]) 
         }
     };
     let mut out = header_text;
-    out.push_str(&hex::encode_upper(&*payload));
-    out.push_str(&hex::encode_upper(&mac[..version.mac_len()]));
+    push_upper_hex(&mut out, payload);
+    push_upper_hex(&mut out, &mac[..version.mac_len()]);
     out
 }
 
