@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Runs every binding test on this host and exits non-zero on any failure:
 #   1. installs the JVM tools if missing (setup-jvm-tools.sh: apt JNA + JUnit 5, npm kotlinc)
-#   2. builds the one native library (uniffi + JNI, features `aws,java`: what the Android AAR and
-#      the iOS package ship) and the CLI (reader simulator), generates the Kotlin bindings (JVM and
-#      Android flavours) and checks that the committed Swift equals a fresh generation
+#   2. builds the one native library (uniffi + JNI, features `aws,service-client,java`: what the
+#      full Android AAR and the iOS package ship) and the CLI (reader simulator, key service, AWS
+#      emulator), generates the Kotlin bindings (JVM and Android flavours) and checks that the
+#      committed Swift equals a fresh generation
 #   3. the FFI crate's Rust unit tests, `cargo check --target aarch64-linux-android` of the lean
 #      library, and the 16 KB alignment of every LOAD segment of the built libraries (readelf)
 #   4. compiles keybridge's Java classes alone and, against only those, the ported Dspread
 #      key-loading class (bindings/jni/java/src/ported): the vendor demo's shape must compile
 #   5. compiles the Kotlin and Java sources and tests (kotlinc, javac) and runs them with JUnit 5
-#      on the host JVM against `keybridge simulate` and `keybridge aws-emulator` processes
-#   6. the lean variant (feature `java`, no AWS), built into target/lean: its own generated Kotlin,
-#      loaded on the host JVM, running every test that needs no AWS
+#      on the host JVM against `keybridge simulate`, `keybridge aws-emulator` and `keybridge serve`
+#      processes
+#   6. the lean variant, the device build (features `service-client,java`: the key service client,
+#      no AWS SDK), built into target/lean: its own generated Kotlin, loaded on the host JVM,
+#      running every test that needs no AWS client in the library (provisioning included)
 # The last line is the summary: `N passed, N failed` (JUnit tests plus the script checks).
 set -uo pipefail
 
@@ -125,21 +128,21 @@ compile_and_run() {
 }
 
 compile_and_run "$out" "$target_dir/bindings/kotlin-jvm" "$target_dir/debug" \
-    bindings/kotlin/src/main bindings/kotlin/src/aws bindings/kotlin/src/test -- bindings/jni/java/src
+    bindings/kotlin/src/main bindings/kotlin/src/aws bindings/kotlin/src/testing bindings/kotlin/src/test -- bindings/jni/java/src
 [[ $? -eq 2 ]] && fail_early "compiling the Kotlin and Java sources"
 
-# --- the lean variant: no AWS, its own generated bindings ------------------------------------
+# --- the lean variant (the device build): no AWS client, its own generated bindings ----------
 lean() {
-    KEYBRIDGE_TARGET_DIR="$lean_dir" KEYBRIDGE_FEATURES=java "$scripts/generate.sh" kotlin-jvm || return 1
+    KEYBRIDGE_TARGET_DIR="$lean_dir" KEYBRIDGE_FEATURES=service-client,java "$scripts/generate.sh" kotlin-jvm || return 1
     "$scripts/check-page-alignment.sh" "$lean_dir/debug/libkeybridge_ffi.so" || return 1
     if nm -D --defined-only "$lean_dir/debug/libkeybridge_ffi.so" | grep -qi awskeyexporter; then
         echo "the lean library exports the AWS exporter" >&2
         return 1
     fi
     compile_and_run "$out/lean" "$lean_dir/bindings/kotlin-jvm" "$lean_dir/debug" \
-        bindings/kotlin/src/main bindings/kotlin/src/test -- bindings/jni/java/src -- AwsExporterTest.kt
+        bindings/kotlin/src/main bindings/kotlin/src/testing bindings/kotlin/src/test -- bindings/jni/java/src -- AwsExporterTest.kt
 }
-check "the lean variant (no AWS) builds, generates its bindings, loads and passes the tests that need no AWS" lean
+check "the lean variant (key service client, no AWS client) builds, generates its bindings, loads and passes the tests that need no AWS client" lean
 
 summary
 [[ $((total_junit_failed + checks_failed)) -eq 0 ]]

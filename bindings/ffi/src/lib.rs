@@ -18,11 +18,15 @@ mod aws;
 mod error;
 mod keyblock;
 mod loader;
+#[cfg(feature = "service-client")]
+mod provision;
 mod runtime;
+#[cfg(feature = "service-client")]
+mod service;
 
 #[cfg(feature = "aws")]
 pub use aws::{AwsError, AwsExporterConfig, AwsKeyExporter, ExportedKey};
-pub use error::{KeyBlockError, ReaderError, ReaderTransportError};
+pub use error::{KeyBlockError, LoadFailureKind, ReaderError, ReaderTransportError};
 pub use keyblock::{
     KcvAlgorithm, KcvMethod, Tr31Header, Tr31Key, Tr31KeyBlock, Tr31OptionalBlock, Tr31Profile, Tr31WrapOptions,
     key_check_value,
@@ -31,6 +35,13 @@ pub use keyblock::{
 pub use loader::{
     DeviceInfo, DeviceInfoReport, KcvReport, KcvVerification, KeyLoadResult, KeyLoader, LoadFailure, LoadReport,
     LoadRequest, LoaderOptions, ReaderTransport,
+};
+#[cfg(feature = "service-client")]
+pub use provision::{ProvisionOptions, ProvisionProgress, ProvisionReport, ProvisionedSlot};
+#[cfg(feature = "service-client")]
+pub use service::{
+    DeviceSlot, DeviceView, KeyServiceClient, KeyServiceConfig, KeyServiceError, RequestSummary, ServiceFailure,
+    ServiceFailureKind, SlotReportView,
 };
 
 uniffi::setup_scaffolding!();
