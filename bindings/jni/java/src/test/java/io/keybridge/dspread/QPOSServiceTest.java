@@ -35,6 +35,7 @@ class QPOSServiceTest {
     static final class Recorder extends CQPOSService {
         final List<String> events = Collections.synchronizedList(new ArrayList<>());
         final LinkedBlockingQueue<KeyLoadReport> reports = new LinkedBlockingQueue<>();
+        final LinkedBlockingQueue<ProvisionResult> provisioned = new LinkedBlockingQueue<>();
         final List<String> threads = Collections.synchronizedList(new ArrayList<>());
 
         @Override
@@ -77,9 +78,20 @@ class QPOSServiceTest {
             reports.add(report);
         }
 
+        @Override
+        public void onProvisionResult(ProvisionResult result) {
+            provisioned.add(result);
+        }
+
         private void record(String event) {
             events.add(event);
             threads.add(Thread.currentThread().getName());
+        }
+
+        ProvisionResult nextProvisionResult() throws InterruptedException {
+            ProvisionResult result = provisioned.poll(30, TimeUnit.SECONDS);
+            assertNotNull(result, "no onProvisionResult within 30 s; events so far: " + events);
+            return result;
         }
 
         KeyLoadReport next() throws InterruptedException {
