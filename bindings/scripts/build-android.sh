@@ -49,7 +49,9 @@ done
 
 out="bindings/kotlin/android/jniLibs/$variant"
 rm -rf "$out"
-# Release libraries for the app, stripped (the generator reads the unstripped host build below).
+# Release libraries for the app with the shipped profile (size-optimized), stripped; the generator
+# reads the unstripped host build below.
+source bindings/scripts/shipped-profile.sh
 CARGO_PROFILE_RELEASE_STRIP=symbols cargo ndk "${targets[@]}" --platform "$min_api" -o "$out" \
     build --release -p keybridge-ffi --lib --no-default-features --features "$features"
 
