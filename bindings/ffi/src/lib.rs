@@ -1,8 +1,8 @@
 //! uniffi bindings of keybridge for Kotlin (package `io.keybridge`) and Swift (module `KeyBridge`).
 //!
 //! Everything here is a thin adapter over the `keybridge` crate: FFI-shaped types (records,
-//! objects, flat error enums) in, core calls, FFI-shaped results out. No key block, KCV or framing
-//! logic lives in this crate.
+//! objects, error enums) in, core calls, FFI-shaped results out. No key block, KCV, framing or
+//! key service protocol logic lives in this crate.
 //!
 //! Panics never cross the boundary: uniffi catches unwinding panics in every exported call and
 //! raises them as an internal error on the foreign side, which is why the workspace keeps

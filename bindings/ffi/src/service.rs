@@ -147,7 +147,7 @@ pub enum KeyServiceError {
     Protocol { reason: String },
     /// `provision` only: it stopped before the service was asked for keys (the reader's POS id
     /// could not be read, the loader is closed or busy, a bad argument).
-    #[error("reading the reader's POS id: {}", failure.message)]
+    #[error("provisioning stopped before the key service was asked: {}", failure.message)]
     Reader { failure: LoadFailure },
     /// `provision` only: cancelled before any key was loaded.
     #[error("cancelled before any key was loaded")]

@@ -115,6 +115,29 @@ class ProvisionTest {
         assertTrue(operator.device("B001").slots.single().ksn != operator.device("B002").slots.single().ksn)
     }
 
+    /** Progress is for display: a callback that throws changes nothing that is loaded or reported. */
+    @Test
+    fun aProgressCallbackThatThrowsChangesNothing() = runBlocking<Unit> {
+        val service = KeyService().closing()
+        val posId = "B003"
+        val client = client(service, service.enrol(posId, profile = "dukpt"))
+        val throwing = object : RecordingProgress() {
+            override fun keysReceived(requestId: String, slots: Int) {
+                super.keysReceived(requestId, slots)
+                error("a UI that throws")
+            }
+
+            override fun slotFinished(slot: ProvisionedSlot) {
+                super.slotFinished(slot)
+                error("a UI that throws")
+            }
+        }
+        val report = reader(service, posId).provision(client, progress = throwing)
+        assertEquals(listOf("keys:1", "start:0", "finish:0:LOADED"), throwing.events)
+        assertTrue(report.allVerified, report.toString())
+        assertEquals(Verdict.VERIFIED, client.device(posId).slots.single().report?.verdict)
+    }
+
     /**
      * Cancelling the coroutine once the first slot is loaded: the call ends in CancellationException,
      * the other slots are not attempted, and the service is told of the slot that was loaded.
