@@ -14,9 +14,9 @@ android {
         targetSdk = 34
         versionCode = 1
         versionName = "0.1"
-        // The app's backend, which hands out short-lived AWS credentials (see backend/). Set it in
-        // ~/.gradle/gradle.properties or with -PkeybridgeBackendUrl=…; empty hides the AWS option.
-        buildConfigField("String", "BACKEND_URL", "\"${findProperty("keybridgeBackendUrl") ?: ""}\"")
+        // The key service (`keybridge serve`) the sign-in form starts with; the operator may change
+        // it. Set it in ~/.gradle/gradle.properties or with -PkeybridgeServiceUrl=https://…
+        buildConfigField("String", "SERVICE_URL", "\"${findProperty("keybridgeServiceUrl") ?: ""}\"")
     }
 
     buildFeatures {

@@ -12,7 +12,7 @@ out="$target_dir/jvm-bench"
 
 bindings/scripts/setup-jvm-tools.sh
 bindings/scripts/generate.sh kotlin-jvm
-cargo build --quiet --release -p keybridge-ffi --lib --no-default-features --features aws,java # as generate.sh
+cargo build --quiet --release -p keybridge-ffi --lib --no-default-features --features aws,service-client,java # as generate.sh
 
 rm -rf "$out" && mkdir -p "$out"
 "$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -classpath "$jvm_classpath" -d "$out" \

@@ -4,8 +4,9 @@
 #     release, stripped, into bindings/kotlin/android/jniLibs/<variant>/<abi>/ (cargo ndk)
 #   * the Android flavour of the generated Kotlin (`android = true`), generated from an unstripped
 #     host library built with the same features
-# Variants (KEYBRIDGE_VARIANT): `full` (features aws,java; the default) and `lean` (java: no AWS
-# client, for apps that get their key blocks from a key service). Serial ports are in neither.
+# Variants (KEYBRIDGE_VARIANT): `full` (features aws,service-client,java; the default) and `lean`
+# (service-client,java: the device build, no AWS SDK; for apps that get their keys from the key
+# service). Serial ports are in neither.
 # Then: (cd bindings/kotlin/android && gradle assembleRelease -Pkeybridge.variant=<variant>).
 #
 # Needs the Android NDK r27 or later (ANDROID_NDK_HOME) and `cargo install cargo-ndk`. The
@@ -21,8 +22,8 @@ abis=(${KEYBRIDGE_ANDROID_ABIS:-arm64-v8a armeabi-v7a x86_64})
 min_api="${KEYBRIDGE_ANDROID_API:-24}"
 variant="${KEYBRIDGE_VARIANT:-full}"
 case "$variant" in
-    full) features=aws,java ;;
-    lean) features=java ;;
+    full) features=aws,service-client,java ;;
+    lean) features=service-client,java ;;
     *) echo "KEYBRIDGE_VARIANT is full or lean, not $variant" >&2; exit 1 ;;
 esac
 
@@ -48,7 +49,9 @@ done
 
 out="bindings/kotlin/android/jniLibs/$variant"
 rm -rf "$out"
-# Release libraries for the app, stripped (the generator reads the unstripped host build below).
+# Release libraries for the app with the shipped profile (size-optimized), stripped; the generator
+# reads the unstripped host build below.
+source bindings/scripts/shipped-profile.sh
 CARGO_PROFILE_RELEASE_STRIP=symbols cargo ndk "${targets[@]}" --platform "$min_api" -o "$out" \
     build --release -p keybridge-ffi --lib --no-default-features --features "$features"
 

@@ -8,8 +8,9 @@
 #                                               xcframeworkURL = URL, xcframeworkChecksum = its SHA-256;
 #                                               upload the zip to URL and commit Package.swift
 #
-# Features `aws` (the generated Swift is generated from a library with the same uniffi surface:
-# `aws,java`, where `java` adds only JNI entry points), without `serial`: serialport links IOKit,
+# Features `aws,service-client` (the generated Swift is generated from a library with the same
+# uniffi surface: `aws,service-client,java`, where `java` adds only JNI entry points), without
+# `serial`: serialport links IOKit,
 # which App Store review rejects. Needs macOS with Xcode. Not run by the tests (no Apple toolchain
 # here); test-bindings.sh keeps the committed Swift equal to a fresh generation.
 set -euo pipefail
@@ -26,7 +27,7 @@ fi
 
 for target in aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-darwin x86_64-apple-darwin; do
     rustup target add "$target"
-    cargo build --release -p keybridge-ffi --lib --no-default-features --features aws --target "$target"
+    cargo build --release -p keybridge-ffi --lib --no-default-features --features aws,service-client --target "$target"
 done
 
 rm -rf "$work" "$out"

@@ -10,9 +10,10 @@
 #   generate.sh check-swift     → fails if the committed Swift differs from a fresh generation
 #   generate.sh                 → all of the above except `swift`
 #
-# KEYBRIDGE_FEATURES picks the feature set (default `aws,java`: the Android AAR's, the iOS
-# package's — `java` adds JNI entry points, not uniffi ones — and the host tests'); the lean
-# variant is `java`, built into its own target directory KEYBRIDGE_TARGET_DIR (LIB_DIR above;
+# KEYBRIDGE_FEATURES picks the feature set (default `aws,service-client,java`: the full Android
+# AAR's, the iOS package's — `java` adds JNI entry points, not uniffi ones — and the host tests');
+# the lean variant, the device build (the key service client, no AWS SDK), is
+# `service-client,java`, built into its own target directory KEYBRIDGE_TARGET_DIR (LIB_DIR above;
 # default: the main one), so that it never replaces the library the other tests load.
 # Serial ports are desktop-only and in no mobile feature set.
 #
@@ -26,7 +27,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo"
 main_target_dir="${CARGO_TARGET_DIR:-$repo/target}"
 target_dir="${KEYBRIDGE_TARGET_DIR:-$main_target_dir}"
-features="${KEYBRIDGE_FEATURES:-aws,java}"
+features="${KEYBRIDGE_FEATURES:-aws,service-client,java}"
 lib="$target_dir/debug/libkeybridge_ffi.so"
 [[ "$(uname -s)" == Darwin ]] && lib="$target_dir/debug/libkeybridge_ffi.dylib"
 # One generator for every feature set, built in the main target directory.

@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # Runs every binding test on this host and exits non-zero on any failure:
 #   1. installs the JVM tools if missing (setup-jvm-tools.sh: apt JNA + JUnit 5, npm kotlinc)
-#   2. builds the one native library (uniffi + JNI, features `aws,java`: what the Android AAR and
-#      the iOS package ship) and the CLI (reader simulator), generates the Kotlin bindings (JVM and
-#      Android flavours) and checks that the committed Swift equals a fresh generation
+#   2. builds the one native library (uniffi + JNI, features `aws,service-client,java`: what the
+#      full Android AAR and the iOS package ship) and the CLI (reader simulator, key service, AWS
+#      emulator), generates the Kotlin bindings (JVM and Android flavours) and checks that the
+#      committed Swift equals a fresh generation
 #   3. the FFI crate's Rust unit tests, `cargo check --target aarch64-linux-android` of the lean
-#      library, and the 16 KB alignment of every LOAD segment of the built libraries (readelf)
-#   4. compiles keybridge's Java classes alone and, against only those, the ported Dspread
-#      key-loading class (bindings/jni/java/src/ported): the vendor demo's shape must compile
+#      and the full library (check-android.sh: the host's clang compiles ring's C for the check),
+#      and the 16 KB alignment of every LOAD segment of the built libraries (readelf)
+#   4. builds keybridge-java.jar (build-java-jar.sh: javac + jar, the linux-x86_64 library inside)
+#      and compiles against it alone the ported Dspread key-loading class
+#      (bindings/jni/java/src/ported): the vendor demo's shape must compile; measures the device
+#      build's library (measure-device-library.sh: at most 3 MiB stripped)
 #   5. compiles the Kotlin and Java sources and tests (kotlinc, javac) and runs them with JUnit 5
-#      on the host JVM against `keybridge simulate` and `keybridge aws-emulator` processes
-#   6. the lean variant (feature `java`, no AWS), built into target/lean: its own generated Kotlin,
-#      loaded on the host JVM, running every test that needs no AWS
+#      on the host JVM against `keybridge simulate`, `keybridge aws-emulator` and `keybridge serve`
+#      processes
+#   6. the lean variant, the device build (features `service-client,java`: the key service client,
+#      no AWS SDK), built into target/lean: its own generated Kotlin, loaded on the host JVM,
+#      running every test that needs no AWS client in the library (provisioning included)
 # The last line is the summary: `N passed, N failed` (JUnit tests plus the script checks).
 set -uo pipefail
 
@@ -57,13 +63,9 @@ check "cargo test -p keybridge-ffi (Rust unit tests of the FFI crate)" cargo tes
 check "cargo test -p keybridge-jni (Rust unit tests of the JNI crate)" cargo test --quiet -p keybridge-jni --lib
 check "Android flavour of the Kotlin bindings generates" "$scripts/generate.sh" kotlin-android
 check "committed Swift bindings equal a fresh generation" "$scripts/generate.sh" check-swift
-android_check() {
-    rustup target list --installed | grep -qx aarch64-linux-android ||
-        rustup target add aarch64-linux-android >/dev/null || return 1
-    # The lean library: `aws` needs the NDK's C compiler for ring, which is not here.
-    cargo check --quiet -p keybridge-ffi --no-default-features --features java --target aarch64-linux-android
-}
-check "cargo check --target aarch64-linux-android -p keybridge-ffi (lean: JNI + uniffi, no AWS, no serial)" android_check
+check "cargo check --target aarch64-linux-android -p keybridge-ffi (lean: the device build)" "$scripts/check-android.sh"
+check "cargo check --target aarch64-linux-android -p keybridge-ffi (full: with the AWS client)" \
+    env KEYBRIDGE_FEATURES=aws,service-client,java "$scripts/check-android.sh"
 check "every LOAD segment of the built library is 16 KB-aligned" \
     "$scripts/check-page-alignment.sh" "$target_dir/debug/libkeybridge_ffi.so"
 refuses_4k() {
@@ -74,17 +76,16 @@ refuses_4k() {
 }
 check "the alignment check refuses a 4 KB-aligned library (the system JNA's libjnidispatch)" refuses_4k
 
-# --- keybridge's Java classes alone, and the ported Dspread class against them ---------------
-java_main="$out/java-main"
-rm -rf "$out" && mkdir -p "$out/classes" "$java_main"
-mapfile -t java_main_sources < <(find bindings/jni/java/src/main -name '*.java' | sort)
-javac -nowarn -d "$java_main" "${java_main_sources[@]}" || fail_early "compiling keybridge's Java classes on their own"
-jar --create --file "$out/keybridge-java.jar" -C "$java_main" . || fail_early "packaging keybridge's Java classes"
+# --- keybridge-java.jar, and the ported Dspread class against it alone; the device build's size
+java_jar="$target_dir/java/keybridge-java.jar"
+"$scripts/build-java-jar.sh" >/dev/null || fail_early "building keybridge-java.jar"
+rm -rf "$out" && mkdir -p "$out/classes"
 ported() {
     mkdir -p "$out/ported" &&
-        javac -nowarn -d "$out/ported" -classpath "$out/keybridge-java.jar" $(find bindings/jni/java/src/ported -name '*.java')
+        javac -nowarn -d "$out/ported" -classpath "$java_jar" $(find bindings/jni/java/src/ported -name '*.java')
 }
-check "the ported Dspread key-loading class compiles against keybridge's jar alone" ported
+check "the ported Dspread key-loading class compiles against keybridge-java.jar alone" ported
+check "the device build's library (x86_64, shipped profile, stripped) is at most 3 MiB" "$scripts/measure-device-library.sh"
 
 # --- compile and run: the shipped feature set ------------------------------------------------
 # compile_and_run OUT GENERATED_DIR LIBRARY_DIR KOTLIN_SOURCE_DIRS... -- JAVA_SOURCE_DIRS... [-- EXCLUDED_FILE_NAMES...]
@@ -118,6 +119,7 @@ compile_and_run() {
     declared=$(cat "${kotlin_sources[@]}" "${java_sources[@]}" | grep -c '^\s*@Test\b')
     run_junit "$run_out" "$declared" -Djna.library.path="$library" -Djava.library.path="$library" \
         -Dkeybridge.vectors="$repo/rust-core/tests/vectors/tr31-published.tsv" -Dkeybridge.cli="$target_dir/debug/keybridge" \
+        -Dkeybridge.javaJar="$java_jar" -Dkeybridge.javaExamples="$repo/bindings/jni/java/examples" \
         --scan-class-path "$run_out/classes"
     total_junit_passed=$((total_junit_passed + junit_passed))
     total_junit_failed=$((total_junit_failed + junit_failed))
@@ -125,21 +127,22 @@ compile_and_run() {
 }
 
 compile_and_run "$out" "$target_dir/bindings/kotlin-jvm" "$target_dir/debug" \
-    bindings/kotlin/src/main bindings/kotlin/src/aws bindings/kotlin/src/test -- bindings/jni/java/src
+    bindings/kotlin/src/main bindings/kotlin/src/aws bindings/kotlin/src/testing bindings/kotlin/src/test -- bindings/jni/java/src
 [[ $? -eq 2 ]] && fail_early "compiling the Kotlin and Java sources"
 
-# --- the lean variant: no AWS, its own generated bindings ------------------------------------
+# --- the lean variant (the device build): no AWS client, its own generated bindings ----------
 lean() {
-    KEYBRIDGE_TARGET_DIR="$lean_dir" KEYBRIDGE_FEATURES=java "$scripts/generate.sh" kotlin-jvm || return 1
+    KEYBRIDGE_TARGET_DIR="$lean_dir" KEYBRIDGE_FEATURES=service-client,java "$scripts/generate.sh" kotlin-jvm || return 1
     "$scripts/check-page-alignment.sh" "$lean_dir/debug/libkeybridge_ffi.so" || return 1
     if nm -D --defined-only "$lean_dir/debug/libkeybridge_ffi.so" | grep -qi awskeyexporter; then
         echo "the lean library exports the AWS exporter" >&2
         return 1
     fi
     compile_and_run "$out/lean" "$lean_dir/bindings/kotlin-jvm" "$lean_dir/debug" \
-        bindings/kotlin/src/main bindings/kotlin/src/test -- bindings/jni/java/src -- AwsExporterTest.kt
+        bindings/kotlin/src/main bindings/kotlin/src/testing bindings/kotlin/src/test -- bindings/jni/java/src -- AwsExporterTest.kt \
+        JavaJarTest.java
 }
-check "the lean variant (no AWS) builds, generates its bindings, loads and passes the tests that need no AWS" lean
+check "the lean variant (key service client, no AWS client) builds, generates its bindings, loads and passes the tests that need no AWS client" lean
 
 summary
 [[ $((total_junit_failed + checks_failed)) -eq 0 ]]

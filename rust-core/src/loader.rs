@@ -191,7 +191,7 @@ pub enum LoadWarning {
 }
 
 /// Why a load (or query) failed. No variant means the key was loaded.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum LoadError {
     #[error("invalid key block: {0}")]
     InvalidBlock(Tr31Error),

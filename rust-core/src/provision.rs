@@ -66,7 +66,7 @@ pub struct ProvisionedSlot {
 
 impl ProvisionedSlot {
     /// What the report says of this slot.
-    fn outcome(&self) -> SlotOutcome {
+    pub fn outcome(&self) -> SlotOutcome {
         match &self.result {
             Ok(_) => SlotOutcome::Loaded,
             // The reader may hold the key: saying "failed" would be as wrong as "loaded".
@@ -75,12 +75,17 @@ impl ProvisionedSlot {
         }
     }
 
-    fn report(&self) -> SlotReport {
-        let reader_kcv = match &self.result {
+    /// The KCV the reader reported for this slot (hex), as the report says it: the loaded key's,
+    /// or the one that did not match.
+    pub fn reader_kcv(&self) -> Option<String> {
+        match &self.result {
             Ok(outcome) if !outcome.reader_kcv.is_empty() => Some(hex::encode_upper(&outcome.reader_kcv)),
             Err(LoadError::KcvMismatch { reader, .. }) if !reader.is_empty() => Some(reader.clone()),
             _ => None,
-        };
+        }
+    }
+
+    fn report(&self) -> SlotReport {
         let error = self.result.as_ref().err().map(|e| {
             let text: String = e.to_string().chars().filter(|c| !c.is_control()).collect();
             text.chars().take(MAX_REPORTED_ERROR_CHARS).collect()
@@ -88,7 +93,7 @@ impl ProvisionedSlot {
         SlotReport {
             slot: self.slot,
             outcome: self.outcome(),
-            reader_kcv,
+            reader_kcv: self.reader_kcv(),
             error,
         }
     }

@@ -145,7 +145,56 @@ impl From<LoadError> for ReaderError {
     }
 }
 
+/// Which [`ReaderError`] a failure reported as data ([`crate::LoadFailure`]) is: one value per
+/// variant, so that code reading a failure from a record (a provisioned slot, a `*_report` call)
+/// decides as it would on the exception.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum LoadFailureKind {
+    InvalidBlock,
+    Refused,
+    InvalidArgument,
+    KcvMismatch,
+    MacMismatch,
+    Busy,
+    NotSupported,
+    Rejected,
+    Timeout,
+    NoResponse,
+    Disconnected,
+    Protocol,
+    Cancelled,
+    Indeterminate,
+    Transport,
+    Closed,
+    CallInProgress,
+    Internal,
+}
+
 impl ReaderError {
+    pub fn kind(&self) -> LoadFailureKind {
+        use LoadFailureKind as K;
+        match self {
+            Self::InvalidBlock(_) => K::InvalidBlock,
+            Self::Refused(_) => K::Refused,
+            Self::InvalidArgument(_) => K::InvalidArgument,
+            Self::KcvMismatch(_) => K::KcvMismatch,
+            Self::MacMismatch(_) => K::MacMismatch,
+            Self::Busy(_) => K::Busy,
+            Self::NotSupported(_) => K::NotSupported,
+            Self::Rejected(_) => K::Rejected,
+            Self::Timeout(_) => K::Timeout,
+            Self::NoResponse(_) => K::NoResponse,
+            Self::Disconnected(_) => K::Disconnected,
+            Self::Protocol(_) => K::Protocol,
+            Self::Cancelled(_) => K::Cancelled,
+            Self::Indeterminate(_) => K::Indeterminate,
+            Self::Transport(_) => K::Transport,
+            Self::Closed => K::Closed,
+            Self::CallInProgress => K::CallInProgress,
+            Self::Internal { .. } => K::Internal,
+        }
+    }
+
     /// The Dspread `QPOSService.Error` name for this error (what `onError` reports).
     pub fn dspread_error_name(&self) -> &'static str {
         match self {

@@ -1,8 +1,8 @@
 //! uniffi bindings of keybridge for Kotlin (package `io.keybridge`) and Swift (module `KeyBridge`).
 //!
 //! Everything here is a thin adapter over the `keybridge` crate: FFI-shaped types (records,
-//! objects, flat error enums) in, core calls, FFI-shaped results out. No key block, KCV or framing
-//! logic lives in this crate.
+//! objects, error enums) in, core calls, FFI-shaped results out. No key block, KCV, framing or
+//! key service protocol logic lives in this crate.
 //!
 //! Panics never cross the boundary: uniffi catches unwinding panics in every exported call and
 //! raises them as an internal error on the foreign side, which is why the workspace keeps
@@ -18,11 +18,15 @@ mod aws;
 mod error;
 mod keyblock;
 mod loader;
+#[cfg(feature = "service-client")]
+mod provision;
 mod runtime;
+#[cfg(feature = "service-client")]
+mod service;
 
 #[cfg(feature = "aws")]
 pub use aws::{AwsError, AwsExporterConfig, AwsKeyExporter, ExportedKey};
-pub use error::{KeyBlockError, ReaderError, ReaderTransportError};
+pub use error::{KeyBlockError, LoadFailureKind, ReaderError, ReaderTransportError};
 pub use keyblock::{
     KcvAlgorithm, KcvMethod, Tr31Header, Tr31Key, Tr31KeyBlock, Tr31OptionalBlock, Tr31Profile, Tr31WrapOptions,
     key_check_value,
@@ -31,6 +35,13 @@ pub use keyblock::{
 pub use loader::{
     DeviceInfo, DeviceInfoReport, KcvReport, KcvVerification, KeyLoadResult, KeyLoader, LoadFailure, LoadReport,
     LoadRequest, LoaderOptions, ReaderTransport,
+};
+#[cfg(feature = "service-client")]
+pub use provision::{ProvisionOptions, ProvisionProgress, ProvisionReport, ProvisionedSlot};
+#[cfg(feature = "service-client")]
+pub use service::{
+    DeviceSlot, DeviceView, KeyServiceClient, KeyServiceConfig, KeyServiceError, RequestSummary, ServiceFailure,
+    ServiceFailureKind, SlotReportView,
 };
 
 uniffi::setup_scaffolding!();

@@ -15,7 +15,7 @@ use std::time::Duration;
 use keybridge::device::transport::{ForeignTransport, ForeignTransportAdapter, TransportError};
 use keybridge::loader::{self, CancelHandle, KcvCheck, LoadError, LoadMethod, LoadPolicy, LoaderConfig};
 
-use crate::error::{ReaderError, ReaderTransportError};
+use crate::error::{LoadFailureKind, ReaderError, ReaderTransportError};
 use crate::runtime::runtime;
 
 /// A byte stream to a reader, implemented by the app (Kotlin/Swift) over Bluetooth or USB.
@@ -137,7 +137,7 @@ fn slot(value: i32) -> Result<u8, ReaderError> {
 }
 
 /// A positive number of milliseconds named `field`, if given.
-fn milliseconds(field: &str, value: Option<i32>) -> Result<Option<Duration>, ReaderError> {
+pub(crate) fn milliseconds(field: &str, value: Option<i32>) -> Result<Option<Duration>, ReaderError> {
     value
         .map(|ms| {
             u64::try_from(ms)
@@ -214,6 +214,8 @@ pub struct DeviceInfo {
 /// Dspread-compatible `QPOSService`) that report `onError(Error)` with the vendor's names.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct LoadFailure {
+    /// Which `ReaderException` the call would have thrown.
+    pub kind: LoadFailureKind,
     /// The Dspread `QPOSService.Error` name: TIMEOUT, NO_RESPONSE, DEVICE_BUSY, INPUT_INVALID, …
     pub dspread_error: String,
     /// The readable reason (the same text the exception would carry).
@@ -223,6 +225,7 @@ pub struct LoadFailure {
 impl From<ReaderError> for LoadFailure {
     fn from(e: ReaderError) -> Self {
         Self {
+            kind: e.kind(),
             dspread_error: e.dspread_error_name().into(),
             message: e.to_string(),
         }
@@ -391,7 +394,7 @@ impl KeyLoader {
 
     /// Runs `call` on the runtime's blocking pool, one call at a time, cancelling it if the
     /// returned future is dropped before it finishes.
-    async fn run<T, F>(&self, call: F) -> Result<T, ReaderError>
+    pub(crate) async fn run<T, F>(&self, call: F) -> Result<T, ReaderError>
     where
         T: Send + 'static,
         F: FnOnce(&mut loader::KeyLoader) -> Result<T, LoadError> + Send + 'static,

@@ -1,7 +1,8 @@
 //! A reader driven through another SDK's commands instead of bytes: the app's own, already
 //! connected Dspread `QPOSService` (Java: `io.keybridge.dspread.DspreadSdkReader`, an
 //! `io.keybridge.jni.ReaderCommands`). keybridge's loader runs over it unchanged: each frame the
-//! loader writes becomes a call on the Java object (`updateKeyByTR_31`, `getKeyCheckValue`), and
+//! loader writes becomes a call on the Java object (`updateKeyByTR_31`, `getKeyCheckValue`,
+//! `getQposId` for the device information provisioning starts with), and
 //! each outcome the SDK reports back becomes the reader answer the loader waits for. So every rule
 //! of the loader holds on this path as on a byte stream: the policy check before anything is
 //! sent, a verdict only from an answer to the load, the KCV comparison, a lost answer settled by
@@ -11,7 +12,8 @@ use jni::objects::{JObject, JString, JValue};
 use jni::refs::Global;
 use jni::{Env, jni_sig, jni_str};
 use keybridge::device::command::{
-    CommandCode, GET_KCV, LOAD_TR31, LOAD_TR31_KSN, ReaderStatus, TYPE_BUSY, TYPE_COMMAND, TYPE_OK, TYPE_POLL, result,
+    CommandCode, DEVICE_INFO, DeviceInfo, GET_KCV, LOAD_TR31, LOAD_TR31_KSN, ReaderStatus, TYPE_BUSY, TYPE_COMMAND,
+    TYPE_OK, TYPE_POLL, result,
 };
 use keybridge::device::frame::{Frame, FrameBody, FrameCodec};
 use keybridge::device::transport::{Transport, TransportError};
@@ -67,6 +69,9 @@ pub(crate) struct CommandLink {
     answers: Vec<u8>,
     /// The load command most recently started, which a load outcome answers.
     load: CommandCode,
+    /// Whether the command started last reads the device information: its outcome (the ids, or
+    /// a failure) answers DEVICE_INFO rather than a KCV read.
+    device_info: bool,
 }
 
 /// One outcome reported by the Java side.
@@ -74,6 +79,8 @@ struct Outcome {
     load: bool,
     kcv: Option<String>,
     error: Option<String>,
+    /// The POS and PSAM ids (hex) of a device information outcome.
+    ids: Option<(String, String)>,
 }
 
 impl CommandLink {
@@ -83,6 +90,7 @@ impl CommandLink {
             requests: FrameCodec::new(MAX_FRAME),
             answers: Vec::new(),
             load: LOAD_TR31,
+            device_info: false,
         }
     }
 
@@ -98,6 +106,7 @@ impl CommandLink {
             }
         };
         let code = CommandCode::lookup(body.cmd, body.sub);
+        self.device_info = code == Some(DEVICE_INFO);
         if code == Some(LOAD_TR31) || code == Some(LOAD_TR31_KSN) {
             let load = LoadCommand::parse(&body)?;
             self.load = code.unwrap_or(LOAD_TR31);
@@ -130,8 +139,16 @@ impl CommandLink {
                 )?
                 .v()
             })
+        } else if self.device_info
+            && with_java(|env| {
+                env.call_method(&self.commands, jni_str!("startDeviceInfo"), jni_sig!("()Z"), &[])?
+                    .z()
+            })?
+        {
+            Ok(())
         } else {
-            // Device info, the chunked load: not something keybridge asks another SDK for.
+            // The chunked load, or device information this SDK cannot read: not something
+            // keybridge asks another SDK for.
             self.queue(&status_frame(ReaderStatus::NotSupported))
         }
     }
@@ -156,24 +173,39 @@ impl CommandLink {
                 .z()?;
             let kcv = optional_string(env, &outcome, jni_str!("getKcv"))?;
             let error = optional_string(env, &outcome, jni_str!("getError"))?;
-            Ok(Some(Outcome { load, kcv, error }))
+            let pos_id = optional_string(env, &outcome, jni_str!("getPosId"))?;
+            let psam_id = optional_string(env, &outcome, jni_str!("getPsamId"))?;
+            Ok(Some(Outcome {
+                load,
+                kcv,
+                error,
+                ids: pos_id.map(|pos_id| (pos_id, psam_id.unwrap_or_default())),
+            }))
         })
     }
 
     /// The frame a reader would have sent for `outcome`, or `None` when it would have sent nothing.
     fn answer(&self, outcome: Outcome) -> Result<Option<Frame>, TransportError> {
-        let code = if outcome.load { self.load } else { GET_KCV };
+        let code = match (outcome.load, self.device_info) {
+            (true, _) => self.load,
+            (false, true) => DEVICE_INFO,
+            (false, false) => GET_KCV,
+        };
         let named = |result: u8, data: Vec<u8>| Some(Frame::new(TYPE_OK, code.cmd, code.sub, result, data));
+        let bytes = |hex_text: &str, what: &str| {
+            hex::decode(hex_text).map_err(|_| TransportError::Io(format!("the SDK reported a {what} that is not hex")))
+        };
+        if let (None, Some((pos_id, psam_id))) = (&outcome.error, &outcome.ids) {
+            let data = DeviceInfo::encode(&bytes(pos_id, "POS id")?, &bytes(psam_id, "PSAM id")?, &[]);
+            return Ok(named(result::SUCCESS, data));
+        }
         Ok(match (outcome.error, outcome.kcv) {
             (Some(error), _) => match answer_to(&error) {
                 Answer::Nothing => None,
                 Answer::Status(status) => Some(status_frame(status)),
                 Answer::Result(status) => named(status.result_code().unwrap_or(result::FAILED), Vec::new()),
             },
-            (None, Some(kcv)) => named(
-                result::SUCCESS,
-                hex::decode(&kcv).map_err(|_| TransportError::Io("the SDK reported a KCV that is not hex".into()))?,
-            ),
+            (None, Some(kcv)) => named(result::SUCCESS, bytes(&kcv, "KCV")?),
             (None, None) => named(result::SUCCESS, Vec::new()),
         })
     }

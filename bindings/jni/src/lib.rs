@@ -15,6 +15,10 @@
 
 mod command_link;
 mod java_call;
+#[cfg(feature = "service-client")]
+mod provision;
+#[cfg(feature = "service-client")]
+mod service;
 mod stream_link;
 mod throw;
 
@@ -125,7 +129,7 @@ fn slot(value: jint) -> Result<u8, JniError> {
     u8::try_from(value).map_err(|_| JniError::Argument(format!("key index {value} is outside 0–9")))
 }
 
-fn result_object<'local>(env: &mut Env<'local>, outcome: &KeyLoadOutcome) -> Result<JObject<'local>, JniError> {
+fn result_object<'local>(env: &mut Env<'local>, outcome: &KeyLoadOutcome) -> jni::errors::Result<JObject<'local>> {
     let usage = env.new_string(outcome.key_usage.code())?;
     let kcv = env.new_string(hex::encode_upper(&outcome.reader_kcv))?;
     let verification = env.new_string(match outcome.kcv_check {
@@ -135,7 +139,7 @@ fn result_object<'local>(env: &mut Env<'local>, outcome: &KeyLoadOutcome) -> Res
     })?;
     let warnings: Vec<String> = outcome.warnings.iter().map(ToString::to_string).collect();
     let warnings = env.new_string(warnings.join("\n"))?;
-    Ok(env.new_object(
+    env.new_object(
         jni_str!("io/keybridge/jni/KeyLoadResult"),
         jni_sig!("(ILjava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;)V"),
         &[
@@ -145,7 +149,7 @@ fn result_object<'local>(env: &mut Env<'local>, outcome: &KeyLoadOutcome) -> Res
             JValue::Object(&verification),
             JValue::Object(&warnings),
         ],
-    )?)
+    )
 }
 
 #[unsafe(no_mangle)]
@@ -264,7 +268,7 @@ pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeSend<'local>(
             expected_kcv,
         };
         let outcome = native.begin_call()?.send_tr31_key_with(&block, &request)?;
-        result_object(env, &outcome)
+        Ok(result_object(env, &outcome)?)
     })
     .resolve::<ThrowJava>()
 }

@@ -2,7 +2,7 @@
 //! [`ThrowJava`] throws it (or the exception for a caught panic) instead of unwinding into the JVM.
 
 use jni::errors::ErrorPolicy;
-use jni::objects::JValue;
+use jni::objects::{JThrowable, JValue};
 use jni::{Env, jni_sig, jni_str};
 use keybridge::loader::LoadError;
 
@@ -21,6 +21,10 @@ pub(crate) enum JniError {
         message: String,
         dspread_error: &'static str,
     },
+    /// `io.keybridge.jni.KeyServiceException` (checked).
+    #[cfg(feature = "service-client")]
+    #[error("{0}")]
+    Service(keybridge::service_client::ServiceError),
     /// A JNI call failed; an exception is usually pending already.
     #[error("JNI error: {0}")]
     Jni(#[from] jni::errors::Error),
@@ -58,7 +62,11 @@ impl<T: Default> ErrorPolicy<T, JniError> for ThrowJava {
         let _ = match err {
             JniError::Argument(m) => throw_new(env, jni_str!("java/lang/IllegalArgumentException"), &m),
             JniError::State(m) => throw_new(env, jni_str!("java/lang/IllegalStateException"), &m),
-            JniError::Reader { message, dspread_error } => throw_reader(env, &message, dspread_error),
+            JniError::Reader { message, dspread_error } => {
+                reader_exception(env, &message, dspread_error).and_then(|e| env.throw(e))
+            }
+            #[cfg(feature = "service-client")]
+            JniError::Service(e) => crate::service::service_exception(env, &e).and_then(|e| env.throw(e)),
             JniError::Jni(e) => throw_new(env, jni_str!("java/lang/IllegalStateException"), &format!("{e}")),
         };
         Ok(T::default())
@@ -86,7 +94,12 @@ fn throw_new(env: &mut Env<'_>, class: &jni::strings::JNIStr, message: &str) -> 
     env.throw_new(&class, &message)
 }
 
-fn throw_reader(env: &mut Env<'_>, message: &str, dspread_error: &str) -> jni::errors::Result<()> {
+/// A new `io.keybridge.jni.ReaderException`: thrown, or carried as a provisioned slot's failure.
+pub(crate) fn reader_exception<'local>(
+    env: &mut Env<'local>,
+    message: &str,
+    dspread_error: &str,
+) -> jni::errors::Result<JThrowable<'local>> {
     let message = env.new_string(message)?;
     let name = env.new_string(dspread_error)?;
     let exception = env.new_object(
@@ -94,6 +107,5 @@ fn throw_reader(env: &mut Env<'_>, message: &str, dspread_error: &str) -> jni::e
         jni_sig!("(Ljava/lang/String;Ljava/lang/String;)V"),
         &[JValue::Object(&message), JValue::Object(&name)],
     )?;
-    let exception = env.cast_local::<jni::objects::JThrowable>(exception)?;
-    env.throw(exception)
+    env.cast_local::<JThrowable>(exception)
 }

@@ -264,6 +264,27 @@ typedef void (*UniffiCallbackInterfaceReaderTransportMethod2)(uint64_t, void* _N
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROVISION_PROGRESS_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROVISION_PROGRESS_METHOD0
+typedef void (*UniffiCallbackInterfaceProvisionProgressMethod0)(uint64_t, RustBuffer, int32_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROVISION_PROGRESS_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROVISION_PROGRESS_METHOD1
+typedef void (*UniffiCallbackInterfaceProvisionProgressMethod1)(uint64_t, int32_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROVISION_PROGRESS_METHOD2
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROVISION_PROGRESS_METHOD2
+typedef void (*UniffiCallbackInterfaceProvisionProgressMethod2)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_READER_TRANSPORT
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_READER_TRANSPORT
 typedef struct UniffiVTableCallbackInterfaceReaderTransport {
@@ -273,6 +294,17 @@ typedef struct UniffiVTableCallbackInterfaceReaderTransport {
     UniffiCallbackInterfaceReaderTransportMethod1 _Nonnull write;
     UniffiCallbackInterfaceReaderTransportMethod2 _Nonnull disconnect;
 } UniffiVTableCallbackInterfaceReaderTransport;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PROVISION_PROGRESS
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PROVISION_PROGRESS
+typedef struct UniffiVTableCallbackInterfaceProvisionProgress {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceProvisionProgressMethod0 _Nonnull keysReceived;
+    UniffiCallbackInterfaceProvisionProgressMethod1 _Nonnull slotStarted;
+    UniffiCallbackInterfaceProvisionProgressMethod2 _Nonnull slotFinished;
+} UniffiVTableCallbackInterfaceProvisionProgress;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CLONE_AWSKEYEXPORTER
@@ -455,6 +487,11 @@ uint64_t uniffi_keybridge_ffi_fn_method_keyloader_send_tr31_key(uint64_t ptr, Ru
 uint64_t uniffi_keybridge_ffi_fn_method_keyloader_send_tr31_key_with(uint64_t ptr, RustBuffer block, RustBuffer request
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_PROVISION
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_PROVISION
+uint64_t uniffi_keybridge_ffi_fn_method_keyloader_provision(uint64_t ptr, uint64_t client, RustBuffer options, RustBuffer progress
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CLONE_READERTRANSPORT
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CLONE_READERTRANSPORT
 uint64_t uniffi_keybridge_ffi_fn_clone_readertransport(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -483,6 +520,71 @@ void uniffi_keybridge_ffi_fn_method_readertransport_write(uint64_t ptr, RustBuff
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_READERTRANSPORT_DISCONNECT
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_READERTRANSPORT_DISCONNECT
 void uniffi_keybridge_ffi_fn_method_readertransport_disconnect(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CLONE_PROVISIONPROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CLONE_PROVISIONPROGRESS
+uint64_t uniffi_keybridge_ffi_fn_clone_provisionprogress(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_FREE_PROVISIONPROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_FREE_PROVISIONPROGRESS
+void uniffi_keybridge_ffi_fn_free_provisionprogress(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_INIT_CALLBACK_VTABLE_PROVISIONPROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_INIT_CALLBACK_VTABLE_PROVISIONPROGRESS
+void uniffi_keybridge_ffi_fn_init_callback_vtable_provisionprogress(const UniffiVTableCallbackInterfaceProvisionProgress* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_PROVISIONPROGRESS_KEYS_RECEIVED
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_PROVISIONPROGRESS_KEYS_RECEIVED
+void uniffi_keybridge_ffi_fn_method_provisionprogress_keys_received(uint64_t ptr, RustBuffer request_id, int32_t slots, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_PROVISIONPROGRESS_SLOT_STARTED
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_PROVISIONPROGRESS_SLOT_STARTED
+void uniffi_keybridge_ffi_fn_method_provisionprogress_slot_started(uint64_t ptr, int32_t slot, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_PROVISIONPROGRESS_SLOT_FINISHED
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_PROVISIONPROGRESS_SLOT_FINISHED
+void uniffi_keybridge_ffi_fn_method_provisionprogress_slot_finished(uint64_t ptr, RustBuffer slot, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CLONE_KEYSERVICECLIENT
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CLONE_KEYSERVICECLIENT
+uint64_t uniffi_keybridge_ffi_fn_clone_keyserviceclient(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_FREE_KEYSERVICECLIENT
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_FREE_KEYSERVICECLIENT
+void uniffi_keybridge_ffi_fn_free_keyserviceclient(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CONSTRUCTOR_KEYSERVICECLIENT_NEW
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CONSTRUCTOR_KEYSERVICECLIENT_NEW
+uint64_t uniffi_keybridge_ffi_fn_constructor_keyserviceclient_new(RustBuffer config, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYSERVICECLIENT_DEVICE
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYSERVICECLIENT_DEVICE
+uint64_t uniffi_keybridge_ffi_fn_method_keyserviceclient_device(uint64_t ptr, RustBuffer pos_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYSERVICECLIENT_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYSERVICECLIENT_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_keybridge_ffi_fn_method_keyserviceclient_uniffi_trait_debug(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYSERVICEERROR_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYSERVICEERROR_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_keybridge_ffi_fn_method_keyserviceerror_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYSERVICECONFIG_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYSERVICECONFIG_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_keybridge_ffi_fn_method_keyserviceconfig_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_FUNC_KEY_CHECK_VALUE
@@ -888,6 +990,12 @@ uint16_t uniffi_keybridge_ffi_checksum_method_keyloader_send_tr31_key_with(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_PROVISION
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_PROVISION
+uint16_t uniffi_keybridge_ffi_checksum_method_keyloader_provision(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_READERTRANSPORT_READ
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_READERTRANSPORT_READ
 uint16_t uniffi_keybridge_ffi_checksum_method_readertransport_read(void
@@ -903,6 +1011,30 @@ uint16_t uniffi_keybridge_ffi_checksum_method_readertransport_write(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_READERTRANSPORT_DISCONNECT
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_READERTRANSPORT_DISCONNECT
 uint16_t uniffi_keybridge_ffi_checksum_method_readertransport_disconnect(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_PROVISIONPROGRESS_KEYS_RECEIVED
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_PROVISIONPROGRESS_KEYS_RECEIVED
+uint16_t uniffi_keybridge_ffi_checksum_method_provisionprogress_keys_received(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_PROVISIONPROGRESS_SLOT_STARTED
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_PROVISIONPROGRESS_SLOT_STARTED
+uint16_t uniffi_keybridge_ffi_checksum_method_provisionprogress_slot_started(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_PROVISIONPROGRESS_SLOT_FINISHED
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_PROVISIONPROGRESS_SLOT_FINISHED
+uint16_t uniffi_keybridge_ffi_checksum_method_provisionprogress_slot_finished(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYSERVICECLIENT_DEVICE
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYSERVICECLIENT_DEVICE
+uint16_t uniffi_keybridge_ffi_checksum_method_keyserviceclient_device(void
     
 );
 #endif
@@ -939,6 +1071,12 @@ uint16_t uniffi_keybridge_ffi_checksum_constructor_keyloader_open_tcp(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_CONSTRUCTOR_KEYLOADER_WITH_TRANSPORT
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_CONSTRUCTOR_KEYLOADER_WITH_TRANSPORT
 uint16_t uniffi_keybridge_ffi_checksum_constructor_keyloader_with_transport(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_CONSTRUCTOR_KEYSERVICECLIENT_NEW
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_CONSTRUCTOR_KEYSERVICECLIENT_NEW
+uint16_t uniffi_keybridge_ffi_checksum_constructor_keyserviceclient_new(void
     
 );
 #endif

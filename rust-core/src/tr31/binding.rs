@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn derived_keys_match_the_published_examples() {
-        // TR-31:2018 A.7.4 and A.7.2.2 (values in ../shared/NOTES-tr31.md).
+        // TR-31:2018 A.7.4 and A.7.2.2 (the derived keys the standard prints).
         assert_eq!(
             derived(
                 Version::D,

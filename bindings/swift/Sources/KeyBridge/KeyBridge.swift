@@ -819,6 +819,15 @@ public protocol KeyLoaderProtocol: AnyObject, Sendable {
     
     func sendTr31KeyWith(block: String, request: LoadRequest) async throws  -> KeyLoadResult
     
+    /**
+     * Provisions the connected reader from the key service: reads its POS id, requests its keys,
+     * loads each slot (the service's KCV as the expected one where AWS's is comparable) and
+     * reports every slot's outcome and reader KCV. A service refusal or outage before any key
+     * arrived throws; once keys arrived the result holds every slot's outcome, and a report that
+     * could not be delivered is `reportFailure`, never a changed load result.
+     */
+    func provision(client: KeyServiceClient, options: ProvisionOptions, progress: ProvisionProgress?) async throws  -> ProvisionReport
+    
 }
 /**
  * Loads TR-31 key blocks into one reader.
@@ -1077,6 +1086,29 @@ open func sendTr31KeyWith(block: String, request: LoadRequest)async throws  -> K
         )
 }
     
+    /**
+     * Provisions the connected reader from the key service: reads its POS id, requests its keys,
+     * loads each slot (the service's KCV as the expected one where AWS's is comparable) and
+     * reports every slot's outcome and reader KCV. A service refusal or outage before any key
+     * arrived throws; once keys arrived the result holds every slot's outcome, and a report that
+     * could not be delivered is `reportFailure`, never a changed load result.
+     */
+open func provision(client: KeyServiceClient, options: ProvisionOptions = ProvisionOptions(), progress: ProvisionProgress? = nil)async throws  -> ProvisionReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_keybridge_ffi_fn_method_keyloader_provision(
+                        self.uniffiCloneHandle(),FfiConverterTypeKeyServiceClient_lower(client),FfiConverterTypeProvisionOptions_lower(options),FfiConverterOptionTypeProvisionProgress.lower(progress)
+                )
+            },
+            pollFunc: ffi_keybridge_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_keybridge_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_keybridge_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeProvisionReport_lift,
+            errorHandler: FfiConverterTypeKeyServiceError_lift
+        )
+}
+    
 
     
 }
@@ -1120,6 +1152,468 @@ public func FfiConverterTypeKeyLoader_lift(_ handle: UInt64) throws -> KeyLoader
 #endif
 public func FfiConverterTypeKeyLoader_lower(_ value: KeyLoader) -> UInt64 {
     return FfiConverterTypeKeyLoader.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A client of one key service. Share it between the readers of a station: calls are
+ * independent and the client keeps no per-reader state.
+ */
+public protocol KeyServiceClientProtocol: AnyObject, Sendable {
+    
+    /**
+     * What the service says each slot of reader `pos_id` should hold, and what was reported
+     * (`GET /v1/devices/{posId}`). Runs on the library's threads; the HTTP call is not
+     * interrupted if the caller goes away.
+     */
+    func device(posId: String) async throws  -> DeviceView
+    
+}
+/**
+ * A client of one key service. Share it between the readers of a station: calls are
+ * independent and the client keeps no per-reader state.
+ */
+open class KeyServiceClient: KeyServiceClientProtocol, @unchecked Sendable, CustomDebugStringConvertible {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_keybridge_ffi_fn_clone_keyserviceclient(self.handle, $0) }
+    }
+    /**
+     * Checks the configuration and builds the HTTPS client; no call is made yet.
+     */
+public convenience init(config: KeyServiceConfig)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeKeyServiceError_lift) {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_constructor_keyserviceclient_new(
+        FfiConverterTypeKeyServiceConfig_lower(config),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_keybridge_ffi_fn_free_keyserviceclient(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * What the service says each slot of reader `pos_id` should hold, and what was reported
+     * (`GET /v1/devices/{posId}`). Runs on the library's threads; the HTTP call is not
+     * interrupted if the caller goes away.
+     */
+open func device(posId: String)async throws  -> DeviceView  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_keybridge_ffi_fn_method_keyserviceclient_device(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(posId)
+                )
+            },
+            pollFunc: ffi_keybridge_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_keybridge_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_keybridge_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDeviceView_lift,
+            errorHandler: FfiConverterTypeKeyServiceError_lift
+        )
+}
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_method_keyserviceclient_uniffi_trait_debug(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKeyServiceClient: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = KeyServiceClient
+
+    public static func lift(_ handle: UInt64) throws -> KeyServiceClient {
+        return KeyServiceClient(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: KeyServiceClient) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KeyServiceClient {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: KeyServiceClient, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyServiceClient_lift(_ handle: UInt64) throws -> KeyServiceClient {
+    return try FfiConverterTypeKeyServiceClient.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyServiceClient_lower(_ value: KeyServiceClient) -> UInt64 {
+    return FfiConverterTypeKeyServiceClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Progress of a provisioning, for a UI. Called on a keybridge thread, in slot order; an
+ * exception thrown here is ignored (progress is for display and never changes what is loaded).
+ */
+public protocol ProvisionProgress: AnyObject, Sendable {
+    
+    /**
+     * The service answered: `slots` keys to load under `request_id`.
+     */
+    func keysReceived(requestId: String, slots: Int32) 
+    
+    /**
+     * Loading `slot` begins.
+     */
+    func slotStarted(slot: Int32) 
+    
+    /**
+     * `slot` is done, loaded or not.
+     */
+    func slotFinished(slot: ProvisionedSlot) 
+    
+}
+/**
+ * Progress of a provisioning, for a UI. Called on a keybridge thread, in slot order; an
+ * exception thrown here is ignored (progress is for display and never changes what is loaded).
+ */
+open class ProvisionProgressImpl: ProvisionProgress, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_keybridge_ffi_fn_clone_provisionprogress(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_keybridge_ffi_fn_free_provisionprogress(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The service answered: `slots` keys to load under `request_id`.
+     */
+open func keysReceived(requestId: String, slots: Int32)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_method_provisionprogress_keys_received(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(requestId),
+        FfiConverterInt32.lower(slots),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Loading `slot` begins.
+     */
+open func slotStarted(slot: Int32)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_method_provisionprogress_slot_started(
+            self.uniffiCloneHandle(),
+        FfiConverterInt32.lower(slot),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * `slot` is done, loaded or not.
+     */
+open func slotFinished(slot: ProvisionedSlot)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_method_provisionprogress_slot_finished(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeProvisionedSlot_lower(slot),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceProvisionProgress {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceProvisionProgress = UniffiVTableCallbackInterfaceProvisionProgress(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeProvisionProgress.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface ProvisionProgress: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeProvisionProgress.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface ProvisionProgress: handle missing in uniffiClone")
+            }
+        },
+        keysReceived: { (
+            uniffiHandle: UInt64,
+            requestId: RustBuffer,
+            slots: Int32,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeProvisionProgress.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.keysReceived(
+                     requestId: try FfiConverterString.lift(requestId),
+                     slots: try FfiConverterInt32.lift(slots)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        slotStarted: { (
+            uniffiHandle: UInt64,
+            slot: Int32,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeProvisionProgress.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.slotStarted(
+                     slot: try FfiConverterInt32.lift(slot)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        slotFinished: { (
+            uniffiHandle: UInt64,
+            slot: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeProvisionProgress.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.slotFinished(
+                     slot: try FfiConverterTypeProvisionedSlot_lift(slot)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceProvisionProgress> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceProvisionProgress>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitProvisionProgress() {
+    uniffi_keybridge_ffi_fn_init_callback_vtable_provisionprogress(UniffiCallbackInterfaceProvisionProgress.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProvisionProgress: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<ProvisionProgress>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = ProvisionProgress
+
+    public static func lift(_ handle: UInt64) throws -> ProvisionProgress {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ProvisionProgressImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: ProvisionProgress) -> UInt64 {
+         if let rustImpl = value as? ProvisionProgressImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProvisionProgress {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ProvisionProgress, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProvisionProgress_lift(_ handle: UInt64) throws -> ProvisionProgress {
+    return try FfiConverterTypeProvisionProgress.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProvisionProgress_lower(_ value: ProvisionProgress) -> UInt64 {
+    return FfiConverterTypeProvisionProgress.lower(value)
 }
 
 
@@ -2079,6 +2573,189 @@ public func FfiConverterTypeDeviceInfoReport_lower(_ value: DeviceInfoReport) ->
 
 
 /**
+ * A slot as the service last issued it.
+ */
+public struct DeviceSlot: Equatable, Hashable {
+    public var slot: Int32
+    public var requestId: String
+    public var issuedAt: String
+    public var keyArn: String
+    /**
+     * AWS's KCV of the key (hex) and how AWS computed it: `ANSI_X9_24` or `CMAC`.
+     */
+    public var kcv: String
+    public var kcvAlgorithm: String
+    public var ksn: String?
+    /**
+     * What the reader reported for the slot; `None` if nothing was reported.
+     */
+    public var report: SlotReportView?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(slot: Int32, requestId: String, issuedAt: String, keyArn: String, 
+        /**
+         * AWS's KCV of the key (hex) and how AWS computed it: `ANSI_X9_24` or `CMAC`.
+         */kcv: String, kcvAlgorithm: String, ksn: String?, 
+        /**
+         * What the reader reported for the slot; `None` if nothing was reported.
+         */report: SlotReportView?) {
+        self.slot = slot
+        self.requestId = requestId
+        self.issuedAt = issuedAt
+        self.keyArn = keyArn
+        self.kcv = kcv
+        self.kcvAlgorithm = kcvAlgorithm
+        self.ksn = ksn
+        self.report = report
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DeviceSlot: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceSlot: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceSlot {
+        return
+            try DeviceSlot(
+                slot: FfiConverterInt32.read(from: &buf), 
+                requestId: FfiConverterString.read(from: &buf), 
+                issuedAt: FfiConverterString.read(from: &buf), 
+                keyArn: FfiConverterString.read(from: &buf), 
+                kcv: FfiConverterString.read(from: &buf), 
+                kcvAlgorithm: FfiConverterString.read(from: &buf), 
+                ksn: FfiConverterOptionString.read(from: &buf), 
+                report: FfiConverterOptionTypeSlotReportView.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeviceSlot, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.slot, into: &buf)
+        FfiConverterString.write(value.requestId, into: &buf)
+        FfiConverterString.write(value.issuedAt, into: &buf)
+        FfiConverterString.write(value.keyArn, into: &buf)
+        FfiConverterString.write(value.kcv, into: &buf)
+        FfiConverterString.write(value.kcvAlgorithm, into: &buf)
+        FfiConverterOptionString.write(value.ksn, into: &buf)
+        FfiConverterOptionTypeSlotReportView.write(value.report, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceSlot_lift(_ buf: RustBuffer) throws -> DeviceSlot {
+    return try FfiConverterTypeDeviceSlot.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceSlot_lower(_ value: DeviceSlot) -> RustBuffer {
+    return FfiConverterTypeDeviceSlot.lower(value)
+}
+
+
+/**
+ * What the service knows about a reader (`GET /v1/devices/{posId}`): what each slot should
+ * hold and what the reader reported. Times are RFC 3339 in UTC.
+ */
+public struct DeviceView: Equatable, Hashable {
+    public var posId: String
+    public var group: String
+    public var profile: String
+    public var status: DeviceStatus
+    public var registeredAt: String
+    /**
+     * The reader's most recent key request, answered or not.
+     */
+    public var lastRequest: RequestSummary?
+    /**
+     * Per slot, the key of the latest answered request and its report.
+     */
+    public var slots: [DeviceSlot]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(posId: String, group: String, profile: String, status: DeviceStatus, registeredAt: String, 
+        /**
+         * The reader's most recent key request, answered or not.
+         */lastRequest: RequestSummary?, 
+        /**
+         * Per slot, the key of the latest answered request and its report.
+         */slots: [DeviceSlot]) {
+        self.posId = posId
+        self.group = group
+        self.profile = profile
+        self.status = status
+        self.registeredAt = registeredAt
+        self.lastRequest = lastRequest
+        self.slots = slots
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DeviceView: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceView: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceView {
+        return
+            try DeviceView(
+                posId: FfiConverterString.read(from: &buf), 
+                group: FfiConverterString.read(from: &buf), 
+                profile: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypeDeviceStatus.read(from: &buf), 
+                registeredAt: FfiConverterString.read(from: &buf), 
+                lastRequest: FfiConverterOptionTypeRequestSummary.read(from: &buf), 
+                slots: FfiConverterSequenceTypeDeviceSlot.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeviceView, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.posId, into: &buf)
+        FfiConverterString.write(value.group, into: &buf)
+        FfiConverterString.write(value.profile, into: &buf)
+        FfiConverterTypeDeviceStatus.write(value.status, into: &buf)
+        FfiConverterString.write(value.registeredAt, into: &buf)
+        FfiConverterOptionTypeRequestSummary.write(value.lastRequest, into: &buf)
+        FfiConverterSequenceTypeDeviceSlot.write(value.slots, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceView_lift(_ buf: RustBuffer) throws -> DeviceView {
+    return try FfiConverterTypeDeviceView.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceView_lower(_ value: DeviceView) -> RustBuffer {
+    return FfiConverterTypeDeviceView.lower(value)
+}
+
+
+/**
  * A key block exported and checked against what was asked for.
  */
 public struct ExportedKey: Equatable, Hashable {
@@ -2338,10 +3015,184 @@ public func FfiConverterTypeKeyLoadResult_lower(_ value: KeyLoadResult) -> RustB
 
 
 /**
+ * How to reach the key service. `None` keeps keybridge's default (5 s to connect, 60 s per call,
+ * 4 attempts, back-off from 500 ms to 10 s, the platform's root CAs). Numbers are signed so that
+ * Java can call this; values out of range are `KeyServiceException.InvalidConfig` naming the field.
+ */
+public struct KeyServiceConfig: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `https://keys.example.com` (a path prefix is kept). Plain `http://` only to a loopback
+     * address unless [`KeyServiceConfig::allow_insecure_http`].
+     */
+    public var baseUrl: String
+    /**
+     * The bearer token the service issued for this reader, or an operator's for its group.
+     */
+    public var token: String
+    /**
+     * Connecting, TLS handshake included, in ms (at least 1).
+     */
+    public var connectTimeoutMs: Int32?
+    /**
+     * One attempt of one call, in ms (at least 1): the service may wait for AWS's rate limit.
+     */
+    public var requestTimeoutMs: Int32?
+    /**
+     * Attempts per call, the first included (at least 1). Key requests are retried with the same
+     * `Idempotency-Key`, so a retry never allocates new keys.
+     */
+    public var maxAttempts: Int32?
+    /**
+     * First pause between attempts in ms (at least 1); doubled each time.
+     */
+    public var initialBackoffMs: Int32?
+    /**
+     * Longest pause between attempts in ms (at least 1); a longer `Retry-After` ends the retries.
+     */
+    public var maxBackoffMs: Int32?
+    /**
+     * PEM root CAs to trust instead of the platform's: needed on Android, where native code
+     * cannot read the platform store (pass the system roots, or ship the service's CA).
+     */
+    public var rootCertificatesPem: Data?
+    /**
+     * PEM certificate chain and private key for mutual TLS.
+     */
+    public var clientIdentityPem: Data?
+    /**
+     * `http://` to a host that is not a loopback address (a TLS-terminating proxy on the same
+     * machine only: the token would cross the network in clear).
+     */
+    public var allowInsecureHttp: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `https://keys.example.com` (a path prefix is kept). Plain `http://` only to a loopback
+         * address unless [`KeyServiceConfig::allow_insecure_http`].
+         */baseUrl: String, 
+        /**
+         * The bearer token the service issued for this reader, or an operator's for its group.
+         */token: String, 
+        /**
+         * Connecting, TLS handshake included, in ms (at least 1).
+         */connectTimeoutMs: Int32? = nil, 
+        /**
+         * One attempt of one call, in ms (at least 1): the service may wait for AWS's rate limit.
+         */requestTimeoutMs: Int32? = nil, 
+        /**
+         * Attempts per call, the first included (at least 1). Key requests are retried with the same
+         * `Idempotency-Key`, so a retry never allocates new keys.
+         */maxAttempts: Int32? = nil, 
+        /**
+         * First pause between attempts in ms (at least 1); doubled each time.
+         */initialBackoffMs: Int32? = nil, 
+        /**
+         * Longest pause between attempts in ms (at least 1); a longer `Retry-After` ends the retries.
+         */maxBackoffMs: Int32? = nil, 
+        /**
+         * PEM root CAs to trust instead of the platform's: needed on Android, where native code
+         * cannot read the platform store (pass the system roots, or ship the service's CA).
+         */rootCertificatesPem: Data? = nil, 
+        /**
+         * PEM certificate chain and private key for mutual TLS.
+         */clientIdentityPem: Data? = nil, 
+        /**
+         * `http://` to a host that is not a loopback address (a TLS-terminating proxy on the same
+         * machine only: the token would cross the network in clear).
+         */allowInsecureHttp: Bool = false) {
+        self.baseUrl = baseUrl
+        self.token = token
+        self.connectTimeoutMs = connectTimeoutMs
+        self.requestTimeoutMs = requestTimeoutMs
+        self.maxAttempts = maxAttempts
+        self.initialBackoffMs = initialBackoffMs
+        self.maxBackoffMs = maxBackoffMs
+        self.rootCertificatesPem = rootCertificatesPem
+        self.clientIdentityPem = clientIdentityPem
+        self.allowInsecureHttp = allowInsecureHttp
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_method_keyserviceconfig_uniffi_trait_debug(
+            FfiConverterTypeKeyServiceConfig_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension KeyServiceConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKeyServiceConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KeyServiceConfig {
+        return
+            try KeyServiceConfig(
+                baseUrl: FfiConverterString.read(from: &buf), 
+                token: FfiConverterString.read(from: &buf), 
+                connectTimeoutMs: FfiConverterOptionInt32.read(from: &buf), 
+                requestTimeoutMs: FfiConverterOptionInt32.read(from: &buf), 
+                maxAttempts: FfiConverterOptionInt32.read(from: &buf), 
+                initialBackoffMs: FfiConverterOptionInt32.read(from: &buf), 
+                maxBackoffMs: FfiConverterOptionInt32.read(from: &buf), 
+                rootCertificatesPem: FfiConverterOptionData.read(from: &buf), 
+                clientIdentityPem: FfiConverterOptionData.read(from: &buf), 
+                allowInsecureHttp: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: KeyServiceConfig, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.baseUrl, into: &buf)
+        FfiConverterString.write(value.token, into: &buf)
+        FfiConverterOptionInt32.write(value.connectTimeoutMs, into: &buf)
+        FfiConverterOptionInt32.write(value.requestTimeoutMs, into: &buf)
+        FfiConverterOptionInt32.write(value.maxAttempts, into: &buf)
+        FfiConverterOptionInt32.write(value.initialBackoffMs, into: &buf)
+        FfiConverterOptionInt32.write(value.maxBackoffMs, into: &buf)
+        FfiConverterOptionData.write(value.rootCertificatesPem, into: &buf)
+        FfiConverterOptionData.write(value.clientIdentityPem, into: &buf)
+        FfiConverterBool.write(value.allowInsecureHttp, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyServiceConfig_lift(_ buf: RustBuffer) throws -> KeyServiceConfig {
+    return try FfiConverterTypeKeyServiceConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyServiceConfig_lower(_ value: KeyServiceConfig) -> RustBuffer {
+    return FfiConverterTypeKeyServiceConfig.lower(value)
+}
+
+
+/**
  * A failed call, as data rather than an exception: for callback-style layers (the
  * Dspread-compatible `QPOSService`) that report `onError(Error)` with the vendor's names.
  */
 public struct LoadFailure: Equatable, Hashable {
+    /**
+     * Which `ReaderException` the call would have thrown.
+     */
+    public var kind: LoadFailureKind
     /**
      * The Dspread `QPOSService.Error` name: TIMEOUT, NO_RESPONSE, DEVICE_BUSY, INPUT_INVALID, …
      */
@@ -2355,11 +3206,15 @@ public struct LoadFailure: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
+         * Which `ReaderException` the call would have thrown.
+         */kind: LoadFailureKind, 
+        /**
          * The Dspread `QPOSService.Error` name: TIMEOUT, NO_RESPONSE, DEVICE_BUSY, INPUT_INVALID, …
          */dspreadError: String, 
         /**
          * The readable reason (the same text the exception would carry).
          */message: String) {
+        self.kind = kind
         self.dspreadError = dspreadError
         self.message = message
     }
@@ -2380,12 +3235,14 @@ public struct FfiConverterTypeLoadFailure: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LoadFailure {
         return
             try LoadFailure(
+                kind: FfiConverterTypeLoadFailureKind.read(from: &buf), 
                 dspreadError: FfiConverterString.read(from: &buf), 
                 message: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: LoadFailure, into buf: inout [UInt8]) {
+        FfiConverterTypeLoadFailureKind.write(value.kind, into: &buf)
         FfiConverterString.write(value.dspreadError, into: &buf)
         FfiConverterString.write(value.message, into: &buf)
     }
@@ -2653,6 +3510,541 @@ public func FfiConverterTypeLoaderOptions_lift(_ buf: RustBuffer) throws -> Load
 #endif
 public func FfiConverterTypeLoaderOptions_lower(_ value: LoaderOptions) -> RustBuffer {
     return FfiConverterTypeLoaderOptions.lower(value)
+}
+
+
+/**
+ * Per-call options of [`KeyLoader::provision`].
+ */
+public struct ProvisionOptions: Equatable, Hashable {
+    /**
+     * The key request's `Idempotency-Key`. Give the same one again to retry a provisioning that
+     * ended before the keys arrived: the service answers with the same keys and KSNs. `None`:
+     * a fresh one.
+     */
+    public var idempotencyKey: String?
+    /**
+     * Overrides the loader's per-answer timeout for the loads, in ms (at least 1).
+     */
+    public var timeoutMs: Int32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The key request's `Idempotency-Key`. Give the same one again to retry a provisioning that
+         * ended before the keys arrived: the service answers with the same keys and KSNs. `None`:
+         * a fresh one.
+         */idempotencyKey: String? = nil, 
+        /**
+         * Overrides the loader's per-answer timeout for the loads, in ms (at least 1).
+         */timeoutMs: Int32? = nil) {
+        self.idempotencyKey = idempotencyKey
+        self.timeoutMs = timeoutMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ProvisionOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProvisionOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProvisionOptions {
+        return
+            try ProvisionOptions(
+                idempotencyKey: FfiConverterOptionString.read(from: &buf), 
+                timeoutMs: FfiConverterOptionInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ProvisionOptions, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.idempotencyKey, into: &buf)
+        FfiConverterOptionInt32.write(value.timeoutMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProvisionOptions_lift(_ buf: RustBuffer) throws -> ProvisionOptions {
+    return try FfiConverterTypeProvisionOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProvisionOptions_lower(_ value: ProvisionOptions) -> RustBuffer {
+    return FfiConverterTypeProvisionOptions.lower(value)
+}
+
+
+/**
+ * The result of a provisioning that got its keys from the service. The load results are what
+ * happened on the reader whatever became of the report; [`ProvisionReport::report_failure`] says
+ * whether the service heard of them.
+ */
+public struct ProvisionReport: Equatable, Hashable {
+    public var posId: String
+    public var requestId: String
+    /**
+     * Every slot attempted, in slot order. After a cancellation the slots not reached are absent.
+     */
+    public var slots: [ProvisionedSlot]
+    /**
+     * Cancelled before every slot was attempted.
+     */
+    public var cancelled: Bool
+    /**
+     * Why the service never got the report; `None` when it did.
+     */
+    public var reportFailure: ServiceFailure?
+    /**
+     * Every slot loaded and verified against AWS's KCV, nothing cancelled, the report received.
+     */
+    public var allVerified: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(posId: String, requestId: String, 
+        /**
+         * Every slot attempted, in slot order. After a cancellation the slots not reached are absent.
+         */slots: [ProvisionedSlot], 
+        /**
+         * Cancelled before every slot was attempted.
+         */cancelled: Bool, 
+        /**
+         * Why the service never got the report; `None` when it did.
+         */reportFailure: ServiceFailure?, 
+        /**
+         * Every slot loaded and verified against AWS's KCV, nothing cancelled, the report received.
+         */allVerified: Bool) {
+        self.posId = posId
+        self.requestId = requestId
+        self.slots = slots
+        self.cancelled = cancelled
+        self.reportFailure = reportFailure
+        self.allVerified = allVerified
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ProvisionReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProvisionReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProvisionReport {
+        return
+            try ProvisionReport(
+                posId: FfiConverterString.read(from: &buf), 
+                requestId: FfiConverterString.read(from: &buf), 
+                slots: FfiConverterSequenceTypeProvisionedSlot.read(from: &buf), 
+                cancelled: FfiConverterBool.read(from: &buf), 
+                reportFailure: FfiConverterOptionTypeServiceFailure.read(from: &buf), 
+                allVerified: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ProvisionReport, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.posId, into: &buf)
+        FfiConverterString.write(value.requestId, into: &buf)
+        FfiConverterSequenceTypeProvisionedSlot.write(value.slots, into: &buf)
+        FfiConverterBool.write(value.cancelled, into: &buf)
+        FfiConverterOptionTypeServiceFailure.write(value.reportFailure, into: &buf)
+        FfiConverterBool.write(value.allVerified, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProvisionReport_lift(_ buf: RustBuffer) throws -> ProvisionReport {
+    return try FfiConverterTypeProvisionReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProvisionReport_lower(_ value: ProvisionReport) -> RustBuffer {
+    return FfiConverterTypeProvisionReport.lower(value)
+}
+
+
+/**
+ * What became of one slot of a provisioning.
+ */
+public struct ProvisionedSlot: Equatable, Hashable {
+    public var slot: Int32
+    /**
+     * The key the service exported (the BDK of a DUKPT initial key).
+     */
+    public var keyArn: String
+    /**
+     * The initial KSN of a DUKPT initial key.
+     */
+    public var ksn: String?
+    /**
+     * AWS's KCV of the exported key (hex) and how AWS computed it: `ANSI_X9_24` (comparable with
+     * the reader's) or `CMAC` (AES keys: not comparable, such a slot loads unverified).
+     */
+    public var serviceKcv: String
+    public var serviceKcvAlgorithm: String
+    /**
+     * What was reported to the service: loaded, failed, or indeterminate (the reader may hold
+     * the key: read its KCV before loading again).
+     */
+    public var outcome: SlotOutcome
+    /**
+     * The KCV the reader reported for the slot (hex): the loaded key's, or the one that did not
+     * match the expected KCV.
+     */
+    public var readerKcvHex: String?
+    /**
+     * Loaded, and the reader's KCV matched a KCV known for the key.
+     */
+    public var verified: Bool
+    /**
+     * The service's judgement of the reported slot; `None` for a failed load or when the report
+     * did not get through.
+     */
+    public var verdict: Verdict?
+    /**
+     * The load, when the reader took the key.
+     */
+    public var loaded: KeyLoadResult?
+    /**
+     * Why the load failed, as the `ReaderException` it would have been.
+     */
+    public var failure: LoadFailure?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(slot: Int32, 
+        /**
+         * The key the service exported (the BDK of a DUKPT initial key).
+         */keyArn: String, 
+        /**
+         * The initial KSN of a DUKPT initial key.
+         */ksn: String?, 
+        /**
+         * AWS's KCV of the exported key (hex) and how AWS computed it: `ANSI_X9_24` (comparable with
+         * the reader's) or `CMAC` (AES keys: not comparable, such a slot loads unverified).
+         */serviceKcv: String, serviceKcvAlgorithm: String, 
+        /**
+         * What was reported to the service: loaded, failed, or indeterminate (the reader may hold
+         * the key: read its KCV before loading again).
+         */outcome: SlotOutcome, 
+        /**
+         * The KCV the reader reported for the slot (hex): the loaded key's, or the one that did not
+         * match the expected KCV.
+         */readerKcvHex: String?, 
+        /**
+         * Loaded, and the reader's KCV matched a KCV known for the key.
+         */verified: Bool, 
+        /**
+         * The service's judgement of the reported slot; `None` for a failed load or when the report
+         * did not get through.
+         */verdict: Verdict?, 
+        /**
+         * The load, when the reader took the key.
+         */loaded: KeyLoadResult?, 
+        /**
+         * Why the load failed, as the `ReaderException` it would have been.
+         */failure: LoadFailure?) {
+        self.slot = slot
+        self.keyArn = keyArn
+        self.ksn = ksn
+        self.serviceKcv = serviceKcv
+        self.serviceKcvAlgorithm = serviceKcvAlgorithm
+        self.outcome = outcome
+        self.readerKcvHex = readerKcvHex
+        self.verified = verified
+        self.verdict = verdict
+        self.loaded = loaded
+        self.failure = failure
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ProvisionedSlot: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProvisionedSlot: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProvisionedSlot {
+        return
+            try ProvisionedSlot(
+                slot: FfiConverterInt32.read(from: &buf), 
+                keyArn: FfiConverterString.read(from: &buf), 
+                ksn: FfiConverterOptionString.read(from: &buf), 
+                serviceKcv: FfiConverterString.read(from: &buf), 
+                serviceKcvAlgorithm: FfiConverterString.read(from: &buf), 
+                outcome: FfiConverterTypeSlotOutcome.read(from: &buf), 
+                readerKcvHex: FfiConverterOptionString.read(from: &buf), 
+                verified: FfiConverterBool.read(from: &buf), 
+                verdict: FfiConverterOptionTypeVerdict.read(from: &buf), 
+                loaded: FfiConverterOptionTypeKeyLoadResult.read(from: &buf), 
+                failure: FfiConverterOptionTypeLoadFailure.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ProvisionedSlot, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.slot, into: &buf)
+        FfiConverterString.write(value.keyArn, into: &buf)
+        FfiConverterOptionString.write(value.ksn, into: &buf)
+        FfiConverterString.write(value.serviceKcv, into: &buf)
+        FfiConverterString.write(value.serviceKcvAlgorithm, into: &buf)
+        FfiConverterTypeSlotOutcome.write(value.outcome, into: &buf)
+        FfiConverterOptionString.write(value.readerKcvHex, into: &buf)
+        FfiConverterBool.write(value.verified, into: &buf)
+        FfiConverterOptionTypeVerdict.write(value.verdict, into: &buf)
+        FfiConverterOptionTypeKeyLoadResult.write(value.loaded, into: &buf)
+        FfiConverterOptionTypeLoadFailure.write(value.failure, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProvisionedSlot_lift(_ buf: RustBuffer) throws -> ProvisionedSlot {
+    return try FfiConverterTypeProvisionedSlot.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProvisionedSlot_lower(_ value: ProvisionedSlot) -> RustBuffer {
+    return FfiConverterTypeProvisionedSlot.lower(value)
+}
+
+
+public struct RequestSummary: Equatable, Hashable {
+    public var requestId: String
+    public var state: RequestState
+    public var createdAt: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(requestId: String, state: RequestState, createdAt: String) {
+        self.requestId = requestId
+        self.state = state
+        self.createdAt = createdAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RequestSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRequestSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RequestSummary {
+        return
+            try RequestSummary(
+                requestId: FfiConverterString.read(from: &buf), 
+                state: FfiConverterTypeRequestState.read(from: &buf), 
+                createdAt: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RequestSummary, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.requestId, into: &buf)
+        FfiConverterTypeRequestState.write(value.state, into: &buf)
+        FfiConverterString.write(value.createdAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestSummary_lift(_ buf: RustBuffer) throws -> RequestSummary {
+    return try FfiConverterTypeRequestSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestSummary_lower(_ value: RequestSummary) -> RustBuffer {
+    return FfiConverterTypeRequestSummary.lower(value)
+}
+
+
+/**
+ * A failed call to the service as data, where it sits beside results rather than ending the
+ * call (a provisioning's report that did not get through).
+ */
+public struct ServiceFailure: Equatable, Hashable {
+    public var kind: ServiceFailureKind
+    /**
+     * The HTTP status, when the service answered.
+     */
+    public var status: Int32?
+    /**
+     * The service's stable error code, when it answered with one.
+     */
+    public var code: String?
+    public var retryAfterMs: Int64?
+    /**
+     * What `KeyServiceException` would have said.
+     */
+    public var message: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(kind: ServiceFailureKind, 
+        /**
+         * The HTTP status, when the service answered.
+         */status: Int32?, 
+        /**
+         * The service's stable error code, when it answered with one.
+         */code: String?, retryAfterMs: Int64?, 
+        /**
+         * What `KeyServiceException` would have said.
+         */message: String) {
+        self.kind = kind
+        self.status = status
+        self.code = code
+        self.retryAfterMs = retryAfterMs
+        self.message = message
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ServiceFailure: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeServiceFailure: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ServiceFailure {
+        return
+            try ServiceFailure(
+                kind: FfiConverterTypeServiceFailureKind.read(from: &buf), 
+                status: FfiConverterOptionInt32.read(from: &buf), 
+                code: FfiConverterOptionString.read(from: &buf), 
+                retryAfterMs: FfiConverterOptionInt64.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ServiceFailure, into buf: inout [UInt8]) {
+        FfiConverterTypeServiceFailureKind.write(value.kind, into: &buf)
+        FfiConverterOptionInt32.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.code, into: &buf)
+        FfiConverterOptionInt64.write(value.retryAfterMs, into: &buf)
+        FfiConverterString.write(value.message, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeServiceFailure_lift(_ buf: RustBuffer) throws -> ServiceFailure {
+    return try FfiConverterTypeServiceFailure.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeServiceFailure_lower(_ value: ServiceFailure) -> RustBuffer {
+    return FfiConverterTypeServiceFailure.lower(value)
+}
+
+
+public struct SlotReportView: Equatable, Hashable {
+    public var outcome: SlotOutcome
+    public var readerKcv: String?
+    public var verdict: Verdict?
+    public var reportedAt: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(outcome: SlotOutcome, readerKcv: String?, verdict: Verdict?, reportedAt: String) {
+        self.outcome = outcome
+        self.readerKcv = readerKcv
+        self.verdict = verdict
+        self.reportedAt = reportedAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SlotReportView: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSlotReportView: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SlotReportView {
+        return
+            try SlotReportView(
+                outcome: FfiConverterTypeSlotOutcome.read(from: &buf), 
+                readerKcv: FfiConverterOptionString.read(from: &buf), 
+                verdict: FfiConverterOptionTypeVerdict.read(from: &buf), 
+                reportedAt: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SlotReportView, into buf: inout [UInt8]) {
+        FfiConverterTypeSlotOutcome.write(value.outcome, into: &buf)
+        FfiConverterOptionString.write(value.readerKcv, into: &buf)
+        FfiConverterOptionTypeVerdict.write(value.verdict, into: &buf)
+        FfiConverterString.write(value.reportedAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSlotReportView_lift(_ buf: RustBuffer) throws -> SlotReportView {
+    return try FfiConverterTypeSlotReportView.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSlotReportView_lower(_ value: SlotReportView) -> RustBuffer {
+    return FfiConverterTypeSlotReportView.lower(value)
 }
 
 
@@ -3091,6 +4483,72 @@ public func FfiConverterTypeAwsError_lower(_ value: AwsError) -> RustBuffer {
 }
 
 
+
+public enum DeviceStatus: Equatable, Hashable {
+    
+    case active
+    case revoked
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DeviceStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceStatus: FfiConverterRustBuffer {
+    typealias SwiftType = DeviceStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .active
+        
+        case 2: return .revoked
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DeviceStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .active:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .revoked:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceStatus_lift(_ buf: RustBuffer) throws -> DeviceStatus {
+    return try FfiConverterTypeDeviceStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceStatus_lower(_ value: DeviceStatus) -> RustBuffer {
+    return FfiConverterTypeDeviceStatus.lower(value)
+}
+
+
+
 /**
  * The block cipher a KCV is computed with.
  */
@@ -3482,6 +4940,373 @@ public func FfiConverterTypeKeyBlockError_lower(_ value: KeyBlockError) -> RustB
 
 
 /**
+ * Why a call to the key service (or a provisioning) failed. The service's answers keep its
+ * stable `code` (`token_revoked`, `unknown_device`, `aws_unavailable`, …) and HTTP status.
+ * Fields are readable on the foreign side; `toString()` (Swift: `description`) is the sentence.
+ */
+public 
+enum KeyServiceError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * A setting cannot work (bad URL, plain HTTP off loopback, unreadable PEM, a number out of
+     * range); `field` names it.
+     */
+    case InvalidConfig(field: String, reason: String
+    )
+    /**
+     * The service refused the call; the same call will not succeed later (revoked or unknown
+     * token, unknown or revoked device, …).
+     */
+    case Refused(status: Int32, code: String, reason: String
+    )
+    /**
+     * The service, or AWS or the database behind it, stayed unavailable through every attempt.
+     * `retry_after_ms` is the service's last advice.
+     */
+    case Unavailable(status: Int32, code: String, reason: String, retryAfterMs: Int64?
+    )
+    /**
+     * The service could not be reached (DNS, connection, TLS, timeout) through every attempt.
+     */
+    case Network(reason: String
+    )
+    /**
+     * The service answered something this client cannot read.
+     */
+    case Protocol(reason: String
+    )
+    /**
+     * `provision` only: it stopped before the service was asked for keys (the reader's POS id
+     * could not be read, the loader is closed or busy, a bad argument).
+     */
+    case Reader(failure: LoadFailure
+    )
+    /**
+     * `provision` only: cancelled before any key was loaded.
+     */
+    case Cancelled
+
+    
+
+    
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_method_keyserviceerror_uniffi_trait_display(
+            FfiConverterTypeKeyServiceError_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension KeyServiceError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKeyServiceError: FfiConverterRustBuffer {
+    typealias SwiftType = KeyServiceError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KeyServiceError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .InvalidConfig(
+            field: try FfiConverterString.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 2: return .Refused(
+            status: try FfiConverterInt32.read(from: &buf), 
+            code: try FfiConverterString.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 3: return .Unavailable(
+            status: try FfiConverterInt32.read(from: &buf), 
+            code: try FfiConverterString.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf), 
+            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf)
+            )
+        case 4: return .Network(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 5: return .Protocol(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 6: return .Reader(
+            failure: try FfiConverterTypeLoadFailure.read(from: &buf)
+            )
+        case 7: return .Cancelled
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: KeyServiceError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case let .InvalidConfig(field,reason):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(field, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Refused(status,code,reason):
+            writeInt(&buf, Int32(2))
+            FfiConverterInt32.write(status, into: &buf)
+            FfiConverterString.write(code, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Unavailable(status,code,reason,retryAfterMs):
+            writeInt(&buf, Int32(3))
+            FfiConverterInt32.write(status, into: &buf)
+            FfiConverterString.write(code, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterOptionInt64.write(retryAfterMs, into: &buf)
+            
+        
+        case let .Network(reason):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Protocol(reason):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Reader(failure):
+            writeInt(&buf, Int32(6))
+            FfiConverterTypeLoadFailure.write(failure, into: &buf)
+            
+        
+        case .Cancelled:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyServiceError_lift(_ buf: RustBuffer) throws -> KeyServiceError {
+    return try FfiConverterTypeKeyServiceError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyServiceError_lower(_ value: KeyServiceError) -> RustBuffer {
+    return FfiConverterTypeKeyServiceError.lower(value)
+}
+
+
+/**
+ * Which [`ReaderError`] a failure reported as data ([`crate::LoadFailure`]) is: one value per
+ * variant, so that code reading a failure from a record (a provisioned slot, a `*_report` call)
+ * decides as it would on the exception.
+ */
+
+public enum LoadFailureKind: Equatable, Hashable {
+    
+    case invalidBlock
+    case refused
+    case invalidArgument
+    case kcvMismatch
+    case macMismatch
+    case busy
+    case notSupported
+    case rejected
+    case timeout
+    case noResponse
+    case disconnected
+    case `protocol`
+    case cancelled
+    case indeterminate
+    case transport
+    case closed
+    case callInProgress
+    case `internal`
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension LoadFailureKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLoadFailureKind: FfiConverterRustBuffer {
+    typealias SwiftType = LoadFailureKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LoadFailureKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .invalidBlock
+        
+        case 2: return .refused
+        
+        case 3: return .invalidArgument
+        
+        case 4: return .kcvMismatch
+        
+        case 5: return .macMismatch
+        
+        case 6: return .busy
+        
+        case 7: return .notSupported
+        
+        case 8: return .rejected
+        
+        case 9: return .timeout
+        
+        case 10: return .noResponse
+        
+        case 11: return .disconnected
+        
+        case 12: return .`protocol`
+        
+        case 13: return .cancelled
+        
+        case 14: return .indeterminate
+        
+        case 15: return .transport
+        
+        case 16: return .closed
+        
+        case 17: return .callInProgress
+        
+        case 18: return .`internal`
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: LoadFailureKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .invalidBlock:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .refused:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .invalidArgument:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .kcvMismatch:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .macMismatch:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .busy:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .notSupported:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .rejected:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .timeout:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .noResponse:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .disconnected:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .`protocol`:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .cancelled:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .indeterminate:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .transport:
+            writeInt(&buf, Int32(15))
+        
+        
+        case .closed:
+            writeInt(&buf, Int32(16))
+        
+        
+        case .callInProgress:
+            writeInt(&buf, Int32(17))
+        
+        
+        case .`internal`:
+            writeInt(&buf, Int32(18))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoadFailureKind_lift(_ buf: RustBuffer) throws -> LoadFailureKind {
+    return try FfiConverterTypeLoadFailureKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoadFailureKind_lower(_ value: LoadFailureKind) -> RustBuffer {
+    return FfiConverterTypeLoadFailureKind.lower(value)
+}
+
+
+
+/**
  * Why a reader operation failed. Mirrors `keybridge::loader::LoadError`, plus the states of the
  * FFI object itself (closed, another call in progress). No variant means the key was loaded.
  */
@@ -3836,6 +5661,315 @@ public func FfiConverterTypeReaderTransportError_lower(_ value: ReaderTransportE
     return FfiConverterTypeReaderTransportError.lower(value)
 }
 
+
+
+public enum RequestState: Equatable, Hashable {
+    
+    case pending
+    case answered
+    case failed
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RequestState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRequestState: FfiConverterRustBuffer {
+    typealias SwiftType = RequestState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RequestState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pending
+        
+        case 2: return .answered
+        
+        case 3: return .failed
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RequestState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pending:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .answered:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .failed:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestState_lift(_ buf: RustBuffer) throws -> RequestState {
+    return try FfiConverterTypeRequestState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestState_lower(_ value: RequestState) -> RustBuffer {
+    return FfiConverterTypeRequestState.lower(value)
+}
+
+
+
+/**
+ * Which `KeyServiceException` a [`ServiceFailure`] would have been.
+ */
+
+public enum ServiceFailureKind: Equatable, Hashable {
+    
+    case invalidConfig
+    case refused
+    case unavailable
+    case network
+    case `protocol`
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ServiceFailureKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeServiceFailureKind: FfiConverterRustBuffer {
+    typealias SwiftType = ServiceFailureKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ServiceFailureKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .invalidConfig
+        
+        case 2: return .refused
+        
+        case 3: return .unavailable
+        
+        case 4: return .network
+        
+        case 5: return .`protocol`
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ServiceFailureKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .invalidConfig:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .refused:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .unavailable:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .network:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .`protocol`:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeServiceFailureKind_lift(_ buf: RustBuffer) throws -> ServiceFailureKind {
+    return try FfiConverterTypeServiceFailureKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeServiceFailureKind_lower(_ value: ServiceFailureKind) -> RustBuffer {
+    return FfiConverterTypeServiceFailureKind.lower(value)
+}
+
+
+
+
+public enum SlotOutcome: Equatable, Hashable {
+    
+    case loaded
+    case failed
+    case indeterminate
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SlotOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSlotOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = SlotOutcome
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SlotOutcome {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .loaded
+        
+        case 2: return .failed
+        
+        case 3: return .indeterminate
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SlotOutcome, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .loaded:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .failed:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .indeterminate:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSlotOutcome_lift(_ buf: RustBuffer) throws -> SlotOutcome {
+    return try FfiConverterTypeSlotOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSlotOutcome_lower(_ value: SlotOutcome) -> RustBuffer {
+    return FfiConverterTypeSlotOutcome.lower(value)
+}
+
+
+
+
+public enum Verdict: Equatable, Hashable {
+    
+    case verified
+    case mismatch
+    case unverifiable
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Verdict: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerdict: FfiConverterRustBuffer {
+    typealias SwiftType = Verdict
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Verdict {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .verified
+        
+        case 2: return .mismatch
+        
+        case 3: return .unverifiable
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Verdict, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .verified:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .mismatch:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .unverifiable:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerdict_lift(_ buf: RustBuffer) throws -> Verdict {
+    return try FfiConverterTypeVerdict.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerdict_lower(_ value: Verdict) -> RustBuffer {
+    return FfiConverterTypeVerdict.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -3855,6 +5989,30 @@ fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
+    typealias SwiftType = Int64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterInt64.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3903,6 +6061,30 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeProvisionProgress: FfiConverterRustBuffer {
+    typealias SwiftType = ProvisionProgress?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeProvisionProgress.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeProvisionProgress.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3983,6 +6165,102 @@ fileprivate struct FfiConverterOptionTypeLoadFailure: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeRequestSummary: FfiConverterRustBuffer {
+    typealias SwiftType = RequestSummary?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRequestSummary.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRequestSummary.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeServiceFailure: FfiConverterRustBuffer {
+    typealias SwiftType = ServiceFailure?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeServiceFailure.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeServiceFailure.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSlotReportView: FfiConverterRustBuffer {
+    typealias SwiftType = SlotReportView?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSlotReportView.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSlotReportView.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeVerdict: FfiConverterRustBuffer {
+    typealias SwiftType = Verdict?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeVerdict.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeVerdict.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -4000,6 +6278,56 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDeviceSlot: FfiConverterRustBuffer {
+    typealias SwiftType = [DeviceSlot]
+
+    public static func write(_ value: [DeviceSlot], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDeviceSlot.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DeviceSlot] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DeviceSlot]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDeviceSlot.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeProvisionedSlot: FfiConverterRustBuffer {
+    typealias SwiftType = [ProvisionedSlot]
+
+    public static func write(_ value: [ProvisionedSlot], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeProvisionedSlot.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ProvisionedSlot] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ProvisionedSlot]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeProvisionedSlot.read(from: &buf))
         }
         return seq
     }
@@ -4175,6 +6503,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_keybridge_ffi_checksum_method_keyloader_send_tr31_key_with() != 61541) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_keybridge_ffi_checksum_method_keyloader_provision() != 23267) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_keybridge_ffi_checksum_method_readertransport_read() != 52251) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4182,6 +6513,18 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keybridge_ffi_checksum_method_readertransport_disconnect() != 14937) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_method_provisionprogress_keys_received() != 35577) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_method_provisionprogress_slot_started() != 33245) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_method_provisionprogress_slot_finished() != 13709) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_method_keyserviceclient_device() != 56812) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keybridge_ffi_checksum_constructor_awskeyexporter_new() != 3209) {
@@ -4202,7 +6545,11 @@ private let initializationResult: InitializationResult = {
     if (uniffi_keybridge_ffi_checksum_constructor_keyloader_with_transport() != 24314) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_keybridge_ffi_checksum_constructor_keyserviceclient_new() != 21318) {
+        return InitializationResult.apiChecksumMismatch
+    }
 
+    uniffiCallbackInitProvisionProgress()
     uniffiCallbackInitReaderTransport()
     return InitializationResult.ok
 }()

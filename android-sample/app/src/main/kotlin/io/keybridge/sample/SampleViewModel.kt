@@ -3,14 +3,16 @@ package io.keybridge.sample
 import android.app.Application
 import androidx.lifecycle.AndroidViewModel
 import androidx.lifecycle.viewModelScope
-import io.keybridge.sample.backend.BackendCredentialsProvider
 import io.keybridge.sample.backend.SystemRootCertificates
 import io.keybridge.sample.core.KeyLoadSession
-import io.keybridge.sample.core.KeybridgeAwsExporter
-import io.keybridge.sample.core.KeySource
+import io.keybridge.sample.core.PastedBlock
 import io.keybridge.sample.core.ReaderLink
+import io.keybridge.sample.core.ServiceLogin
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.cancelAndJoin
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.launch
 
 /**
@@ -19,21 +21,33 @@ import kotlinx.coroutines.launch
  * cancelled reader exchange.
  */
 class SampleViewModel(application: Application) : AndroidViewModel(application) {
-    /** Typed in the AWS form and sent to the backend as the operator's bearer token; never stored. */
-    @Volatile var operatorToken: String = ""
+    /** Pre-filled in the sign-in form (see app/build.gradle.kts); the operator may change it. */
+    val defaultServiceUrl: String = BuildConfig.SERVICE_URL
 
-    /** AWS export is offered only when the build names a backend (see app/build.gradle.kts). */
-    val awsAvailable = BuildConfig.BACKEND_URL.isNotEmpty()
+    /** The operator's sign-in to the key service: in memory only, never saved or logged. */
+    private val signedIn = MutableStateFlow<ServiceLogin?>(null)
+    val login: StateFlow<ServiceLogin?> = signedIn.asStateFlow()
 
-    val session = KeyLoadSession(
-        credentials = if (awsAvailable) BackendCredentialsProvider(BuildConfig.BACKEND_URL) { operatorToken } else null,
-        exporter = if (awsAvailable) KeybridgeAwsExporter(rootCertificatesPem = SystemRootCertificates::pem) else null,
-    )
+    /** The platform's CA roots go to keybridge's native HTTPS client, which cannot read Android's store. */
+    val session = KeyLoadSession(rootCertificatesPem = SystemRootCertificates::pem)
     private var running: Job? = null
 
     fun connect(link: ReaderLink) = launchStep { session.connect(link) }
 
-    fun fetch(source: KeySource) = launchStep { session.fetch(source) }
+    fun signIn(url: String, operatorToken: String) {
+        signedIn.value = ServiceLogin(url.trim(), operatorToken.trim())
+    }
+
+    fun signOut() {
+        signedIn.value = null
+    }
+
+    fun provision() {
+        val login = signedIn.value ?: return
+        launchStep { session.provision(login) }
+    }
+
+    fun fetch(block: PastedBlock) = launchStep { session.fetch(block) }
 
     fun send() = launchStep { session.send() }
 

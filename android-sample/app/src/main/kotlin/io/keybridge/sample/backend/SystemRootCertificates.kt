@@ -4,8 +4,8 @@ import android.util.Base64
 import java.security.KeyStore
 
 /**
- * The platform's trusted CA roots as one PEM bundle, for keybridge's native AWS client: native
- * code cannot read Android's trust store, so the app hands it over. Only system roots are taken
+ * The platform's trusted CA roots as one PEM bundle, for keybridge's native HTTPS client to the key
+ * service: native code cannot read Android's trust store, so the app hands it over. Only system roots are taken
  * (not user-installed ones), and roots the user disabled are absent from the store.
  */
 object SystemRootCertificates {

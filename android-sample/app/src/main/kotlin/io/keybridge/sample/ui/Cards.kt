@@ -19,6 +19,7 @@ import androidx.compose.ui.text.font.FontFamily
 import androidx.compose.ui.text.font.FontWeight
 import androidx.compose.ui.unit.dp
 import io.keybridge.KcvVerification
+import io.keybridge.ProvisionReport
 import io.keybridge.sample.core.Inspection
 import io.keybridge.sample.core.LogEntry
 import io.keybridge.sample.core.LogLevel
@@ -27,13 +28,14 @@ import io.keybridge.sample.core.Step
 import io.keybridge.sample.core.UserError
 import io.keybridge.sample.core.Verdict
 
-/** CONNECT ▸ FETCH ▸ VALIDATE ▸ SEND ▸ VERDICT, the current step in bold. */
+/** CONNECT ▸ PROVISION, or offline FETCH ▸ VALIDATE ▸ SEND ▸ VERDICT; the current step in bold. */
 @Composable
 fun StepBar(state: SessionState) {
     val current = when (state) {
         SessionState.Idle -> Step.CONNECT
         is SessionState.Working -> state.step
-        is SessionState.Connected -> Step.FETCH
+        is SessionState.Connected -> Step.PROVISION
+        is SessionState.Provisioned -> Step.PROVISION
         is SessionState.Validated -> Step.SEND
         is SessionState.Loaded -> Step.VERDICT
         is SessionState.Failed -> state.step
@@ -101,6 +103,28 @@ fun VerdictCard(verdict: Verdict, onStartOver: () -> Unit) = Section(
     Field("Time", "${verdict.elapsedMs} ms")
     verdict.warnings.forEach { Text("⚠ $it", color = MaterialTheme.colorScheme.error) }
     Button(onClick = onStartOver) { Text("Load another key") }
+}
+
+/** Every slot the key service issued: what the reader did, its KCV against AWS's, the service's verdict. */
+@Composable
+fun ProvisionedCard(report: ProvisionReport, onStartOver: () -> Unit) = Section(
+    if (report.allVerified) "Reader provisioned and verified" else "Reader provisioned: check each slot",
+) {
+    Field("Reader", report.posId)
+    Field("Request", report.requestId)
+    report.slots.forEach { slot ->
+        Text("Slot ${slot.slot}: ${slot.outcome.name.lowercase()}", fontWeight = FontWeight.SemiBold)
+        Field("Verdict", slot.verdict?.name?.lowercase() ?: "none")
+        Field("Reader KCV", slot.readerKcvHex ?: "not reported")
+        Field("AWS KCV", "${slot.serviceKcv} (${slot.serviceKcvAlgorithm})")
+        slot.ksn?.let { Field("KSN", it) }
+        slot.failure?.let { Text("${it.dspreadError}: ${it.message}", color = MaterialTheme.colorScheme.error) }
+    }
+    if (report.cancelled) Text("Cancelled: the slots not listed were not attempted.", color = MaterialTheme.colorScheme.error)
+    report.reportFailure?.let {
+        Text("The service did not get the report (the results above stand): ${it.message}", color = MaterialTheme.colorScheme.error)
+    }
+    Button(onClick = onStartOver) { Text("Done") }
 }
 
 @Composable

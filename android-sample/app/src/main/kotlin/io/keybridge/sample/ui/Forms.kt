@@ -11,14 +11,11 @@ import androidx.compose.foundation.layout.fillMaxWidth
 import androidx.compose.material3.Button
 import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.OutlinedTextField
-import androidx.compose.material3.Tab
-import androidx.compose.material3.TabRow
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.DisposableEffect
 import androidx.compose.runtime.getValue
-import androidx.compose.runtime.mutableIntStateOf
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.rememberCoroutineScope
@@ -31,9 +28,9 @@ import androidx.compose.ui.text.font.FontFamily
 import androidx.compose.ui.text.input.PasswordVisualTransformation
 import androidx.compose.ui.unit.dp
 import androidx.core.content.ContextCompat
-import io.keybridge.sample.core.ExportRequest
-import io.keybridge.sample.core.KeySource
+import io.keybridge.sample.core.PastedBlock
 import io.keybridge.sample.core.ReaderLink
+import io.keybridge.sample.core.ServiceLogin
 import io.keybridge.sample.transport.BleReaderTransport
 import io.keybridge.sample.transport.BluetoothReaders
 import io.keybridge.sample.transport.UsbSerialTransport
@@ -93,22 +90,45 @@ fun ReaderPicker(onPick: (ReaderLink) -> Unit) = Section("Reader") {
     }
 }
 
-/** Get a key block: paste (or scan with a keyboard-wedge barcode scanner) or export from AWS. */
+/**
+ * Sign in to the key service with its URL and an operator token, then provision the connected
+ * reader from it. The token is kept in memory only: not saved across restarts, never logged.
+ */
 @Composable
-fun KeyBlockForm(awsAvailable: Boolean, onFetch: (KeySource) -> Unit, onOperatorToken: (String) -> Unit) =
-    Section("Key block") {
-        var tab by rememberSaveable { mutableIntStateOf(0) }
-        if (awsAvailable) {
-            TabRow(selectedTabIndex = tab) {
-                Tab(tab == 0, onClick = { tab = 0 }, text = { Text("Paste") })
-                Tab(tab == 1, onClick = { tab = 1 }, text = { Text("AWS") })
-            }
+fun ServiceForm(
+    defaultUrl: String,
+    login: ServiceLogin?,
+    onSignIn: (url: String, operatorToken: String) -> Unit,
+    onSignOut: () -> Unit,
+    onProvision: () -> Unit,
+) = Section("Key service") {
+    if (login == null) {
+        var url by rememberSaveable { mutableStateOf(defaultUrl) }
+        var token by remember { mutableStateOf("") } // not saved: it is a credential
+        OutlinedTextField(url, { url = it }, Modifier.fillMaxWidth(), label = { Text("Service URL") }, singleLine = true)
+        OutlinedTextField(
+            token, { token = it }, Modifier.fillMaxWidth(), label = { Text("Operator token") }, singleLine = true,
+            visualTransformation = PasswordVisualTransformation(),
+        )
+        Button(
+            onClick = {
+                onSignIn(url, token)
+                token = ""
+            },
+            enabled = url.isNotBlank() && token.isNotBlank(),
+        ) { Text("Sign in") }
+    } else {
+        Text("Signed in to ${login.url}")
+        Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+            Button(onClick = onProvision) { Text("Provision this reader") }
+            OutlinedButton(onClick = onSignOut) { Text("Sign out") }
         }
-        if (tab == 0 || !awsAvailable) PasteForm(onFetch) else AwsForm(onFetch, onOperatorToken)
     }
+}
 
+/** The offline path: paste (or scan with a keyboard-wedge barcode scanner) a key block and its KCV. */
 @Composable
-private fun PasteForm(onFetch: (KeySource) -> Unit) {
+fun PasteForm(onFetch: (PastedBlock) -> Unit) = Section("Offline: paste a key block") {
     var block by rememberSaveable { mutableStateOf("") }
     var kcv by rememberSaveable { mutableStateOf("") }
     OutlinedTextField(
@@ -116,29 +136,7 @@ private fun PasteForm(onFetch: (KeySource) -> Unit) {
         textStyle = TextStyle(fontFamily = FontFamily.Monospace), minLines = 3,
     )
     OutlinedTextField(kcv, { kcv = it }, label = { Text("Expected KCV (optional)") }, singleLine = true)
-    Button(onClick = { onFetch(KeySource.Pasted(block, kcv.ifBlank { null })) }, enabled = block.isNotBlank()) {
+    Button(onClick = { onFetch(PastedBlock(block, kcv.ifBlank { null })) }, enabled = block.isNotBlank()) {
         Text("Inspect")
     }
-}
-
-@Composable
-private fun AwsForm(onFetch: (KeySource) -> Unit, onOperatorToken: (String) -> Unit) {
-    var region by rememberSaveable { mutableStateOf("us-east-1") }
-    var key by rememberSaveable { mutableStateOf("") }
-    var kek by rememberSaveable { mutableStateOf("") }
-    var token by remember { mutableStateOf("") } // not saved: it is a credential
-    OutlinedTextField(region, { region = it }, label = { Text("Region") }, singleLine = true)
-    OutlinedTextField(key, { key = it }, Modifier.fillMaxWidth(), label = { Text("Key ARN or alias") }, singleLine = true)
-    OutlinedTextField(kek, { kek = it }, Modifier.fillMaxWidth(), label = { Text("Reader KEK ARN or alias") }, singleLine = true)
-    OutlinedTextField(
-        token, { token = it }, Modifier.fillMaxWidth(), label = { Text("Operator sign-in token") }, singleLine = true,
-        visualTransformation = PasswordVisualTransformation(),
-    )
-    Button(
-        onClick = {
-            onOperatorToken(token)
-            onFetch(KeySource.AwsExport(ExportRequest(region.trim(), key.trim(), kek.trim())))
-        },
-        enabled = key.isNotBlank() && kek.isNotBlank() && token.isNotBlank(),
-    ) { Text("Export from AWS") }
 }

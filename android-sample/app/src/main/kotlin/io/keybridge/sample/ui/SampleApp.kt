@@ -18,13 +18,19 @@ import io.keybridge.sample.core.SessionState
 import io.keybridge.sample.core.Step
 
 /**
- * One screen per session state, with the step bar on top and the step log below:
- * pick a reader → get a key block → inspect it → send → verdict.
+ * One screen per session state, with the step bar on top and the step log below: pick a reader →
+ * sign in to the key service and provision it (each slot's verdict and KCV), or offline: paste a
+ * key block → inspect it → send → verdict.
  */
 @Composable
 fun SampleApp(vm: SampleViewModel) {
     val state by vm.session.state.collectAsStateWithLifecycle()
     val log by vm.session.log.collectAsStateWithLifecycle()
+    val login by vm.login.collectAsStateWithLifecycle()
+    val getKeys: @Composable () -> Unit = {
+        ServiceForm(vm.defaultServiceUrl, login, vm::signIn, vm::signOut, vm::provision)
+        PasteForm(vm::fetch)
+    }
     Scaffold { padding ->
         Column(Modifier.fillMaxSize().padding(padding).padding(12.dp).verticalScroll(rememberScrollState())) {
             StepBar(state)
@@ -33,8 +39,9 @@ fun SampleApp(vm: SampleViewModel) {
                 is SessionState.Working -> WorkingCard(s, onCancel = vm::cancel)
                 is SessionState.Connected -> {
                     Text("Connected to ${s.reader}, POS ID ${s.readerId}", style = MaterialTheme.typography.bodySmall)
-                    KeyBlockForm(vm.awsAvailable, vm::fetch) { vm.operatorToken = it }
+                    getKeys()
                 }
+                is SessionState.Provisioned -> ProvisionedCard(s.report, onStartOver = vm::startOver)
                 is SessionState.Validated -> InspectionCard(s.inspection, onSend = vm::send, onStartOver = vm::startOver)
                 is SessionState.Loaded -> VerdictCard(s.verdict, onStartOver = vm::startOver)
                 is SessionState.Failed -> {
@@ -44,7 +51,7 @@ fun SampleApp(vm: SampleViewModel) {
                         s.step == Step.CONNECT -> ReaderPicker(onPick = vm::connect)
                         s.step == Step.SEND && inspection != null ->
                             InspectionCard(inspection, onSend = vm::send, onStartOver = vm::startOver)
-                        else -> KeyBlockForm(vm.awsAvailable, vm::fetch) { vm.operatorToken = it }
+                        else -> getKeys()
                     }
                 }
             }

@@ -2,9 +2,14 @@ package io.keybridge.sample.core
 
 import io.keybridge.KcvVerification
 import io.keybridge.KeyLoader
+import io.keybridge.KeyServiceClient
+import io.keybridge.KeyServiceConfig
 import io.keybridge.LoadRequest
 import io.keybridge.LoaderOptions
-import io.keybridge.ReaderException
+import io.keybridge.ProvisionOptions
+import io.keybridge.ProvisionProgress
+import io.keybridge.ProvisionedSlot
+import io.keybridge.SlotOutcome
 import io.keybridge.Tr31KeyBlock
 import io.keybridge.Tr31Profile
 import java.time.Instant
@@ -19,22 +24,23 @@ import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.withContext
 
 /**
- * The app's logic, free of Android: connect → fetch → validate → send → verdict, as a state
- * machine the screens observe through [state] and [log].
+ * The app's logic, free of Android, as a state machine the screens observe through [state] and
+ * [log]: connect, then [provision] the reader from the key service (the operator's sign-in, no
+ * AWS credentials on the device), or, offline, paste a key block: fetch → validate → send → verdict.
  *
  * Each step is a suspend call made by the UI (from a ViewModel scope); cancelling the coroutine
- * cancels the step, and for [send] the load itself (keybridge drops the native call and stops the
- * reader exchange). One step runs at a time. A failed step leaves earlier results in place: after
- * a failed send the user can send again without fetching again.
+ * cancels the step, and for [send] and [provision] the reader exchange itself (keybridge drops the
+ * native call; a provisioning reports what it loaded before it stops). One step runs at a time. A
+ * failed step leaves earlier results in place: after a failed send the user can send again
+ * without fetching again.
  *
- * AWS exports need a [CredentialsProvider] (the app's backend, which hands out short-lived
- * credentials) and a [KeyExporter]; without them only pasted blocks are available.
+ * [rootCertificatesPem] gives the key service client the CA roots to trust, read off the caller's
+ * thread for each provisioning: on Android native code cannot read the platform's trust store.
  */
 class KeyLoadSession(
     private val options: LoaderOptions = LoaderOptions(),
     private val slot: Int = 0,
-    private val credentials: CredentialsProvider? = null,
-    private val exporter: KeyExporter? = null,
+    private val rootCertificatesPem: (() -> ByteArray)? = null,
     private val io: CoroutineDispatcher = Dispatchers.IO,
     private val clock: () -> Instant = Instant::now,
 ) : AutoCloseable {
@@ -73,11 +79,38 @@ class KeyLoadSession(
         }?.let { mutableState.value = it }
     }
 
-    /** Gets a key block from [source], then validates it (decodes the header, applies the load policy). */
-    suspend fun fetch(source: KeySource): SessionState = exclusive {
+    /**
+     * Provisions the connected reader from the key service the operator signed in to: its keys are
+     * requested, each slot is loaded and its KCV checked (against AWS's where comparable), and every
+     * outcome is reported back to the service, whose verdicts the result shows.
+     */
+    suspend fun provision(login: ServiceLogin): SessionState = exclusive {
         val loader = checkNotNull(loader) { "connect to a reader first" }
         inspection = null
-        val fetched = step(Step.FETCH, describe(source)) { fetchFrom(source) } ?: return@exclusive
+        step(Step.PROVISION, "provisioning the reader from ${login.url}") {
+            val client = withContext(io) {
+                val config = KeyServiceConfig(login.url, login.operatorToken, rootCertificatesPem = rootCertificatesPem?.invoke())
+                KeyServiceClient(config)
+            }
+            val report = client.use { loader.provision(it, ProvisionOptions(), ProvisionLog()) }
+            report.slots.forEach { slot ->
+                slot.verdict?.let { record(Step.PROVISION, LogLevel.INFO, "slot ${slot.slot}: the service judged it ${it.name.lowercase()}") }
+            }
+            report.reportFailure?.let { record(Step.PROVISION, LogLevel.WARNING, "the service did not get the report: ${it.message}") }
+            report
+        }?.let { mutableState.value = SessionState.Provisioned(it) }
+    }
+
+    /** Takes a pasted key block, then validates it (decodes the header, applies the load policy). */
+    suspend fun fetch(pasted: PastedBlock): SessionState = exclusive {
+        val loader = checkNotNull(loader) { "connect to a reader first" }
+        inspection = null
+        val fetched = step(Step.FETCH, "reading the pasted key block") {
+            Fetched(
+                pasted.text.trim(),
+                pasted.expectedKcvHex?.let { ExpectedKcv(normalizedKcv(it), legacy = true, origin = "entered") },
+            )
+        } ?: return@exclusive
         val validated = step(Step.VALIDATE, "validating the key block (${fetched.keyBlock.length} characters)") {
             validate(loader, fetched)
         } ?: return@exclusive
@@ -114,32 +147,6 @@ class KeyLoadSession(
         closeLoader()
         inspection = null
         mutableState.value = SessionState.Idle
-    }
-
-    private suspend fun fetchFrom(source: KeySource): Fetched = when (source) {
-        is KeySource.Pasted -> Fetched(
-            source.text.trim(),
-            source.expectedKcvHex?.let { ExpectedKcv(normalizedKcv(it), legacy = true, origin = "entered") },
-        )
-        is KeySource.AwsExport -> exportFromAws(source.request)
-    }
-
-    private suspend fun exportFromAws(request: ExportRequest): Fetched {
-        val provider = credentials ?: throw KeySourceException(ErrorKind.CREDENTIALS, "this build has no backend configured")
-        val keyExporter = exporter ?: throw KeySourceException(ErrorKind.AWS_EXPORT, "this build has no AWS exporter")
-        val creds = sourced(ErrorKind.CREDENTIALS) { provider.credentials() }
-        if (creds.isExpired(clock())) {
-            throw KeySourceException(ErrorKind.CREDENTIALS, "the backend issued credentials that expired at ${creds.expiration}")
-        }
-        record(Step.FETCH, LogLevel.INFO, "temporary credentials ${creds.accessKeyId}, valid until ${creds.expiration}")
-        val exported = sourced(ErrorKind.AWS_EXPORT) { keyExporter.export(request, creds) }
-        record(
-            Step.FETCH,
-            LogLevel.INFO,
-            "exported ${request.keyIdentifier} under ${request.wrappingKeyIdentifier}: " +
-                "${exported.keyBlock.length} characters, KCV ${exported.kcv?.hex ?: "none"}",
-        )
-        return Fetched(exported.keyBlock.trim(), exported.kcv?.let { it.copy(hex = normalizedKcv(it.hex)) })
     }
 
     private fun validate(loader: KeyLoader, fetched: Fetched): Inspection {
@@ -203,23 +210,22 @@ class KeyLoadSession(
         loader = null
     }
 
-    private fun describe(source: KeySource) = when (source) {
-        is KeySource.Pasted -> "reading the pasted key block"
-        is KeySource.AwsExport -> "exporting ${source.request.keyIdentifier} from AWS Payment Cryptography (${source.request.region})"
+    /** Shows each slot as it is loaded, in the state and the log. Called on a keybridge thread. */
+    private inner class ProvisionLog : ProvisionProgress {
+        override fun keysReceived(requestId: String, slots: Int) =
+            record(Step.PROVISION, LogLevel.INFO, "the key service issued $slots key(s) (request $requestId)")
+
+        override fun slotStarted(slot: Int) {
+            mutableState.value = SessionState.Working(Step.PROVISION, "loading slot $slot")
+        }
+
+        override fun slotFinished(slot: ProvisionedSlot) {
+            val level = if (slot.outcome == SlotOutcome.LOADED) LogLevel.INFO else LogLevel.ERROR
+            record(Step.PROVISION, level, slot.summary())
+        }
     }
 
     private data class Fetched(val keyBlock: String, val expectedKcv: ExpectedKcv?)
-}
-
-/** Wraps a backend/AWS failure as [KeySourceException] of [kind], letting cancellation through. */
-private suspend fun <T> sourced(kind: ErrorKind, call: suspend () -> T): T = try {
-    call()
-} catch (e: CancellationException) {
-    throw e
-} catch (e: KeySourceException) {
-    throw e
-} catch (e: Exception) {
-    throw KeySourceException(kind, e.message ?: e.javaClass.simpleName, e)
 }
 
 /** An entered KCV as upper-case hex: 6–10 hex digits (3-byte legacy up to 5-byte CMAC). */
@@ -229,6 +235,18 @@ internal fun normalizedKcv(text: String): String {
         "expected KCV '$text' must be 6 to 10 hex digits (3 to 5 bytes)"
     }
     return hex
+}
+
+/** One slot as the step log shows it: outcome, reader KCV, whether verified, KSN, or why it failed. */
+internal fun ProvisionedSlot.summary(): String = buildString {
+    append("slot $slot: ${outcome.name.lowercase()}")
+    readerKcvHex?.let { append(", reader KCV $it") }
+    when {
+        verified -> append(", verified against AWS's KCV")
+        outcome == SlotOutcome.LOADED -> append(", not verifiable (AWS's KCV is $serviceKcvAlgorithm)")
+    }
+    ksn?.let { append(", KSN $it") }
+    failure?.let { append(" — ${it.dspreadError}: ${it.message}") }
 }
 
 private fun Verdict.summary(): String {

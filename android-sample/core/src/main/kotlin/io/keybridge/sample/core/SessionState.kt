@@ -1,11 +1,15 @@
 package io.keybridge.sample.core
 
 import io.keybridge.KcvVerification
+import io.keybridge.ProvisionReport
 import io.keybridge.Tr31Header
 import java.time.Instant
 
-/** The steps of a key load, in order. */
-enum class Step { CONNECT, FETCH, VALIDATE, SEND, VERDICT }
+/**
+ * The steps of a session, in order: connect, then either provision from the key service or, offline,
+ * fetch (paste) → validate → send → verdict.
+ */
+enum class Step { CONNECT, PROVISION, FETCH, VALIDATE, SEND, VERDICT }
 
 /** What the screens show. Each state names what the user can do next. */
 sealed interface SessionState {
@@ -15,8 +19,11 @@ sealed interface SessionState {
     /** A step is running (show progress and a Cancel button). */
     data class Working(val step: Step, val what: String) : SessionState
 
-    /** Connected; get a key block. */
+    /** Connected; provision from the key service, or paste a key block. */
     data class Connected(val reader: String, val readerId: String) : SessionState
+
+    /** The key service's keys were loaded: every slot's outcome, reader KCV and the service's verdict. */
+    data class Provisioned(val report: ProvisionReport) : SessionState
 
     /** The block parsed and passed the load policy; inspect it, then send. */
     data class Validated(val inspection: Inspection) : SessionState
@@ -56,5 +63,5 @@ enum class LogLevel { INFO, WARNING, ERROR }
 
 /** One line of the step log. Never contains key material or credentials. */
 data class LogEntry(val at: Instant, val step: Step, val level: LogLevel, val message: String) {
-    override fun toString() = "$at ${step.name.padEnd(8)} ${level.name.padEnd(7)} $message"
+    override fun toString() = "$at ${step.name.padEnd(9)} ${level.name.padEnd(7)} $message"
 }

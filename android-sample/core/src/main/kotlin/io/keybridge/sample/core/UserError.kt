@@ -1,6 +1,7 @@
 package io.keybridge.sample.core
 
 import io.keybridge.KeyBlockException
+import io.keybridge.KeyServiceException
 import io.keybridge.ReaderException
 import io.keybridge.ReaderTransportException
 
@@ -24,11 +25,16 @@ enum class ErrorKind(val title: String, val hint: String) {
     INDETERMINATE("Unknown whether the key was loaded", "Reconnect and compare the slot's KCV before sending again."),
     CANCELLED("Cancelled", "If the block had been sent, check the slot's KCV before sending again."),
     BUSY("The reader connection is busy", "It is still finishing a cancelled command: try again in a moment."),
-    CREDENTIALS(
-        "No usable AWS credentials",
-        "The backend issued none, or AWS refused them: sign in again, or check the role's permissions.",
+    READER_ID(
+        "Could not read the reader's POS id",
+        "Check the connection to the reader and try again: nothing was asked of the key service.",
     ),
-    AWS_EXPORT("AWS could not export the key", "Check the key and KEK identifiers; retry later if AWS was unavailable."),
+    SERVICE_REFUSED(
+        "The key service refused",
+        "Sign in again (the token may be revoked or expired), or check that the reader is registered for your group.",
+    ),
+    SERVICE_UNAVAILABLE("The key service is unavailable", "It or AWS behind it is busy: try again later. Nothing was loaded."),
+    SERVICE_UNREACHABLE("Cannot reach the key service", "Check the service URL and the network. Nothing was loaded."),
     INTERNAL("Unexpected error", "Try again; report the step log if it persists."),
 }
 
@@ -41,10 +47,19 @@ data class UserError(val kind: ErrorKind, val detail: String) {
 
     companion object {
         /** Maps keybridge's typed exceptions (and the app's own) to what the user sees. */
-        fun from(error: Throwable): UserError = UserError(kindOf(error), error.message ?: error.javaClass.simpleName)
+        fun from(error: Throwable): UserError = when (error) {
+            // Its `message` is a dump of its fields; `toString()` is the sentence, without the token.
+            is KeyServiceException -> UserError(kindOf(error), error.toString())
+            else -> UserError(kindOf(error), error.message ?: error.javaClass.simpleName)
+        }
 
         private fun kindOf(error: Throwable): ErrorKind = when (error) {
-            is KeySourceException -> error.kind
+            is KeyServiceException.Refused -> ErrorKind.SERVICE_REFUSED
+            is KeyServiceException.Unavailable -> ErrorKind.SERVICE_UNAVAILABLE
+            is KeyServiceException.Network, is KeyServiceException.Protocol -> ErrorKind.SERVICE_UNREACHABLE
+            is KeyServiceException.InvalidConfig -> ErrorKind.INVALID_INPUT
+            is KeyServiceException.Reader -> ErrorKind.READER_ID
+            is KeyServiceException.Cancelled -> ErrorKind.CANCELLED
             is KeyBlockException.Malformed -> ErrorKind.MALFORMED_BLOCK
             is KeyBlockException.RuleViolation, is KeyBlockException.WeakWrapping -> ErrorKind.REFUSED
             is KeyBlockException -> ErrorKind.INVALID_INPUT

@@ -1,6 +1,8 @@
 package io.keybridge.dspread;
 
+import io.keybridge.jni.KeyServiceSettings;
 import io.keybridge.jni.NativeKeyLoader;
+import io.keybridge.jni.ProvisionListener;
 
 /**
  * Key loading over the connection the app's Dspread SDK already has: one reader connection, owned
@@ -74,6 +76,15 @@ public final class DspreadSdkBackend implements KeyLoaderBackend {
     @Override
     public Result deviceInfo() {
         return reader.qposId(timeoutMs);
+    }
+
+    /**
+     * Provisioning through the app's SDK object: the POS id comes from its {@code getQposId()}, each
+     * key goes through its {@code updateKeyByTR_31} and each KCV through its {@code getKeyCheckValue}.
+     */
+    @Override
+    public ProvisionResult provision(KeyServiceSettings settings, ProvisionListener listener) {
+        return loads.provision(settings, listener);
     }
 
     /** Stops keybridge's use of the SDK object; its connection and the app's listener stay. */

@@ -142,9 +142,20 @@ final class DspreadSdkReader implements ReaderCommands {
         start(Command.KEY_CHECK_VALUE, keyIndex, getKeyCheckValue, keyIndex, allKeyTypes);
     }
 
+    /** Through the vendor's {@code getQposId()}: its POS id is the one the key service knows the reader by. */
+    @Override
+    public boolean startDeviceInfo() throws Exception {
+        start(Command.QPOS_ID, 0, getQposId);
+        return true;
+    }
+
     @Override
     public ReaderOutcome awaitOutcome(int timeoutMs) throws InterruptedException {
         Object value = await(timeoutMs);
+        if (value instanceof Map) {
+            Map<?, ?> ids = (Map<?, ?>) value;
+            return ReaderOutcome.deviceInfo(String.valueOf(ids.get("posId")), String.valueOf(ids.get("psamId")));
+        }
         return value instanceof ReaderOutcome ? (ReaderOutcome) value : null;
     }
 

@@ -3,7 +3,11 @@ package io.keybridge.dspread;
 import io.keybridge.jni.DeviceInfo;
 import io.keybridge.jni.KeyBridgeException;
 import io.keybridge.jni.KeyLoadResult;
+import io.keybridge.jni.KeyServiceSettings;
 import io.keybridge.jni.NativeKeyLoader;
+import io.keybridge.jni.NativeKeyService;
+import io.keybridge.jni.ProvisionListener;
+import io.keybridge.jni.ReaderException;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -41,6 +45,20 @@ public final class JniKeyLoaderBackend implements KeyLoaderBackend {
             table.put("extra", info.getExtra());
             return Result.deviceInfo(table);
         });
+    }
+
+    /** Opens a client for the one call: its token is dropped from native memory when it ends. */
+    @Override
+    public ProvisionResult provision(KeyServiceSettings settings, ProvisionListener listener) {
+        try (NativeKeyService service = NativeKeyService.open(settings)) {
+            return ProvisionResult.of(loader.provision(service, listener));
+        } catch (KeyBridgeException e) {
+            return ProvisionResult.failed(e);
+        } catch (IllegalArgumentException e) {
+            return ProvisionResult.failed(new ReaderException(e.getMessage(), QPOSService.Error.INPUT_INVALID.name()));
+        } catch (IllegalStateException e) {
+            return ProvisionResult.failed(new ReaderException(e.getMessage(), QPOSService.Error.UNKNOWN.name()));
+        }
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.keybridge.dspread;
 
+import io.keybridge.jni.KeyServiceSettings;
+import io.keybridge.jni.ProvisionListener;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +26,12 @@ public interface KeyLoaderBackend extends AutoCloseable {
 
     /** The reader's identity: at least {@code posId} and {@code psamId}. */
     Result deviceInfo();
+
+    /**
+     * Provisions the reader from the key service at {@code settings} (see
+     * {@code NativeKeyLoader.provision}), telling {@code listener} (may be null) of each slot.
+     */
+    ProvisionResult provision(KeyServiceSettings settings, ProvisionListener listener);
 
     /** Cancels any call in progress and releases the reader. Idempotent. */
     @Override

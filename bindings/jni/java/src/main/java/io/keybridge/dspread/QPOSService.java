@@ -1,5 +1,8 @@
 package io.keybridge.dspread;
 
+import io.keybridge.jni.KeyServiceSettings;
+import io.keybridge.jni.ProvisionListener;
+import io.keybridge.jni.ProvisionedSlot;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -30,8 +34,9 @@ import java.util.function.Supplier;
  *
  * <p>Calls return at once and run one at a time, in order, on a worker thread owned by this
  * object; {@link #close()} stops it. Each call ends in exactly one result callback or
- * {@code onError}, then one {@code onKeyLoadReport}. Callbacks run on the worker thread, or through
- * the executor or Android {@code Handler} given to {@code initListener}.
+ * {@code onError}, then one {@code onKeyLoadReport}; {@link #provisionFromService} ends in one
+ * {@code onProvisionResult}. Callbacks run on the worker thread, or through the executor or
+ * Android {@code Handler} given to {@code initListener}.
  */
 public final class QPOSService implements AutoCloseable {
     /**
@@ -110,6 +115,12 @@ public final class QPOSService implements AutoCloseable {
 
         /** keybridge's richer callback after every call: key index, the reader's KCV, whether it was verified, typed error. */
         default void onKeyLoadReport(KeyLoadReport report) {}
+
+        /**
+         * The end of {@link #provisionFromService}: every slot's outcome, reader KCV and the
+         * service's verdict, or why the service handed out no keys (with its code).
+         */
+        default void onProvisionResult(ProvisionResult result) {}
     }
 
     private static final AtomicInteger THREADS = new AtomicInteger();
@@ -246,6 +257,43 @@ public final class QPOSService implements AutoCloseable {
     }
 
     /**
+     * Provisions the connected reader from the key service ({@code keybridge serve} at
+     * {@code serviceUrl}) with the bearer token it issued for this reader or for the operator's
+     * group: the reader's POS id is read, its keys are requested, each is loaded (validated, and
+     * checked against AWS's KCV where that is comparable), and every slot's outcome is reported
+     * back to the service. No AWS credentials are involved.
+     *
+     * <p>Calls back {@code onReturnUpdateKeyByTR_31Result(loaded)} once per slot attempted, then
+     * {@code onProvisionResult} exactly once. On Android use
+     * {@link #provisionFromService(KeyServiceSettings)} with the root CAs: native code cannot read
+     * the platform's trust store.
+     */
+    public void provisionFromService(String serviceUrl, String token) {
+        provisionFromService(new KeyServiceSettings(serviceUrl, token));
+    }
+
+    /** As {@link #provisionFromService(String, String)}, with every setting of the service client. */
+    public void provisionFromService(KeyServiceSettings settings) {
+        if (settings == null) {
+            throw new IllegalArgumentException("settings must not be null");
+        }
+        if (closed) {
+            throw new IllegalStateException("QPOSService is closed");
+        }
+        ProvisionListener slots = new ProvisionListener() {
+            @Override
+            public void slotFinished(ProvisionedSlot slot) {
+                boolean loaded = slot.getOutcome() == ProvisionedSlot.Outcome.LOADED;
+                callback(l -> l.onReturnUpdateKeyByTR_31Result(loaded));
+            }
+        };
+        worker.execute(() -> {
+            ProvisionResult result = backend.provision(settings, slots);
+            callback(l -> l.onProvisionResult(result));
+        });
+    }
+
+    /**
      * Cancels the call in progress, releases the reader and stops the worker thread once the queued
      * calls have reported (they fail). Later calls throw {@link IllegalStateException}. Idempotent.
      */
@@ -323,23 +371,27 @@ public final class QPOSService implements AutoCloseable {
     }
 
     private void deliver(KeyLoadReport report, BiConsumer<QPOSServiceListener, KeyLoadReport> onSuccess) {
-        QPOSServiceListener l = listener;
-        if (l == null) {
-            return;
-        }
-        Runnable callbacks = () -> {
+        callback(l -> {
             if (report.isSuccess()) {
                 onSuccess.accept(l, report);
             } else {
                 l.onError(report.getError());
             }
             l.onKeyLoadReport(report);
-        };
+        });
+    }
+
+    /** Runs {@code callbacks} on the listener, if any, through the callback executor (or here). */
+    private void callback(Consumer<QPOSServiceListener> callbacks) {
+        QPOSServiceListener l = listener;
+        if (l == null) {
+            return;
+        }
         Executor executor = callbackExecutor;
         if (executor == null) {
-            callbacks.run();
+            callbacks.accept(l);
         } else {
-            executor.execute(callbacks);
+            executor.execute(() -> callbacks.accept(l));
         }
     }
 

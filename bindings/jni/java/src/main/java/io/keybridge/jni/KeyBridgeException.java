@@ -1,8 +1,9 @@
 package io.keybridge.jni;
 
 /**
- * A checked failure talking to a reader or to AWS: the call was well-formed but did not succeed.
- * Malformed input is an {@link IllegalArgumentException} instead.
+ * A checked failure talking to a reader ({@link ReaderException}) or to the key service
+ * ({@link KeyServiceException}): the call was well-formed but did not succeed. Malformed input is
+ * an {@link IllegalArgumentException} instead.
  */
 public class KeyBridgeException extends Exception {
     private final String dspreadError;
@@ -12,7 +13,7 @@ public class KeyBridgeException extends Exception {
         this.dspreadError = dspreadError;
     }
 
-    /** The Dspread {@code QPOSService.Error} name: TIMEOUT, NO_RESPONSE, DEVICE_BUSY, MAC_ERROR, ... */
+    /** The Dspread {@code QPOSService.Error} name: TIMEOUT, NO_RESPONSE, DEVICE_BUSY, MAC_ERROR, ...; null for the key service. */
     public String getDspreadError() {
         return dspreadError;
     }

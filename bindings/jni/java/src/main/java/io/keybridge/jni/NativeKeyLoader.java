@@ -109,7 +109,52 @@ public final class NativeKeyLoader implements AutoCloseable {
         }
     }
 
-    /** Cancels the call in progress, if any; it fails with a ReaderException. */
+    /**
+     * Provisions the reader from the key service: reads its POS id, asks {@code service} for its
+     * keys, loads each slot (policy and KCV checks as for every load, AWS's KCV as the expected one
+     * where it is comparable) and reports every slot's outcome and reader KCV to the service.
+     * Once keys have arrived the result holds every slot's outcome, and a report that could not be
+     * delivered is {@link ProvisionReport#getReportFailure()}, never a changed load result.
+     *
+     * <p>Throws {@link KeyServiceException} when the service gave no keys (refused, unavailable,
+     * unreachable: nothing was loaded), and {@link ReaderException} when the reader's POS id could
+     * not be read or the call was cancelled before any key was loaded. {@link #cancel()} from
+     * another thread lets the slot being loaded end, skips the rest and reports what was done.
+     * {@code listener} may be null.
+     */
+    public ProvisionReport provision(NativeKeyService service, ProvisionListener listener)
+            throws ReaderException, KeyServiceException {
+        return provision(service, null, 0, listener);
+    }
+
+    /**
+     * As {@link #provision(NativeKeyService, ProvisionListener)}. {@code idempotencyKey} (may be
+     * null: a fresh one): give the same one again to retry a provisioning that ended before the
+     * keys arrived, and the service answers with the same keys and KSNs. {@code timeoutMs <= 0}
+     * keeps the loader's timeout for the loads.
+     */
+    public ProvisionReport provision(NativeKeyService service, String idempotencyKey, int timeoutMs, ProvisionListener listener)
+            throws ReaderException, KeyServiceException {
+        if (service == null) {
+            throw new IllegalArgumentException("service must not be null");
+        }
+        lock.readLock().lock();
+        service.lock.readLock().lock();
+        try {
+            if (service.handle == 0) {
+                throw new IllegalStateException("the key service client is closed");
+            }
+            return nativeProvision(handle, service.handle, idempotencyKey, timeoutMs, listener);
+        } finally {
+            service.lock.readLock().unlock();
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Cancels the call in progress, if any: it fails with a ReaderException, except a
+     * provisioning that has loaded a slot, which returns what it did ({@link ProvisionReport#isCancelled()}).
+     */
     public void cancel() {
         lock.readLock().lock();
         try {
@@ -158,6 +203,9 @@ public final class NativeKeyLoader implements AutoCloseable {
     private static native DeviceInfo nativeDeviceInfo(long handle) throws ReaderException;
 
     private static native String nativeKeyCheckValue(long handle, int keyIndex) throws ReaderException;
+
+    private static native ProvisionReport nativeProvision(long handle, long service, String idempotencyKey, int timeoutMs,
+            ProvisionListener listener) throws ReaderException, KeyServiceException;
 
     private static native void nativeCancel(long handle);
 

@@ -18,6 +18,15 @@ public interface ReaderCommands {
     /** Starts reading the KCV of {@code keyIndex}. */
     void startKeyCheckValue(int keyIndex) throws Exception;
 
+    /**
+     * Starts reading the reader's POS and PSAM ids (answered by {@link ReaderOutcome#deviceInfo}),
+     * which provisioning from the key service needs first. Returns false when this SDK cannot:
+     * keybridge then takes the command as one the reader does not support.
+     */
+    default boolean startDeviceInfo() throws Exception {
+        return false;
+    }
+
     /** The next outcome, waiting at most {@code timeoutMs}; null when none has arrived. */
     ReaderOutcome awaitOutcome(int timeoutMs) throws InterruptedException;
 

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.dspread.xpos.CQPOSService;
 import io.keybridge.Simulator;
 import io.keybridge.TestBlocks;
+import io.keybridge.testing.KeyService;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Hashtable;
@@ -109,6 +110,25 @@ class DspreadSdkBackendTest {
             assertEquals("3131313131313131", s.keys.next().getDeviceInfo().get("posId"));
             Thread.sleep(100);
             assertEquals(List.of("connected", "posId:3131313131313131"), s.app.events);
+        }
+    }
+
+    /**
+     * Provisioning over the app's SDK object: the POS id from its getQposId, the load (with the
+     * KSN) through its updateKeyByTR_31, the KCV through its getKeyCheckValue; the app sees none.
+     */
+    @Test
+    void provisionsFromTheKeyServiceThroughTheAppsSdkObject() throws Exception {
+        try (KeyService service = new KeyService();
+                Simulator sim = Simulator.tcp(service.readerFlags("0B01"));
+                Setup s = new Setup(sim, 0)) {
+            s.pos.provisionFromService(service.getUrl(), service.enrol("0B01", "dukpt"));
+            ProvisionResult result = s.keys.nextProvisionResult();
+            assertTrue(result.isAllVerified(), result.toString());
+            assertEquals("0B01", result.getReport().getPosId());
+            assertEquals(List.of("updateKeyByTR_31:true"), s.keys.events);
+            assertEquals(3, s.sdk.framesSent(), "the POS id, the load and the KCV read, each once");
+            assertEquals(List.of("connected"), s.app.events);
         }
     }
 

@@ -35,6 +35,7 @@ class QPOSServiceTest {
     static final class Recorder extends CQPOSService {
         final List<String> events = Collections.synchronizedList(new ArrayList<>());
         final LinkedBlockingQueue<KeyLoadReport> reports = new LinkedBlockingQueue<>();
+        final LinkedBlockingQueue<ProvisionResult> provisioned = new LinkedBlockingQueue<>();
         final List<String> threads = Collections.synchronizedList(new ArrayList<>());
 
         @Override
@@ -77,9 +78,20 @@ class QPOSServiceTest {
             reports.add(report);
         }
 
+        @Override
+        public void onProvisionResult(ProvisionResult result) {
+            provisioned.add(result);
+        }
+
         private void record(String event) {
             events.add(event);
             threads.add(Thread.currentThread().getName());
+        }
+
+        ProvisionResult nextProvisionResult() throws InterruptedException {
+            ProvisionResult result = provisioned.poll(30, TimeUnit.SECONDS);
+            assertNotNull(result, "no onProvisionResult within 30 s; events so far: " + events);
+            return result;
         }
 
         KeyLoadReport next() throws InterruptedException {
@@ -254,11 +266,21 @@ class QPOSServiceTest {
             assertThrows(IllegalStateException.class, () -> pos.getKeyCheckValue(0));
             assertThrows(IllegalArgumentException.class, () -> QPOSService.getInstance(null));
             assertThrows(IllegalArgumentException.class, () -> new JniKeyLoaderBackend(null));
-            long workers = Thread.getAllStackTraces().keySet().stream()
-                    .filter(t -> t.getName().startsWith("keybridge-qpos-") && t.isAlive())
-                    .count();
+            // A pool's worker thread is still ending for a moment after the pool reports termination.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            long workers;
+            do {
+                workers = Thread.getAllStackTraces().keySet().stream()
+                        .filter(t -> t.getName().startsWith("keybridge-qpos-") && t.isAlive())
+                        .count();
+            } while (workers > 0 && System.nanoTime() < deadline && sleep(10));
             assertEquals(0, workers, "worker threads left after close");
         }
+    }
+
+    private static boolean sleep(long ms) throws InterruptedException {
+        Thread.sleep(ms);
+        return true;
     }
 
     /** The overloads and callbacks of both vendor SDK generations, and the reader's identity. */
