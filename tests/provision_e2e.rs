@@ -325,6 +325,14 @@ fn service_faults_end_in_typed_errors_and_load_nothing() {
     );
     assert_eq!(handle.slot_kcv(0), None);
     assert!(!err.to_string().contains(&token), "{err}");
+    let audit = stage.audit(&pos_id);
+    assert!(
+        audit
+            .iter()
+            .any(|r| r.event == "refused" && r.code.as_deref() == Some("token_revoked")),
+        "the refusal is audited: {audit:?}"
+    );
+    assert!(audit.iter().all(|r| r.event != "export"), "{audit:?}");
 
     let throttled = Stage::start(AwsFaults {
         throttle_first: 10_000,
@@ -344,6 +352,14 @@ fn service_faults_end_in_typed_errors_and_load_nothing() {
         "{err}"
     );
     assert_eq!(handle.slot_kcv(0), None);
+    // The failed request is audited with the Initial Key ID it burned; nothing was exported.
+    let audit = throttled.audit(&pos_id);
+    let failed: Vec<&Record> = audit.iter().filter(|r| r.event == "request_failed").collect();
+    assert!(
+        !failed.is_empty() && failed.iter().all(|r| r.ksn.is_some()),
+        "{audit:?}"
+    );
+    assert!(audit.iter().all(|r| r.event != "export"), "{audit:?}");
 }
 
 /// Stops the service when the last slot is loaded, and starts it again a moment later (or not).
