@@ -44,6 +44,12 @@ impl Simulator {
         }
     }
 
+    /// The `HOST:PORT` a `--tcp` simulator printed.
+    fn tcp_address(&self) -> String {
+        let address = self.first_line.strip_prefix("listening on ");
+        address.expect(&self.first_line).to_owned()
+    }
+
     /// Closes stdin and waits (bounded) for the process to exit by itself.
     fn finish(mut self) -> bool {
         drop(self.stdin.take());
@@ -98,11 +104,7 @@ fn demo_loads_a_key_and_reports_the_matching_kcv() {
 #[test]
 fn send_tr31_over_tcp_against_the_simulator() {
     let sim = Simulator::start(&["--tcp", "0", "--kek", KEK]);
-    let addr = sim
-        .first_line
-        .strip_prefix("listening on ")
-        .expect(&sim.first_line)
-        .to_owned();
+    let addr = sim.tcp_address();
     let kek = hex::decode(KEK).unwrap();
 
     let out = keybridge(&[
@@ -167,11 +169,7 @@ fn send_tr31_over_tcp_against_the_simulator() {
 #[test]
 fn send_tr31_against_a_lying_reader_fails_without_a_panic() {
     let sim = Simulator::start(&["--tcp", "0", "--kek", KEK, "--false-answer", "bare-ok"]);
-    let addr = sim
-        .first_line
-        .strip_prefix("listening on ")
-        .expect(&sim.first_line)
-        .to_owned();
+    let addr = sim.tcp_address();
     let kek = hex::decode(KEK).unwrap();
     for extra in [&["--expect-kcv", &key_kcv()][..], &["--accept-unverified-kcv"]] {
         let mut args = vec!["device", "send-tr31", "--tcp", &addr, "--timeout", "0.3"];
@@ -221,11 +219,7 @@ fn device_info_over_the_simulators_pty_with_faults() {
 fn send_tr31_reads_the_block_from_standard_input() {
     use std::io::Write;
     let sim = Simulator::start(&["--tcp", "0", "--kek", KEK]);
-    let addr = sim
-        .first_line
-        .strip_prefix("listening on ")
-        .expect(&sim.first_line)
-        .to_owned();
+    let addr = sim.tcp_address();
     let mut child = Command::new(BIN)
         .args(["device", "send-tr31", "--tcp", &addr, "--expect-kcv", &key_kcv(), "-"])
         .stdin(Stdio::piped())

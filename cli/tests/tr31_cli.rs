@@ -216,31 +216,27 @@ fn iso_20038s_own_example_unwraps_with_lenient_and_a_warning() {
 #[test]
 fn remedies_name_the_cli_flags() {
     let kbpk = "00112233445566778899AABBCCDDEEFF";
-    let line = failure_line(&run(&[
-        "tr31",
-        "wrap",
-        "--kbpk",
-        kbpk,
-        "--header",
-        "A0000P0TE00E0000",
-        "--key",
-        "0123456789ABCDEFFEDCBA9876543210",
-    ]));
+    let wrap_version_a = |extra: &[&str]| {
+        let key = "0123456789ABCDEFFEDCBA9876543210";
+        let mut args = vec![
+            "tr31",
+            "wrap",
+            "--kbpk",
+            kbpk,
+            "--header",
+            "A0000P0TE00E0000",
+            "--key",
+            key,
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let line = failure_line(&wrap_version_a(&[]));
     assert!(
         line.contains("pass --allow-weak") && !line.contains("allow_weak_wrapping"),
         "{line}"
     );
-    let block = run(&[
-        "tr31",
-        "wrap",
-        "--allow-weak",
-        "--kbpk",
-        kbpk,
-        "--header",
-        "A0000P0TE00E0000",
-        "--key",
-        "0123456789ABCDEFFEDCBA9876543210",
-    ]);
+    let block = wrap_version_a(&["--allow-weak"]);
     let block = String::from_utf8(block.stdout).unwrap();
     let line = failure_line(&run(&["tr31", "unwrap", "--kbpk", kbpk, block.trim()]));
     assert!(
