@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Per-call overhead from Kotlin: runs InspectBenchmark (inspect a key block through the JNA
-# bindings) against the release cdylib. Compare with `cargo bench -p keybridge-ffi --bench inspect`
-# (the same calls in Rust). Not part of the tests: a benchmark, not an assertion.
+# bindings, and the parts that cost: one JNA call status, one call into Rust) against the release
+# cdylib. Compare with `cargo bench -p keybridge-ffi --bench inspect` (the same calls in Rust).
+# Not part of the tests: a benchmark, not an assertion. README, "Performance", explains the figures.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
