@@ -21,6 +21,7 @@ mod provision;
 mod service;
 mod stream_link;
 mod throw;
+mod tr31_header;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

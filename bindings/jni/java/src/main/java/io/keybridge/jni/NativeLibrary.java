@@ -13,13 +13,20 @@ import java.util.Locale;
  * {@code lib/<abi>/}); failing that, from the class path under JNA's resource layout
  * ({@code linux-x86-64/libkeybridge_ffi.so}, {@code darwin-aarch64/libkeybridge_ffi.dylib}, …), which
  * is copied to a temporary file first because a library cannot be loaded from inside a jar.
+ * Loaded once per class loader, whichever class needs it first: a second copy out of the jar would
+ * be a second Rust core, and handles made by one must never reach the other.
  */
 final class NativeLibrary {
     static final String NAME = "keybridge_ffi";
 
+    private static boolean loaded;
+
     private NativeLibrary() {}
 
     static synchronized void load() {
+        if (loaded) {
+            return;
+        }
         try {
             System.loadLibrary(NAME);
         } catch (UnsatisfiedLinkError notOnLibraryPath) {
@@ -37,6 +44,7 @@ final class NativeLibrary {
                 throw new UnsatisfiedLinkError("cannot copy " + resource + " out of the class path: " + e.getMessage());
             }
         }
+        loaded = true;
     }
 
     /** JNA's name for this platform's folder: {@code <os>-<arch>}. */

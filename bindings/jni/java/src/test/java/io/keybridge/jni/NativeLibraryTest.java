@@ -15,18 +15,29 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A plain Java app finds the native library inside a jar on its class path (JNA's layout,
- * {@code linux-x86-64/libkeybridge_ffi.so}) when it is not on {@code java.library.path}.
+ * {@code linux-x86-64/libkeybridge_ffi.so}) when it is not on {@code java.library.path}, and loads
+ * it once however many classes with natives it uses.
  */
 class NativeLibraryTest {
-    /** Run in a child JVM: loads the natives and reaches them (a refused connection is COMM_ERROR). */
+    /**
+     * Run in a child JVM: reaches the natives of two classes (a refused connection is COMM_ERROR, a
+     * published block's header is read) and counts the copies of the library mapped into the process.
+     */
     public static final class Probe {
-        public static void main(String[] args) {
+        public static void main(String[] args) throws Exception {
             try {
                 NativeKeyLoader.openTcp("127.0.0.1:1", 500, false).close();
                 System.out.println("connected?");
             } catch (ReaderException e) {
                 System.out.println("natives loaded: " + e.getDspreadError());
             }
+            System.out.println("usage " + Tr31Header.inspect(Tr31HeaderTest.TR31_2018_A74).getKeyUsage());
+            long copies = Files.readAllLines(Path.of("/proc/self/maps")).stream()
+                    .map(line -> line.substring(line.lastIndexOf(' ') + 1))
+                    .filter(path -> path.contains("keybridge") && path.endsWith(System.mapLibraryName("")))
+                    .distinct()
+                    .count();
+            System.out.println("copies mapped: " + copies);
         }
     }
 
@@ -49,7 +60,7 @@ class NativeLibraryTest {
                 .start();
         String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         assertTrue(child.waitFor(30, TimeUnit.SECONDS));
-        assertEquals("natives loaded: COMM_ERROR", output);
+        assertEquals("natives loaded: COMM_ERROR\nusage P0\ncopies mapped: 1", output);
         Files.delete(jar);
     }
 }
