@@ -417,34 +417,90 @@ fn a_lost_report_is_retried_and_never_changes_a_load_result() {
     }
 }
 
-/// Cancels the provisioning once the first slot is done.
-struct CancelAfterFirst(CancelHandle);
+/// Cancels the provisioning once the first slot is done, or (`before_any`) as soon as the keys
+/// arrive.
+struct CancelAt {
+    cancel: CancelHandle,
+    before_any: bool,
+}
 
-impl ProvisionProgress for CancelAfterFirst {
+impl ProvisionProgress for CancelAt {
+    fn keys_received(&self, _request_id: &str, _slots: usize) {
+        if self.before_any {
+            self.cancel.cancel();
+        }
+    }
+
     fn slot_finished(&self, _slot: &ProvisionedSlot) {
-        self.0.cancel();
+        self.cancel.cancel();
     }
 }
 
-/// A provisioning cancelled halfway reports what it did; the service's view of the reader shows
-/// the loaded slot reported and the others issued but not reported.
+/// What the service's view of a reader says of each slot: the outcome reported for `request_id`.
+fn reported_outcomes(stage: &Stage, token: &str, pos_id: &str, request_id: &str) -> Vec<(u8, SlotOutcome)> {
+    let view = stage.client(token).device(pos_id).unwrap();
+    view.slots
+        .iter()
+        .map(|issued| {
+            assert_eq!(issued.request_id, request_id, "slot {}", issued.slot);
+            let report = issued
+                .report
+                .as_ref()
+                .unwrap_or_else(|| panic!("slot {} not reported", issued.slot));
+            (issued.slot, report.outcome)
+        })
+        .collect()
+}
+
+/// A provisioning cancelled halfway reports what it did, and the slots it never sent as failed:
+/// the service's view says which key the reader holds and that it holds none of the others.
 #[test]
-fn a_cancelled_provisioning_leaves_the_service_view_consistent() {
+fn a_cancelled_provisioning_reports_the_slots_it_never_sent_as_failed() {
     let stage = Stage::start(AwsFaults::default());
     let pos_id = [0xA5];
     let token = stage.enrol(&pos_id, "standard");
     let (handle, mut loader) = stage.reader(Link::Pty, &pos_id, Faults::default());
-    let cancel = CancelAfterFirst(loader.cancel_handle());
+    let cancel = CancelAt {
+        cancel: loader.cancel_handle(),
+        before_any: false,
+    };
     let report = loader
         .provision(&stage.client(&token), &ProvisionOptions::default(), Some(&cancel))
         .unwrap();
-    assert!(report.cancelled);
+    assert!(report.cancelled && !report.all_verified());
     assert_eq!(report.slots.len(), 1);
+    assert!(report.report.is_ok());
     assert!(handle.slot_kcv(0).is_some() && handle.slot_kcv(1).is_none());
-    let view = stage.client(&token).device(&report.pos_id).unwrap();
-    assert_eq!(view.slots.len(), 4);
-    for issued in &view.slots {
-        assert_eq!(issued.request_id, report.request_id);
-        assert_eq!(issued.report.is_some(), issued.slot == 0, "slot {}", issued.slot);
-    }
+    assert_eq!(
+        reported_outcomes(&stage, &token, &report.pos_id, &report.request_id),
+        [
+            (0, SlotOutcome::Loaded),
+            (1, SlotOutcome::Failed),
+            (2, SlotOutcome::Failed),
+            (3, SlotOutcome::Failed)
+        ]
+    );
+}
+
+/// Cancelled once the keys arrived and before the first load: nothing reaches the reader, the
+/// call says it was cancelled, and the service is told that no slot was sent.
+#[test]
+fn a_provisioning_cancelled_before_the_first_load_reports_every_slot_failed() {
+    let stage = Stage::start(AwsFaults::default());
+    let pos_id = [0xA6];
+    let token = stage.enrol(&pos_id, "standard");
+    let (handle, mut loader) = stage.reader(Link::Tcp, &pos_id, Faults::default());
+    let cancel = CancelAt {
+        cancel: loader.cancel_handle(),
+        before_any: true,
+    };
+    let outcome = loader.provision(&stage.client(&token), &ProvisionOptions::default(), Some(&cancel));
+    assert!(matches!(outcome, Err(ProvisionError::Cancelled)), "{outcome:?}");
+    assert!((0..4).all(|slot| handle.slot_kcv(slot).is_none()));
+    let view = stage.client(&token).device(&hex::encode_upper(pos_id)).unwrap();
+    let request_id = view.slots[0].request_id.clone();
+    assert_eq!(
+        reported_outcomes(&stage, &token, &hex::encode_upper(pos_id), &request_id),
+        (0..4).map(|slot| (slot, SlotOutcome::Failed)).collect::<Vec<_>>()
+    );
 }

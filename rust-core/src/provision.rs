@@ -4,9 +4,11 @@
 //! rules are those of every load), then report every slot's outcome and the reader's KCV.
 //!
 //! What is reported is what happened, whatever happens to the report: a slot that failed is
-//! reported failed, one whose outcome nobody can tell is reported indeterminate, and a report
-//! the service never received leaves every load result as it was (the report's own failure is
-//! returned beside them, never folded into them).
+//! reported failed, one whose outcome nobody can tell is reported indeterminate, a slot a
+//! cancellation kept from being sent is reported failed (the reader cannot hold a key it was never
+//! sent, and the service's trail then says so instead of leaving the key issued to nobody knows
+//! whom), and a report the service never received leaves every load result as it was (the
+//! report's own failure is returned beside them, never folded into them).
 //!
 //! The KCV the service sends with each block is given to the loader as the expected KCV when it
 //! is comparable with a reader's (AWS's `ANSI_X9_24`); an AES key's `CMAC` KCV is not, and such a
@@ -21,6 +23,9 @@ use crate::service_client::{KeyServiceClient, ServiceError, new_idempotency_key}
 
 /// The longest failure text a report carries (the service keeps at most 200 characters).
 const MAX_REPORTED_ERROR_CHARS: usize = 200;
+
+/// The report's failure text for a slot a cancellation kept from being sent.
+const NOT_SENT: &str = "not sent: the provisioning was cancelled before this slot";
 
 /// Per-call options of [`KeyLoader::provision`].
 #[derive(Debug, Clone, Default)]
@@ -105,7 +110,7 @@ pub struct ProvisionReport {
     pub pos_id: String,
     pub request_id: String,
     /// Every slot attempted, in slot order. After a cancellation, the slots not reached are
-    /// missing (and not reported).
+    /// missing here and reported to the service as failed (never sent).
     pub slots: Vec<ProvisionedSlot>,
     /// Whether the provisioning was cancelled before every slot was attempted.
     pub cancelled: bool,
@@ -152,7 +157,8 @@ pub enum ProvisionError {
     /// The service gave no keys (refused, unavailable, unreachable).
     #[error(transparent)]
     Service(ServiceError),
-    /// Cancelled before any key was loaded.
+    /// Cancelled before any key was sent to the reader. If the service had answered, it was
+    /// told that no slot was sent (best effort: a report that fails is not retried further).
     #[error("cancelled")]
     Cancelled,
 }
@@ -200,14 +206,20 @@ impl KeyLoader {
             slots.push(slot);
         }
         let cancelled = slots.len() < answer.keys.len();
-        if slots.is_empty() {
-            return Err(ProvisionError::Cancelled);
-        }
         lap(&mut timings.loads);
+        let not_sent = answer.keys[slots.len()..].iter().map(|key| SlotReport {
+            slot: key.slot,
+            outcome: SlotOutcome::Failed,
+            reader_kcv: None,
+            error: Some(NOT_SENT.into()),
+        });
         let report = Report {
-            slots: slots.iter().map(ProvisionedSlot::report).collect(),
+            slots: slots.iter().map(ProvisionedSlot::report).chain(not_sent).collect(),
         };
         let report = client.report(&answer.request_id, &report);
+        if cancelled && slots.is_empty() {
+            return Err(ProvisionError::Cancelled);
+        }
         lap(&mut timings.report);
         if let Ok(response) = &report {
             for slot in &mut slots {

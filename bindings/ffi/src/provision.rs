@@ -5,7 +5,8 @@
 //! It runs like every loader call (see [`crate::loader`]): on the library's blocking pool, one call
 //! per reader, and a cancelled coroutine (or `KeyLoader.cancel()` from Swift) fires the loader's
 //! cancel handle: the slot being loaded ends as it ends, the rest are not attempted, and what was
-//! done is still reported to the service before the call winds down.
+//! done is still reported to the service before the call winds down (the slots never sent as
+//! failed).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;

@@ -120,7 +120,7 @@ fun ProvisionedCard(report: ProvisionReport, onStartOver: () -> Unit) = Section(
         slot.ksn?.let { Field("KSN", it) }
         slot.failure?.let { Text("${it.dspreadError}: ${it.message}", color = MaterialTheme.colorScheme.error) }
     }
-    if (report.cancelled) Text("Cancelled: the slots not listed were not attempted.", color = MaterialTheme.colorScheme.error)
+    if (report.cancelled) Text("Cancelled: the slots not listed were never sent (reported to the key service as failed).", color = MaterialTheme.colorScheme.error)
     report.reportFailure?.let {
         Text("The service did not get the report (the results above stand): ${it.message}", color = MaterialTheme.colorScheme.error)
     }
