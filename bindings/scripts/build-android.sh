@@ -6,7 +6,7 @@
 #     host library built with the same features
 # Variants (KEYBRIDGE_VARIANT): `full` (features aws,service-client,java; the default) and `lean`
 # (service-client,java: the device build, no AWS SDK; for apps that get their keys from the key
-# service). Serial ports are in neither.
+# service), both with `quiet` (no log records of the dependencies). Serial ports are in neither.
 # Then: (cd bindings/kotlin/android && gradle assembleRelease -Pkeybridge.variant=<variant>).
 #
 # Needs the Android NDK r27 or later (ANDROID_NDK_HOME) and `cargo install cargo-ndk`. The
@@ -22,8 +22,8 @@ abis=(${KEYBRIDGE_ANDROID_ABIS:-arm64-v8a armeabi-v7a x86_64})
 min_api="${KEYBRIDGE_ANDROID_API:-24}"
 variant="${KEYBRIDGE_VARIANT:-full}"
 case "$variant" in
-    full) features=aws,service-client,java ;;
-    lean) features=service-client,java ;;
+    full) features=aws,service-client,java,quiet ;;
+    lean) features=service-client,java,quiet ;;
     *) echo "KEYBRIDGE_VARIANT is full or lean, not $variant" >&2; exit 1 ;;
 esac
 

@@ -7,7 +7,7 @@
 #     out and loads at first use when the library is not on java.library.path: the shipped profile
 #     (shipped-profile.sh), stripped, features service-client,serial,java (a desktop's: the key
 #     service client, and serial ports for a key-injection station's USB readers; not the AWS
-#     client, which the Java API lacks)
+#     client, which the Java API lacks) and quiet
 # Writes TARGET/java/keybridge-java.jar (TARGET: CARGO_TARGET_DIR or target/) and prints its path.
 # The example bindings/jni/java/examples/ProvisionStation.java compiles and runs against it alone
 # (JavaJarTest, run by test-bindings.sh).
@@ -20,7 +20,7 @@ out="$target_dir/java"
 source "$repo/bindings/scripts/shipped-profile.sh"
 [[ "$(uname -sm)" == "Linux x86_64" ]] || { echo "the jar carries the linux-x86_64 library: build it there" >&2; exit 1; }
 
-cargo build --quiet --release -p keybridge-ffi --lib --no-default-features --features service-client,serial,java \
+cargo build --quiet --release -p keybridge-ffi --lib --no-default-features --features service-client,serial,java,quiet \
     --target-dir "$SHIPPED_TARGET_DIR"
 rm -rf "$out" && mkdir -p "$out/classes/linux-x86-64"
 mapfile -t sources < <(find bindings/jni/java/src/main -name '*.java' | sort)

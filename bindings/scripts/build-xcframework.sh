@@ -8,7 +8,7 @@
 #                                               xcframeworkURL = URL, xcframeworkChecksum = its SHA-256;
 #                                               upload the zip to URL and commit Package.swift
 #
-# Features `aws,service-client` (the generated Swift is generated from a library with the same
+# Features `aws,service-client,quiet` (the generated Swift is generated from a library with the same
 # uniffi surface: `aws,service-client,java`, where `java` adds only JNI entry points), without
 # `serial`: serialport links IOKit,
 # which App Store review rejects. Needs macOS with Xcode. Not run by the tests (no Apple toolchain
@@ -27,7 +27,7 @@ fi
 
 for target in aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-darwin x86_64-apple-darwin; do
     rustup target add "$target"
-    cargo build --release -p keybridge-ffi --lib --no-default-features --features aws,service-client --target "$target"
+    cargo build --release -p keybridge-ffi --lib --no-default-features --features aws,service-client,quiet --target "$target"
 done
 
 rm -rf "$work" "$out"

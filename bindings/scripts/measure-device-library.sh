@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The size of the library mobile apps ship, the device build (features service-client,java: the
-# key service client, JNI and uniffi, no AWS SDK, no serial ports), built for x86_64 with the
-# shipped profile (shipped-profile.sh: release, LTO, opt-level z) and stripped (`strip
+# key service client, JNI and uniffi, no AWS SDK, no serial ports; plus quiet, as every shipped
+# build), built for x86_64 with the shipped profile (shipped-profile.sh: release, LTO, opt-level s)
+# and stripped (`strip
 # --strip-all`, as CARGO_PROFILE_RELEASE_STRIP=symbols does for the Android libraries). Prints the
 # size; fails above KEYBRIDGE_MAX_DEVICE_BYTES (default 3 MiB: 3 145 728 bytes). The Android ABIs'
 # libraries (build-android.sh, same profile) are of the same order; this is the one built here.
@@ -14,7 +15,7 @@ max="${KEYBRIDGE_MAX_DEVICE_BYTES:-3145728}"
 built="$SHIPPED_TARGET_DIR/release/libkeybridge_ffi.so"
 out="$SHIPPED_TARGET_DIR/device-size"
 
-cargo build --quiet --release -p keybridge-ffi --lib --no-default-features --features service-client,java \
+cargo build --quiet --release -p keybridge-ffi --lib --no-default-features --features service-client,java,quiet \
     --target-dir "$SHIPPED_TARGET_DIR"
 mkdir -p "$out"
 strip --strip-all -o "$out/libkeybridge_ffi.so" "$built"
