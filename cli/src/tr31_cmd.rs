@@ -64,16 +64,7 @@ pub struct ProfileArgs {
 
 impl ProfileArgs {
     fn profile(&self) -> Profile {
-        let profile = if self.lenient {
-            Profile::LENIENT
-        } else {
-            Profile::STRICT
-        };
-        if self.allow_weak {
-            profile.with_weak_wrapping()
-        } else {
-            profile
-        }
+        Profile::preset(self.lenient, self.allow_weak)
     }
 }
 

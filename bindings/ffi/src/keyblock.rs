@@ -24,16 +24,7 @@ pub struct Tr31Profile {
 
 impl Tr31Profile {
     fn core(self) -> Profile {
-        let base = if self.lenient {
-            Profile::LENIENT
-        } else {
-            Profile::STRICT
-        };
-        if self.allow_weak_wrapping {
-            base.with_weak_wrapping()
-        } else {
-            base
-        }
+        Profile::preset(self.lenient, self.allow_weak_wrapping)
     }
 }
 

@@ -31,13 +31,8 @@ fn fixed_fields(header: &Header, length: usize) -> [Option<String>; 10] {
 }
 
 fn inspect(block: &str, lenient: bool, allow_weak_wrapping: bool) -> Result<Vec<Option<String>>, JniError> {
-    let base = if lenient { Profile::LENIENT } else { Profile::STRICT };
-    let profile = if allow_weak_wrapping {
-        base.with_weak_wrapping()
-    } else {
-        base
-    };
-    let parsed = KeyBlock::parse(block.trim(), &profile).map_err(|e| JniError::Argument(e.to_string()))?;
+    let parsed = KeyBlock::parse(block.trim(), &Profile::preset(lenient, allow_weak_wrapping))
+        .map_err(|e| JniError::Argument(e.to_string()))?;
     let header = parsed.header();
     let mut fields = Vec::from(fixed_fields(header, parsed.len()));
     for optional in &header.optional_blocks {

@@ -44,6 +44,16 @@ impl Profile {
         allow_weak_wrapping: false,
     };
 
+    /// The preset that two switches name, as the bindings and the CLI offer them: lenient or
+    /// strict, and weak wrapping accepted or not.
+    pub const fn preset(lenient: bool, allow_weak_wrapping: bool) -> Self {
+        let base = if lenient { Self::LENIENT } else { Self::STRICT };
+        Self {
+            allow_weak_wrapping,
+            ..base
+        }
+    }
+
     /// The same profile with weak wrapping accepted.
     pub const fn with_weak_wrapping(self) -> Self {
         Self {
