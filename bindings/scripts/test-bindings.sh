@@ -122,6 +122,7 @@ compile_and_run() {
     run_junit "$run_out" "$declared" -Djna.library.path="$library" -Djava.library.path="$library" \
         -Dkeybridge.vectors="$repo/rust-core/tests/vectors/tr31-published.tsv" -Dkeybridge.cli="$target_dir/debug/keybridge" \
         -Dkeybridge.javaJar="$java_jar" -Dkeybridge.javaExamples="$repo/bindings/jni/java/examples" \
+        -Dkeybridge.dspreadApi="$repo/bindings/jni/java/src/test/resources/dspread-sdk-8.5.4-api.txt" \
         --scan-class-path "$run_out/classes"
     total_junit_passed=$((total_junit_passed + junit_passed))
     total_junit_failed=$((total_junit_failed + junit_failed))
