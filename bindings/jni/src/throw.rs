@@ -172,3 +172,41 @@ pub(crate) fn service_exception<'local>(
     )?;
     env.cast_local::<JThrowable>(exception)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keybridge::device::command::ReaderStatus;
+
+    /// The reader's verdicts on the key are refusals (the app hears `false`); silence, frame-type
+    /// statuses and the caller's own mistakes are not.
+    #[test]
+    fn only_the_readers_verdicts_are_refusals() {
+        let refusals = [
+            LoadError::Reader(ReaderStatus::MacError),
+            LoadError::Reader(ReaderStatus::Failed { result: 0x08 }),
+            LoadError::Reader(ReaderStatus::KeyNotFound),
+            LoadError::KcvMismatch {
+                expected: "08D7B4".into(),
+                reader: "000000".into(),
+            },
+            LoadError::ShortReaderKcv { length: 2 },
+        ];
+        let not_refusals = [
+            LoadError::Reader(ReaderStatus::Busy),
+            LoadError::Reader(ReaderStatus::Timeout),
+            LoadError::Reader(ReaderStatus::NotSupported),
+            LoadError::Timeout,
+            LoadError::NoResponse,
+            LoadError::Cancelled,
+            LoadError::Indeterminate { reason: "lost".into() },
+            LoadError::InvalidArgument { reason: "slot".into() },
+        ];
+        for e in &refusals {
+            assert!(is_refusal(e), "{e}");
+        }
+        for e in &not_refusals {
+            assert!(!is_refusal(e), "{e}");
+        }
+    }
+}

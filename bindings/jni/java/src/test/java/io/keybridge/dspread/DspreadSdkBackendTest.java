@@ -250,7 +250,7 @@ class DspreadSdkBackendTest {
     @Test
     void lateAnswersAfterKeybridgeGaveUpDeliverNoSecondVerdict() throws Exception {
         try (Simulator sim = Simulator.tcp(); Setup s = new Setup(sim, 1_000)) {
-            s.sdk.delayAnswers(1_500);
+            s.sdk.delayAnswers(3_000); // well after keybridge gives up (1 s), even on a loaded machine
             s.pos.updateKeyByTR_31(6, TestBlocks.getPinBlock());
             KeyLoadReport report = s.keys.next();
             assertFalse(report.isSuccess(), report.toString());
