@@ -22,5 +22,5 @@ rm -rf "$out" && mkdir -p "$out"
 java -Djna.library.path="$target_dir/release" -classpath "$jvm_classpath:$out" io.keybridge.InspectBenchmarkKt
 
 # The same inspect from Java through JNI, against the same library.
-javac -nowarn -d "$out" $(find bindings/jni/java/src/main -name '*.java') bindings/jni/java/src/bench/java/io/keybridge/jni/*.java
+javac -nowarn -d "$out" -classpath "$android_all_jar" $(find bindings/jni/java/src/main -name '*.java') bindings/jni/java/src/bench/java/io/keybridge/jni/*.java
 java -Djava.library.path="$target_dir/release" -classpath "$out" io.keybridge.jni.InspectBenchmark

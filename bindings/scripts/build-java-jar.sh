@@ -24,7 +24,10 @@ cargo build --quiet --release -p keybridge-ffi --lib --no-default-features --fea
     --target-dir "$SHIPPED_TARGET_DIR"
 rm -rf "$out" && mkdir -p "$out/classes/linux-x86-64"
 mapfile -t sources < <(find bindings/jni/java/src/main -name '*.java' | sort)
-javac -nowarn --release 11 -d "$out/classes" "${sources[@]}"
+# The Android classes the API's signatures name are compile-only (setup-jvm-tools.sh fetches them).
+source "$repo/bindings/scripts/jvm-env.sh"
+[[ -f "$android_all_jar" ]] || "$repo/bindings/scripts/setup-jvm-tools.sh"
+javac -nowarn --release 11 -d "$out/classes" -classpath "$android_all_jar" "${sources[@]}" 2> >(grep -v UnsupportedAppUsage >&2)
 strip --strip-all -o "$out/classes/linux-x86-64/libkeybridge_ffi.so" "$SHIPPED_TARGET_DIR/release/libkeybridge_ffi.so"
 jar --create --file "$out/keybridge-java.jar" -C "$out/classes" .
 echo "$out/keybridge-java.jar"

@@ -9,6 +9,11 @@ junit_jar="$java_share/junit-platform-console-standalone.jar"
 # What the generated bindings need at run time, and what the tests need on top.
 jvm_classpath="$java_share/jna.jar:$kotlin_home/lib/kotlin-stdlib.jar:$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar"
 jvm_test_classpath="$jvm_classpath:$kotlin_home/lib/kotlin-test.jar:$kotlin_home/lib/kotlin-test-junit5.jar:$junit_jar"
+# Compile-only: the Android classes the Dspread-compatible API names in its signatures (Handler,
+# UsbDevice, BluetoothDevice), from Robolectric's android-all on Maven Central. Never on a run
+# class path: the plain-JVM tests show that keybridge's classes load and run without Android.
+android_all_version="14-robolectric-10818077"
+android_all_jar="$HOME/.m2/repository/org/robolectric/android-all/$android_all_version/android-all-$android_all_version.jar"
 
 # run_junit OUT_DIR DECLARED_TESTS [-Dname=value…] [JUnit console options…]
 # Runs the JUnit console (the -D options go to the JVM) with the test class path plus

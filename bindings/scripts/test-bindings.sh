@@ -9,11 +9,12 @@
 #      and the full library (check-android.sh: the host's clang compiles ring's C for the check),
 #      and the 16 KB alignment of every LOAD segment of the built libraries (readelf)
 #   4. builds keybridge-java.jar (build-java-jar.sh: javac + jar, the linux-x86_64 library inside)
-#      and compiles against it alone the ported Dspread key-loading class
-#      (bindings/jni/java/src/ported): the vendor demo's shape must compile; measures the device
+#      and compiles against it alone (+ android-all, compile-only) the ported Dspread classes
+#      (bindings/jni/java/src/ported): the key-loading class, a listener overriding all 181 callbacks
+#      of the vendor's listener and a demo-shaped class: the vendor's shapes must compile; measures the device
 #      build's library (measure-device-library.sh: at most 3 MiB stripped)
-#   5. compiles the Kotlin and Java sources and tests (kotlinc, javac) and runs them with JUnit 5
-#      on the host JVM against `keybridge simulate`, `keybridge aws-emulator` and `keybridge serve`
+#   5. compiles the Kotlin and Java sources and tests (kotlinc, javac; android-all on the compile
+#      class path only) and runs them with JUnit 5 on the host JVM against `keybridge simulate`, `keybridge aws-emulator` and `keybridge serve`
 #      processes
 #   6. the lean variant, the device build (features `service-client,java`: the key service client,
 #      no AWS SDK), built into target/lean: its own generated Kotlin, loaded on the host JVM,
@@ -82,9 +83,9 @@ java_jar="$target_dir/java/keybridge-java.jar"
 rm -rf "$out" && mkdir -p "$out/classes"
 ported() {
     mkdir -p "$out/ported" &&
-        javac -nowarn -d "$out/ported" -classpath "$java_jar" $(find bindings/jni/java/src/ported -name '*.java')
+        javac -nowarn -d "$out/ported" -classpath "$java_jar:$android_all_jar" $(find bindings/jni/java/src/ported -name '*.java')
 }
-check "the ported Dspread key-loading class compiles against keybridge-java.jar alone" ported
+check "the ported Dspread classes (key loading, a listener with the vendor's 181 callbacks, a demo-shaped class) compile against keybridge-java.jar alone (+ android-all)" ported
 check "the device build's library (x86_64, shipped profile, stripped) is at most 3 MiB" "$scripts/measure-device-library.sh"
 
 # --- compile and run: the shipped feature set ------------------------------------------------
@@ -108,18 +109,20 @@ compile_and_run() {
     mapfile -t kotlin_sources < <(find "$generated" "${kotlin_dirs[@]}" -name '*.kt' "${excluded[@]}" | sort)
     mapfile -t java_sources < <(find "${java_dirs[@]}" -name '*.java' "${excluded[@]}" | sort)
     echo "== kotlinc (${#kotlin_sources[@]} files)" >&2
-    "$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -classpath "$jvm_test_classpath" -d "$run_out/classes" \
+    "$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -classpath "$jvm_test_classpath:$android_all_jar" -d "$run_out/classes" \
         "${kotlin_sources[@]}" "${java_sources[@]}" 2>"$run_out/kotlinc.log" || {
         cat "$run_out/kotlinc.log" >&2
         return 2
     }
     echo "== javac (${#java_sources[@]} files)" >&2
-    javac -nowarn -d "$run_out/classes" -classpath "$jvm_test_classpath:$run_out/classes" "${java_sources[@]}" || return 2
+    javac -nowarn -d "$run_out/classes" -classpath "$jvm_test_classpath:$android_all_jar:$run_out/classes" "${java_sources[@]}" \
+        2> >(grep -v UnsupportedAppUsage >&2) || return 2
     local declared
     declared=$(cat "${kotlin_sources[@]}" "${java_sources[@]}" | grep -c '^\s*@Test\b')
     run_junit "$run_out" "$declared" -Djna.library.path="$library" -Djava.library.path="$library" \
         -Dkeybridge.vectors="$repo/rust-core/tests/vectors/tr31-published.tsv" -Dkeybridge.cli="$target_dir/debug/keybridge" \
         -Dkeybridge.javaJar="$java_jar" -Dkeybridge.javaExamples="$repo/bindings/jni/java/examples" \
+        -Dkeybridge.dspreadApi="$repo/bindings/jni/java/src/test/resources/dspread-sdk-8.5.4-api.txt" \
         --scan-class-path "$run_out/classes"
     total_junit_passed=$((total_junit_passed + junit_passed))
     total_junit_failed=$((total_junit_failed + junit_failed))
