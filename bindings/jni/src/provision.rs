@@ -99,7 +99,7 @@ fn slot_object<'local>(env: &mut Env<'local>, slot: &ProvisionedSlot) -> jni::er
             Ok(outcome) => (result_object(env, outcome)?, JObject::null()),
             Err(e) => (
                 JObject::null(),
-                reader_exception(env, &e.to_string(), e.dspread_error_name())?.into(),
+                reader_exception(env, &e.to_string(), e.dspread_error_name(), None)?.into(),
             ),
         };
         env.new_object(

@@ -15,11 +15,14 @@ pub(crate) enum JniError {
     /// `IllegalStateException`: a closed handle.
     #[error("{0}")]
     State(String),
-    /// `io.keybridge.jni.ReaderException` (checked).
+    /// `io.keybridge.jni.ReaderException` (checked). `refused` is set only by the natives that
+    /// report refusals apart (see [`JniError::refusal_apart`]), which build the exception with
+    /// its 3-argument constructor.
     #[error("{message}")]
     Reader {
         message: String,
         dspread_error: &'static str,
+        refused: Option<bool>,
     },
     /// `io.keybridge.jni.KeyServiceException` (checked).
     #[cfg(feature = "service-client")]
@@ -39,7 +42,27 @@ impl From<LoadError> for JniError {
             _ => Self::Reader {
                 dspread_error: e.dspread_error_name(),
                 message: e.to_string(),
+                refused: None,
             },
+        }
+    }
+}
+
+impl JniError {
+    /// The error for a native whose Java caller reports a refusal as the vendor's `false` result
+    /// (`onReturnUpdateKeyByTR_31Result(false)`) rather than `onError`: the `ReaderException`
+    /// says which through `ReaderException(String message, String dspreadError, boolean refused)`.
+    pub(crate) fn refusal_apart(e: LoadError) -> Self {
+        let refused = e.is_refusal();
+        match Self::from(e) {
+            Self::Reader {
+                message, dspread_error, ..
+            } => Self::Reader {
+                message,
+                dspread_error,
+                refused: Some(refused),
+            },
+            other => other,
         }
     }
 }
@@ -62,9 +85,11 @@ impl<T: Default> ErrorPolicy<T, JniError> for ThrowJava {
         let _ = match err {
             JniError::Argument(m) => throw_new(env, jni_str!("java/lang/IllegalArgumentException"), &m),
             JniError::State(m) => throw_new(env, jni_str!("java/lang/IllegalStateException"), &m),
-            JniError::Reader { message, dspread_error } => {
-                reader_exception(env, &message, dspread_error).and_then(|e| env.throw(e))
-            }
+            JniError::Reader {
+                message,
+                dspread_error,
+                refused,
+            } => reader_exception(env, &message, dspread_error, refused).and_then(|e| env.throw(e)),
             #[cfg(feature = "service-client")]
             JniError::Service(e) => crate::service::service_exception(env, &e).and_then(|e| env.throw(e)),
             JniError::Jni(e) => throw_new(env, jni_str!("java/lang/IllegalStateException"), &format!("{e}")),
@@ -95,17 +120,26 @@ fn throw_new(env: &mut Env<'_>, class: &jni::strings::JNIStr, message: &str) -> 
 }
 
 /// A new `io.keybridge.jni.ReaderException`: thrown, or carried as a provisioned slot's failure.
+/// With `refused`, through the constructor that also says whether the reader refused the key.
 pub(crate) fn reader_exception<'local>(
     env: &mut Env<'local>,
     message: &str,
     dspread_error: &str,
+    refused: Option<bool>,
 ) -> jni::errors::Result<JThrowable<'local>> {
     let message = env.new_string(message)?;
     let name = env.new_string(dspread_error)?;
-    let exception = env.new_object(
-        jni_str!("io/keybridge/jni/ReaderException"),
-        jni_sig!("(Ljava/lang/String;Ljava/lang/String;)V"),
-        &[JValue::Object(&message), JValue::Object(&name)],
-    )?;
+    let exception = match refused {
+        None => env.new_object(
+            jni_str!("io/keybridge/jni/ReaderException"),
+            jni_sig!("(Ljava/lang/String;Ljava/lang/String;)V"),
+            &[JValue::Object(&message), JValue::Object(&name)],
+        )?,
+        Some(refused) => env.new_object(
+            jni_str!("io/keybridge/jni/ReaderException"),
+            jni_sig!("(Ljava/lang/String;Ljava/lang/String;Z)V"),
+            &[JValue::Object(&message), JValue::Object(&name), JValue::Bool(refused)],
+        )?,
+    };
     env.cast_local::<JThrowable>(exception)
 }
