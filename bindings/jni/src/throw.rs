@@ -25,7 +25,8 @@ pub(crate) enum JniError {
     Reader {
         message: String,
         dspread_error: &'static str,
-        /// The reader's verdict on the key (see [`is_refusal`]), not a failure to reach it.
+        /// The reader's verdict on the key ([`LoadError::is_refusal`]), not a failure to reach it:
+        /// the vendor SDK reports it as the call's result `false`, not through `onError`.
         refused: bool,
     },
     /// `io.keybridge.jni.KeyServiceException` (checked).
@@ -45,22 +46,10 @@ impl From<LoadError> for JniError {
             }
             _ => Self::Reader {
                 dspread_error: e.dspread_error_name(),
-                refused: is_refusal(&e),
+                refused: e.is_refusal(),
                 message: e.to_string(),
             },
         }
-    }
-}
-
-/// Whether a failure is the reader's verdict on the key: it answered the command with a failure
-/// RESULT (the vendor SDK reports that as the call's result `false`), or the key it holds does
-/// not have the KCV known for it. Frame-type statuses, silence and broken links are not verdicts
-/// (the vendor SDK reports them through `onError`).
-pub(crate) fn is_refusal(e: &LoadError) -> bool {
-    match e {
-        LoadError::Reader(status) => status.result_code().is_some(),
-        LoadError::KcvMismatch { .. } | LoadError::ShortReaderKcv { .. } => true,
-        _ => false,
     }
 }
 
@@ -171,42 +160,4 @@ pub(crate) fn service_exception<'local>(
         ],
     )?;
     env.cast_local::<JThrowable>(exception)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use keybridge::device::command::ReaderStatus;
-
-    /// The reader's verdicts on the key are refusals (the app hears `false`); silence, frame-type
-    /// statuses and the caller's own mistakes are not.
-    #[test]
-    fn only_the_readers_verdicts_are_refusals() {
-        let refusals = [
-            LoadError::Reader(ReaderStatus::MacError),
-            LoadError::Reader(ReaderStatus::Failed { result: 0x08 }),
-            LoadError::Reader(ReaderStatus::KeyNotFound),
-            LoadError::KcvMismatch {
-                expected: "08D7B4".into(),
-                reader: "000000".into(),
-            },
-            LoadError::ShortReaderKcv { length: 2 },
-        ];
-        let not_refusals = [
-            LoadError::Reader(ReaderStatus::Busy),
-            LoadError::Reader(ReaderStatus::Timeout),
-            LoadError::Reader(ReaderStatus::NotSupported),
-            LoadError::Timeout,
-            LoadError::NoResponse,
-            LoadError::Cancelled,
-            LoadError::Indeterminate { reason: "lost".into() },
-            LoadError::InvalidArgument { reason: "slot".into() },
-        ];
-        for e in &refusals {
-            assert!(is_refusal(e), "{e}");
-        }
-        for e in &not_refusals {
-            assert!(!is_refusal(e), "{e}");
-        }
-    }
 }
