@@ -131,7 +131,9 @@ impl From<LoadError> for ReaderError {
             LoadError::InvalidBlock(_) => Self::InvalidBlock(e),
             LoadError::Refused { .. } => Self::Refused(e),
             LoadError::InvalidArgument { .. } => Self::InvalidArgument(e),
-            LoadError::KcvMismatch { .. } | LoadError::KsnMismatch { .. } => Self::KcvMismatch(e),
+            LoadError::KcvMismatch { .. } | LoadError::KcvUncompared { .. } | LoadError::KsnMismatch { .. } => {
+                Self::KcvMismatch(e)
+            }
             LoadError::Reader(ReaderStatus::MacError) => Self::MacMismatch(e),
             LoadError::Reader(ReaderStatus::NotSupported) => Self::NotSupported(e),
             LoadError::Reader(ReaderStatus::Timeout) => Self::Timeout(e),

@@ -17,6 +17,10 @@ pub enum LoadError {
     InvalidArgument { reason: String },
     #[error("KCV mismatch: expected {expected}, the reader reports {reader}")]
     KcvMismatch { expected: String, reader: String },
+    /// The reader took the key but reported no KCV, while one is known for the key: it is not
+    /// shown to hold this key, so the load is never reported loaded.
+    #[error("the reader reported no KCV, so the known KCV {expected} could not be compared: the key is not verified")]
+    KcvUncompared { expected: String },
     /// The reader holds the key but reports another KSN than the one loaded with it.
     #[error("KSN mismatch: loaded {expected}, the reader reports {reader}")]
     KsnMismatch { expected: String, reader: String },
@@ -75,7 +79,7 @@ impl LoadError {
     pub fn is_refusal(&self) -> bool {
         match self {
             Self::Reader(status) => status.is_refusal(),
-            Self::KcvMismatch { .. } | Self::KsnMismatch { .. } => true,
+            Self::KcvMismatch { .. } | Self::KcvUncompared { .. } | Self::KsnMismatch { .. } => true,
             _ => false,
         }
     }
@@ -90,6 +94,7 @@ impl LoadError {
             Self::NoResponse | Self::Protocol(_) | Self::Transport(_) => DspreadError::NoResponse,
             Self::Disconnected => DspreadError::DeviceReset,
             Self::KcvMismatch { .. }
+            | Self::KcvUncompared { .. }
             | Self::KsnMismatch { .. }
             | Self::ShortReaderKcv { .. }
             | Self::Cancelled

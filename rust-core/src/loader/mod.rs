@@ -21,7 +21,8 @@
 //!   result is [`LoadError::Indeterminate`].
 //! * After the reader's OK the check value is read and compared with every KCV known for the key
 //!   (the block's `KC`, the caller's, AWS's or the key service's). Where none is known the outcome
-//!   says so: [`KcvCheck::Unverified`] is "the reader accepted it", never "verified".
+//!   says so: [`KcvCheck::Unverified`] is "the reader accepted it", never "verified". Where one
+//!   is known but the reader reports no KCV, the load is [`LoadError::KcvUncompared`], never loaded.
 //! * KCVs are compared over at least [`MIN_KCV_LEN`](crate::kcv::MIN_KCV_LEN) bytes; a shorter
 //!   KCV from the reader is an error, not a match.
 
@@ -150,6 +151,11 @@ impl KeyLoader {
             Some(kcv) => {
                 let check = compare_kcvs(&kcv, &known)?;
                 (kcv, check)
+            }
+            None if !known.is_empty() => {
+                return Err(LoadError::KcvUncompared {
+                    expected: hex::encode_upper(&known[0].0),
+                });
             }
             None => {
                 warnings.push(LoadWarning::ReaderKcvUnavailable);
@@ -358,7 +364,7 @@ mod tests {
 
     /// A reader that loads but answers the KCV query "not supported" (0x35).
     #[test]
-    fn a_reader_without_kcv_support_gives_a_warned_unverified_success() {
+    fn a_reader_without_kcv_support_gives_a_warned_unverified_success_only_with_no_kcv_known() {
         use crate::device::answer::{TYPE_OK, result};
         use crate::device::frame::{Frame, FrameCodec};
         let (host, mut reader) = memory_pair();
@@ -384,11 +390,17 @@ mod tests {
             &format!("00{}", hex::encode_upper(legacy_kcv(Algorithm::Tdes, &[0x22; 16]))),
         );
         let outcome = l
-            .send_tr31_key(&block(Version::B, KeyUsage::P0, &[0x5A; 16], &[kc]))
+            .send_tr31_key(&block(Version::B, KeyUsage::P0, &[0x5A; 16], &[]))
             .unwrap();
         assert_eq!(outcome.kcv_check, KcvCheck::Unverified);
         assert!(!outcome.is_verified());
         assert_eq!(outcome.warnings, vec![LoadWarning::ReaderKcvUnavailable]);
+        // A KCV known for the key (here the block's KC) that cannot be compared is never "loaded".
+        let err = l
+            .send_tr31_key(&block(Version::B, KeyUsage::P0, &[0x5A; 16], &[kc]))
+            .unwrap_err();
+        assert!(matches!(err, LoadError::KcvUncompared { .. }), "{err}");
+        assert!(err.is_refusal());
         l.close();
         drop(l);
         sim.join().unwrap();
