@@ -7,16 +7,26 @@
 use std::fmt;
 
 use subtle::ConstantTimeEq;
-use zeroize::Zeroizing;
+use zeroize::Zeroize;
 
 /// A byte string holding secret material (a key, a KBPK, a derived key, a clear payload).
 #[derive(Clone, Default)]
-pub struct SecretBytes(Zeroizing<Vec<u8>>);
+pub struct SecretBytes(Vec<u8>);
 
 impl SecretBytes {
     /// Takes ownership of `bytes`; the caller's vector is moved, not copied.
     pub fn new(bytes: Vec<u8>) -> Self {
-        Self(Zeroizing::new(bytes))
+        Self(bytes)
+    }
+
+    /// `len` zero bytes, to be filled in place.
+    pub(crate) fn zeroed(len: usize) -> Self {
+        Self(vec![0; len])
+    }
+
+    /// The bytes, to be written in place (decrypted, encrypted, filled).
+    pub(crate) fn as_mut_bytes(&mut self) -> &mut [u8] {
+        &mut self.0
     }
 
     /// Copies `bytes` into a new zeroizing buffer.
@@ -30,11 +40,11 @@ impl SecretBytes {
         if !text.len().is_multiple_of(2) {
             return Err(HexError::OddLength { length: text.len() });
         }
-        let mut out = Zeroizing::new(vec![0u8; text.len() / 2]);
-        if let Some(position) = decode_hex_into(text.as_bytes(), &mut out) {
+        let mut out = Self::zeroed(text.len() / 2);
+        if let Some(position) = decode_hex_into(text.as_bytes(), out.as_mut_bytes()) {
             return Err(HexError::NotHex { position });
         }
-        Ok(Self(out))
+        Ok(out)
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -53,6 +63,56 @@ impl SecretBytes {
     /// to find in review: the CLI's `unwrap --json`, and tests.
     pub fn expose_hex(&self) -> String {
         hex::encode_upper(self.as_bytes())
+    }
+}
+
+/// Wiped as a slice, and so is any spare capacity. (`Zeroizing<Vec<u8>>` wipes one volatile byte
+/// write at a time.)
+impl Drop for SecretBytes {
+    fn drop(&mut self) {
+        self.0.as_mut_slice().zeroize();
+        self.0.spare_capacity_mut().zeroize();
+    }
+}
+
+/// Fixed-size secret bytes on the stack — a derived key, a MAC, a batch of derivation blocks —
+/// wiped on drop as one slice. `Zeroizing<[u8; N]>` wipes an array one volatile byte write at a
+/// time: some three hundred of them per version D unwrap.
+pub(crate) struct SecretArray<T: ByteArray>(pub T);
+
+/// Arrays of bytes, seen as one slice.
+pub(crate) trait ByteArray {
+    fn bytes_mut(&mut self) -> &mut [u8];
+}
+
+impl<const N: usize> ByteArray for [u8; N] {
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        self
+    }
+}
+
+impl<const N: usize, const M: usize> ByteArray for [[u8; M]; N] {
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        self.as_flattened_mut()
+    }
+}
+
+impl<T: ByteArray> Drop for SecretArray<T> {
+    fn drop(&mut self) {
+        self.0.bytes_mut().zeroize();
+    }
+}
+
+impl<T: ByteArray> std::ops::Deref for SecretArray<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: ByteArray> std::ops::DerefMut for SecretArray<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
     }
 }
 
