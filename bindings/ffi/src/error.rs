@@ -49,16 +49,19 @@ impl From<Tr31Error> for KeyBlockError {
             | Tr31Error::OptionalBlock { .. }
             | Tr31Error::OptionalBlocksNotAligned { .. }
             | Tr31Error::CheckValueUnreadable { .. }
+            | Tr31Error::NotHex { .. }
             | Tr31Error::BadLength { .. } => Self::Malformed(e),
-            Tr31Error::AlgorithmNotAllowed { .. } | Tr31Error::ModeNotAllowed { .. } | Tr31Error::Rule { .. } => {
-                Self::RuleViolation(e)
-            }
+            Tr31Error::AlgorithmNotAllowed { .. }
+            | Tr31Error::ModeNotAllowed { .. }
+            | Tr31Error::Rule { .. }
+            | Tr31Error::HmacWithoutHashBlock => Self::RuleViolation(e),
             Tr31Error::WeakWrapping { .. } => Self::WeakWrapping(e),
             Tr31Error::KbpkLength { .. } => Self::BadKbpk(e),
             Tr31Error::MacMismatch { .. } => Self::MacMismatch(e),
-            Tr31Error::Payload { .. } | Tr31Error::UnobfuscatedKeyLength { .. } | Tr31Error::KeyLength { .. } => {
-                Self::BadKey(e)
-            }
+            Tr31Error::Payload { .. }
+            | Tr31Error::UnobfuscatedKeyLength { .. }
+            | Tr31Error::KeyLength { .. }
+            | Tr31Error::AsymmetricKey { .. } => Self::BadKey(e),
             Tr31Error::CheckValueMismatch { .. } => Self::CheckValueMismatch(e),
         }
     }

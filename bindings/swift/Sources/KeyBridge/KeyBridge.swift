@@ -1945,6 +1945,11 @@ public protocol Tr31KeyProtocol: AnyObject, Sendable {
      */
     func keyLength()  -> Int32
     
+    /**
+     * The block's warnings, as [`Tr31KeyBlock::warnings`].
+     */
+    func warnings()  -> [String]
+    
 }
 /**
  * An unwrapped key. The clear key stays in zeroizing Rust memory; only [`Tr31Key::expose_key`]
@@ -2065,6 +2070,18 @@ open func keyLength() -> Int32  {
 })
 }
     
+    /**
+     * The block's warnings, as [`Tr31KeyBlock::warnings`].
+     */
+open func warnings() -> [String]  {
+    return try!  FfiConverterSequenceString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_method_tr31key_warnings(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
 
     
 }
@@ -2139,6 +2156,12 @@ public protocol Tr31KeyBlockProtocol: AnyObject, Sendable {
      */
     func unwrap(kbpk: Data) throws  -> Tr31Key
     
+    /**
+     * What the block does that strict X9.143 does not allow and the profile accepted (each
+     * naming the relaxation and the character position), and weak wrapping accepted by opt-in.
+     */
+    func warnings()  -> [String]
+    
 }
 /**
  * A parsed and validated TR-31 key block. Holds no clear key: the payload stays encrypted
@@ -2196,7 +2219,7 @@ open class Tr31KeyBlock: Tr31KeyBlockProtocol, @unchecked Sendable {
 
     
     /**
-     * Parses under strict X9.143. Surrounding whitespace is ignored.
+     * Parses under the default profile. Surrounding whitespace is ignored.
      */
 public static func parse(text: String)throws  -> Tr31KeyBlock  {
     return try  FfiConverterTypeTr31KeyBlock_lift(try rustCallWithError(FfiConverterTypeKeyBlockError_lift) {
@@ -2281,6 +2304,19 @@ open func unwrap(kbpk: Data)throws  -> Tr31Key  {
     uniffi_keybridge_ffi_fn_method_tr31keyblock_unwrap(
             self.uniffiCloneHandle(),
         FfiConverterData.lower(kbpk),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * What the block does that strict X9.143 does not allow and the profile accepted (each
+     * naming the relaxation and the character position), and weak wrapping accepted by opt-in.
+     */
+open func warnings() -> [String]  {
+    return try!  FfiConverterSequenceString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_method_tr31keyblock_warnings(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -4206,31 +4242,42 @@ public func FfiConverterTypeTr31OptionalBlock_lower(_ value: Tr31OptionalBlock) 
 
 
 /**
- * How strictly a key block is read. The default is ANSI X9.143 as written.
+ * How strictly a key block is read. The default is ANSI X9.143 plus key lengths that are not
+ * obfuscated, as HSMs write them; every relaxation applied is in the block's `warnings()`.
  */
 public struct Tr31Profile: Equatable, Hashable {
     /**
-     * Accept what real HSMs and TR-31:2010-era systems emit: no key-length obfuscation,
-     * lower-case hex, text in hex-valued optional blocks.
+     * Also accept what ISO 20038 and older systems emit: lower-case hex, text in hex-valued
+     * optional blocks, usage/mode pairs outside the X9.143 table, HMAC keys without `HM`.
      */
     public var lenient: Bool
     /**
      * Accept version A and AES keys under TDES KBPKs (weak wrapping).
      */
     public var allowWeakWrapping: Bool
+    /**
+     * ANSI X9.143 as written: also refuse key lengths that are not obfuscated. Not together
+     * with `lenient`.
+     */
+    public var strict: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * Accept what real HSMs and TR-31:2010-era systems emit: no key-length obfuscation,
-         * lower-case hex, text in hex-valued optional blocks.
+         * Also accept what ISO 20038 and older systems emit: lower-case hex, text in hex-valued
+         * optional blocks, usage/mode pairs outside the X9.143 table, HMAC keys without `HM`.
          */lenient: Bool = false, 
         /**
          * Accept version A and AES keys under TDES KBPKs (weak wrapping).
-         */allowWeakWrapping: Bool = false) {
+         */allowWeakWrapping: Bool = false, 
+        /**
+         * ANSI X9.143 as written: also refuse key lengths that are not obfuscated. Not together
+         * with `lenient`.
+         */strict: Bool = false) {
         self.lenient = lenient
         self.allowWeakWrapping = allowWeakWrapping
+        self.strict = strict
     }
 
     
@@ -4250,13 +4297,15 @@ public struct FfiConverterTypeTr31Profile: FfiConverterRustBuffer {
         return
             try Tr31Profile(
                 lenient: FfiConverterBool.read(from: &buf), 
-                allowWeakWrapping: FfiConverterBool.read(from: &buf)
+                allowWeakWrapping: FfiConverterBool.read(from: &buf), 
+                strict: FfiConverterBool.read(from: &buf)
         )
     }
 
     public static func write(_ value: Tr31Profile, into buf: inout [UInt8]) {
         FfiConverterBool.write(value.lenient, into: &buf)
         FfiConverterBool.write(value.allowWeakWrapping, into: &buf)
+        FfiConverterBool.write(value.strict, into: &buf)
     }
 }
 
@@ -6458,6 +6507,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_keybridge_ffi_checksum_method_tr31key_key_length() != 21162) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_keybridge_ffi_checksum_method_tr31key_warnings() != 47012) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_keybridge_ffi_checksum_method_tr31keyblock_header() != 27420) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6468,6 +6520,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keybridge_ffi_checksum_method_tr31keyblock_unwrap() != 6722) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_method_tr31keyblock_warnings() != 38819) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keybridge_ffi_checksum_method_keyloader_cancel() != 6956) {
@@ -6530,7 +6585,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_keybridge_ffi_checksum_constructor_awskeyexporter_new() != 3209) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_keybridge_ffi_checksum_constructor_tr31keyblock_parse() != 58409) {
+    if (uniffi_keybridge_ffi_checksum_constructor_tr31keyblock_parse() != 45281) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keybridge_ffi_checksum_constructor_tr31keyblock_parse_with() != 47827) {

@@ -18,13 +18,13 @@ public final class InspectBenchmark {
     public static void main(String[] args) {
         long sink = 0;
         for (int i = 0; i < PER_ROUND; i++) { // JIT warm-up
-            sink += Tr31Header.inspect(BLOCK, true, false).getLength();
+            sink += Tr31Header.inspect(BLOCK, Tr31Header.Profile.LENIENT).getLength();
         }
         double[] nsPerCall = new double[ROUNDS];
         for (int round = 0; round < ROUNDS; round++) {
             long start = System.nanoTime();
             for (int i = 0; i < PER_ROUND; i++) {
-                sink += Tr31Header.inspect(BLOCK, true, false).getLength();
+                sink += Tr31Header.inspect(BLOCK, Tr31Header.Profile.LENIENT).getLength();
             }
             nsPerCall[round] = (System.nanoTime() - start) / (double) PER_ROUND;
         }
