@@ -66,6 +66,20 @@ pub struct KeyFacts {
     /// Hex, as the service reports it.
     pub kcv: String,
     pub kcv_algorithm: Option<KcvAlgorithm>,
+    /// Whether the key is enabled in AWS.
+    pub enabled: bool,
+    /// AWS's `KeyState`: `CREATE_COMPLETE` for a usable key, `DELETE_PENDING` once deletion is
+    /// scheduled.
+    pub state: String,
+}
+
+impl KeyFacts {
+    /// The state of a key that can be exported and whose facts stay true until someone changes
+    /// the key in AWS: enabled and fully created (not being created, not pending deletion).
+    /// Only such facts may be reused for later exports.
+    pub fn is_settled(&self) -> bool {
+        self.enabled && self.state == "CREATE_COMPLETE"
+    }
 }
 
 /// A validated export: the key block and what AWS said about it.
