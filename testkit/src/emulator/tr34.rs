@@ -243,3 +243,98 @@ pub fn certificate<'a>(store: &'a Store, identifier: &str) -> Result<&'a RootCer
         .get(&arn)
         .ok_or_else(|| ServiceError::not_found(format!("Key {identifier} not found or not a root certificate")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::ops::call;
+    use super::*;
+
+    /// The readers' device CA of rust-core's test PKI (rust-core/tests/fixtures/tr34/make.sh).
+    const DEVICE_CA: &str = include_str!("../../../rust-core/tests/fixtures/tr34/krd-ca.pem");
+    const READER: &str = include_str!("../../../rust-core/tests/fixtures/tr34/krd.pem");
+
+    fn base64(pem: &str) -> String {
+        Certificate::from_pem("test", pem).unwrap().to_base64_pem()
+    }
+
+    fn import_ca(store: &mut Store) -> String {
+        let input = json!({"KeyMaterial": {"RootCertificatePublicKey": {
+            "KeyAttributes": {"KeyUsage": "TR31_S0_ASYMMETRIC_KEY_FOR_DIGITAL_SIGNATURE", "KeyClass": "PUBLIC_KEY",
+                "KeyAlgorithm": "RSA_2048", "KeyModesOfUse": {"Verify": true}},
+            "PublicKeyCertificate": base64(DEVICE_CA)}}});
+        call(store, "ImportKey", &input).unwrap()["Key"]["KeyArn"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    #[test]
+    fn an_imported_root_is_a_public_key_that_cannot_be_deleted_as_a_symmetric_one() {
+        let mut store = Store::new("us-east-1");
+        let arn = import_ca(&mut store);
+        let key = call(&mut store, "GetKey", &json!({"KeyIdentifier": arn})).unwrap();
+        assert_eq!(key["Key"]["KeyAttributes"]["KeyClass"], "PUBLIC_KEY");
+        let err = call(&mut store, "DeleteKey", &json!({"KeyIdentifier": arn})).unwrap_err();
+        assert_eq!(err.code, "ValidationException");
+        // A leaf certificate is not a root.
+        let mut leaf = json!({"KeyMaterial": {"RootCertificatePublicKey": {
+            "KeyAttributes": {"KeyUsage": "TR31_S0_ASYMMETRIC_KEY_FOR_DIGITAL_SIGNATURE", "KeyClass": "PUBLIC_KEY",
+                "KeyAlgorithm": "RSA_2048"}}}});
+        leaf["KeyMaterial"]["RootCertificatePublicKey"]["PublicKeyCertificate"] = json!(base64(READER));
+        assert_eq!(
+            call(&mut store, "ImportKey", &leaf).unwrap_err().code,
+            "ValidationException"
+        );
+    }
+
+    #[test]
+    fn tr34_exports_need_a_tdes_key_a_token_and_a_two_pass_nonce() {
+        let mut store = Store::new("us-east-1");
+        let ca = import_ca(&mut store);
+        let params = call(
+            &mut store,
+            "GetParametersForExport",
+            &json!({"KeyMaterialType": "TR34_KEY_BLOCK", "SigningKeyAlgorithm": "RSA_2048"}),
+        )
+        .unwrap();
+        let token = params["ExportToken"].as_str().unwrap();
+        let create = |store: &mut Store, algorithm: &str| {
+            let input = json!({"KeyAttributes": {"KeyUsage": "TR31_K0_KEY_ENCRYPTION_KEY", "KeyClass": "SYMMETRIC_KEY",
+                "KeyAlgorithm": algorithm}, "Exportable": true});
+            call(store, "CreateKey", &input).unwrap()["Key"]["KeyArn"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let tdes = create(&mut store, "TDES_3KEY");
+        let aes = create(&mut store, "AES_128");
+        let export = |store: &mut Store, key: &str, nonce: Option<&str>, token: &str| {
+            let mut block = json!({"CertificateAuthorityPublicKeyIdentifier": ca, "WrappingKeyCertificate": base64(READER),
+                "ExportToken": token, "KeyBlockFormat": "X9_TR34_2012"});
+            if let Some(n) = nonce {
+                block["RandomNonce"] = json!(n);
+            }
+            call(
+                store,
+                "ExportKey",
+                &json!({"ExportKeyIdentifier": key, "KeyMaterial": {"Tr34KeyBlock": block}}),
+            )
+        };
+        let ok = export(&mut store, &tdes, Some("0011223344556677"), token).unwrap();
+        assert_eq!(ok["WrappedKey"]["WrappedKeyMaterialFormat"], "TR34_KEY_BLOCK");
+        let code = |r: Result<Value, ServiceError>| r.unwrap_err().code;
+        assert_eq!(
+            code(export(&mut store, &aes, Some("0011223344556677"), token)),
+            "ValidationException"
+        );
+        assert_eq!(code(export(&mut store, &tdes, None, token)), "ValidationException");
+        assert_eq!(
+            code(export(&mut store, &tdes, Some("0011"), token)),
+            "ValidationException"
+        );
+        assert_eq!(
+            code(export(&mut store, &tdes, Some("0011223344556677"), "export-token-none")),
+            "ResourceNotFoundException"
+        );
+    }
+}
