@@ -23,6 +23,7 @@ mod service_args;
 mod simulate_cmd;
 mod tokens_cmd;
 mod tr31_cmd;
+mod tr34_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -40,6 +41,9 @@ enum Command {
     /// Inspect, unwrap and wrap TR-31 key blocks.
     #[command(subcommand)]
     Tr31(tr31_cmd::Tr31Command),
+    /// Inspect and unwrap TR-34 key tokens (a reader's own KEK from AWS).
+    #[command(subcommand)]
+    Tr34(tr34_cmd::Tr34Command),
     /// Compute a key check value.
     Kcv(kcv_cmd::KcvArgs),
     /// AWS Payment Cryptography: export keys as validated TR-31 key blocks.
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Tr31(command) => tr31_cmd::run(command),
+        Command::Tr34(command) => tr34_cmd::run(command),
         Command::Kcv(args) => kcv_cmd::run(args),
         Command::Aws(command) => aws_cmd::run(command),
         Command::AwsEmulator(args) => emulator_cmd::run(args),

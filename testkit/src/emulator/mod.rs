@@ -15,6 +15,7 @@ mod ops;
 mod service_error;
 mod sigv4;
 mod store;
+mod tr34;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
