@@ -3,7 +3,6 @@ package io.keybridge.dspread;
 import io.keybridge.jni.KeyServiceSettings;
 import io.keybridge.jni.ProvisionListener;
 import io.keybridge.jni.ProvisionedSlot;
-import io.keybridge.jni.Tr31Header;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
@@ -916,31 +915,8 @@ public final class QPOSService extends MPOSService implements AutoCloseable {
         int timeoutMs = timeoutSecs > 0 ? (int) Math.min(Integer.MAX_VALUE, timeoutSecs * 1000L) : 0;
         submit(operation, keyIndex, () -> {
             String block = asciiKeyBlock(keyBlock);
-            return unverifiedWithKnownKcv(backend.load(block, keyIndex, ksn, keyType, expectedKcv, timeoutMs), block, expectedKcv);
+            return backend.load(block, keyIndex, ksn, keyType, expectedKcv, timeoutMs);
         }, outcome);
-    }
-
-    /**
-     * A load the reader accepted but whose KCV nobody compared, although one is known for the key
-     * (the expected KCV, or a KC block of the legacy method): the reader gave no KCV to compare, so
-     * it is not shown to hold this key, and the verdict is false. Never {@code true} with a known
-     * KCV left uncompared.
-     */
-    private static KeyLoaderBackend.Result unverifiedWithKnownKcv(KeyLoaderBackend.Result result, String block, String expectedKcv) {
-        if (!result.success || !KeyLoaderBackend.Result.UNVERIFIED.equals(result.kcvVerification)) {
-            return result;
-        }
-        boolean known = expectedKcv != null;
-        if (!known) {
-            try {
-                known = Tr31Header.inspect(block, true, true).getOptionalBlocks().stream()
-                        .anyMatch(b -> b.getId().equals("KC") && b.getData().startsWith("00"));
-            } catch (IllegalArgumentException e) {
-                known = false; // the loader took the block; its header decides nothing more here
-            }
-        }
-        return known ? KeyLoaderBackend.Result.refused(Error.UNKNOWN.name(),
-                "the reader reported no KCV for the key, and one is known: the load is not verified") : result;
     }
 
     /** Runs {@code call} on the worker, then its outcome or {@code onError}, then {@code onKeyLoadReport}. */
