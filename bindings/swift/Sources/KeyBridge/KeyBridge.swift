@@ -803,7 +803,8 @@ public protocol KeyLoaderProtocol: AnyObject, Sendable {
     func kcvReport(slot: Int32) async  -> KcvReport
     
     /**
-     * The reader's KCV of a slot (first 3 bytes of ECB of zeros).
+     * The reader's KCV of a slot (first 3 bytes of ECB of zeros): of the key this loader last
+     * loaded there, or of the PIN key (MKSK_PIK) for a slot it has not loaded.
      */
     func keyCheckValue(slot: Int32) async throws  -> Data
     
@@ -1013,7 +1014,8 @@ open func kcvReport(slot: Int32)async  -> KcvReport  {
 }
     
     /**
-     * The reader's KCV of a slot (first 3 bytes of ECB of zeros).
+     * The reader's KCV of a slot (first 3 bytes of ECB of zeros): of the key this loader last
+     * loaded there, or of the PIN key (MKSK_PIK) for a slot it has not loaded.
      */
 open func keyCheckValue(slot: Int32)async throws  -> Data  {
     return
@@ -3370,13 +3372,19 @@ public struct LoadRequest: Equatable, Hashable {
      */
     public var expectedKcv: Data?
     /**
-     * KSN of a B1 (DUKPT initial) key whose block has no KS optional block, hex.
+     * KSN of a B1 (DUKPT initial) key, hex (20 digits TDES, 24 AES), sent in the KSN frame after
+     * the load; optional when the block has a KS or IK optional block.
      */
     public var ksn: String?
     /**
      * Overrides the per-answer timeout for this call, in ms (at least 1).
      */
     public var timeoutMs: Int32?
+    /**
+     * The vendor's `TR31KeyType` to load the key as (`NEW_KEY_ALL`, `NEW_KEY_TMK`,
+     * `NEW_KEY_PIN`, `NEW_KEY_DATA`, or `all`/`tmk`/`pin`/`data`); `None` sends the bare index.
+     */
+    public var keyType: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3388,15 +3396,21 @@ public struct LoadRequest: Equatable, Hashable {
          * The key's legacy KCV (ECB of zeros), compared with what the reader reports.
          */expectedKcv: Data? = nil, 
         /**
-         * KSN of a B1 (DUKPT initial) key whose block has no KS optional block, hex.
+         * KSN of a B1 (DUKPT initial) key, hex (20 digits TDES, 24 AES), sent in the KSN frame after
+         * the load; optional when the block has a KS or IK optional block.
          */ksn: String? = nil, 
         /**
          * Overrides the per-answer timeout for this call, in ms (at least 1).
-         */timeoutMs: Int32? = nil) {
+         */timeoutMs: Int32? = nil, 
+        /**
+         * The vendor's `TR31KeyType` to load the key as (`NEW_KEY_ALL`, `NEW_KEY_TMK`,
+         * `NEW_KEY_PIN`, `NEW_KEY_DATA`, or `all`/`tmk`/`pin`/`data`); `None` sends the bare index.
+         */keyType: String? = nil) {
         self.slot = slot
         self.expectedKcv = expectedKcv
         self.ksn = ksn
         self.timeoutMs = timeoutMs
+        self.keyType = keyType
     }
 
     
@@ -3418,7 +3432,8 @@ public struct FfiConverterTypeLoadRequest: FfiConverterRustBuffer {
                 slot: FfiConverterInt32.read(from: &buf), 
                 expectedKcv: FfiConverterOptionData.read(from: &buf), 
                 ksn: FfiConverterOptionString.read(from: &buf), 
-                timeoutMs: FfiConverterOptionInt32.read(from: &buf)
+                timeoutMs: FfiConverterOptionInt32.read(from: &buf), 
+                keyType: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -3427,6 +3442,7 @@ public struct FfiConverterTypeLoadRequest: FfiConverterRustBuffer {
         FfiConverterOptionData.write(value.expectedKcv, into: &buf)
         FfiConverterOptionString.write(value.ksn, into: &buf)
         FfiConverterOptionInt32.write(value.timeoutMs, into: &buf)
+        FfiConverterOptionString.write(value.keyType, into: &buf)
     }
 }
 
@@ -5391,7 +5407,9 @@ enum ReaderError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case MacMismatch(message: String)
     
     /**
-     * The reader is busy with something else; try again later.
+     * The reader is busy with something else; try again later. (The wire has no such answer: the
+     * vendor SDK reports a reader that stays "still working" as NO_RESPONSE, and so does
+     * keybridge. Kept so that code matching on it keeps compiling.)
      */
     case Busy(message: String)
     
@@ -6546,7 +6564,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_keybridge_ffi_checksum_method_keyloader_kcv_report() != 35220) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_keybridge_ffi_checksum_method_keyloader_key_check_value() != 34996) {
+    if (uniffi_keybridge_ffi_checksum_method_keyloader_key_check_value() != 35064) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keybridge_ffi_checksum_method_keyloader_load_report() != 21332) {

@@ -285,9 +285,9 @@ class DspreadSdkBackendTest {
         }
     }
 
-    /** An SDK that throws (here: not connected) is a COMM_ERROR whose text never quotes the block. */
+    /** An SDK that throws (here: not connected) is NO_RESPONSE (the SDK has no COMM_ERROR: a dead link is NO_RESPONSE) whose text never quotes the block. */
     @Test
-    void anSdkThatThrowsIsACommErrorWithoutTheKeyBlockInIt() throws Exception {
+    void anSdkThatThrowsIsNoResponseWithoutTheKeyBlockInIt() throws Exception {
         com.dspread.xpos.QPOSService sdk = com.dspread.xpos.QPOSService.getInstance(
                 com.dspread.xpos.QPOSService.CommunicationMode.BLUETOOTH);
         DspreadSdkBackend backend = DspreadSdkBackend.attach(sdk);
@@ -297,7 +297,7 @@ class DspreadSdkBackendTest {
             pos.initListener(keys);
             pos.updateKeyByTR_31(0, TestBlocks.getPinBlock());
             KeyLoadReport report = keys.next();
-            assertEquals(QPOSService.Error.COMM_ERROR, report.getError());
+            assertEquals(QPOSService.Error.NO_RESPONSE, report.getError());
             assertTrue(report.getMessage().contains("java.lang.IllegalStateException"), report.getMessage());
             assertFalse(report.getMessage().contains(TestBlocks.getPinBlock().substring(16, 40)), report.getMessage());
         }
@@ -317,7 +317,7 @@ class DspreadSdkBackendTest {
                 pos.initListener(keys);
                 pos.updateKeyByTR_31(0, TestBlocks.getPinBlock());
                 KeyLoadReport report = keys.next();
-                assertEquals(QPOSService.Error.COMM_ERROR, report.getError());
+                assertEquals(QPOSService.Error.NO_RESPONSE, report.getError());
                 assertTrue(report.getMessage().contains("wrapListener"), report.getMessage());
                 assertEquals(0, sdk.framesSent());
             }
