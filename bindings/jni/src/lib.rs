@@ -256,6 +256,18 @@ fn timeout(timeout_ms: jint) -> Option<Duration> {
         .map(Duration::from_millis)
 }
 
+/// One load for the send natives: the call is registered for `cancel()`, and its outcome becomes
+/// a `KeyLoadResult` (a failure, refusals included, becomes the exception [`ThrowJava`] throws).
+fn load_and_report<'local>(
+    env: &mut Env<'local>,
+    native: &NativeLoader,
+    block: &str,
+    request: &LoadRequest,
+) -> Result<JObject<'local>, JniError> {
+    let outcome = native.begin_call()?.send_tr31_key_with(block, request)?;
+    Ok(result_object(env, &outcome)?)
+}
+
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)] // one per parameter of the Java method
 pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeSend<'local>(
@@ -279,8 +291,7 @@ pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeSend<'local>(
             expected_kcv: self::expected_kcv(env, &expected_kcv)?,
             ..LoadRequest::default()
         };
-        let outcome = native.begin_call()?.send_tr31_key_with(&block, &request)?;
-        Ok(result_object(env, &outcome)?)
+        load_and_report(env, native, &block, &request)
     })
     .resolve::<ThrowJava>()
 }
@@ -322,11 +333,7 @@ pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeSendTyped<'lo
             expected_kcv: self::expected_kcv(env, &expected_kcv)?,
             ..LoadRequest::default()
         };
-        let outcome = native
-            .begin_call()?
-            .send_tr31_key_with(&block, &request)
-            .map_err(JniError::from)?;
-        Ok(result_object(env, &outcome)?)
+        load_and_report(env, native, &block, &request)
     })
     .resolve::<ThrowJava>()
 }
@@ -353,11 +360,7 @@ pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeSendChunked<'
             expected_kcv: self::expected_kcv(env, &expected_kcv)?,
             ..LoadRequest::default()
         };
-        let outcome = native
-            .begin_call()?
-            .send_tr31_key_with(&block, &request)
-            .map_err(JniError::from)?;
-        Ok(result_object(env, &outcome)?)
+        load_and_report(env, native, &block, &request)
     })
     .resolve::<ThrowJava>()
 }
