@@ -1,7 +1,13 @@
-//! `keybridge tr34 inspect|unwrap`: TR-34 key tokens (the KEK a reader receives from AWS).
+//! `keybridge tr34 inspect|unwrap|build`: TR-34 key tokens (the KEK a reader receives from AWS).
 
-use clap::Subcommand;
-use keybridge::tr34::{Certificate, Expected, Krd, PrivateKey, Summary, Tr34Token, decode_hex_token};
+use clap::{Args, Subcommand, ValueEnum};
+use keybridge::SecretBytes;
+use keybridge::crypto::CipherFamily;
+use keybridge::kcv::{self, KcvMethod};
+use keybridge::tr34::{
+    self, Certificate, ContentCipher, Expected, Kdh, Krd, Payload, PrivateKey, Shape, Summary, Tr34Token,
+    decode_hex_token,
+};
 use serde::Serialize;
 
 use crate::output::{CliResult, print_json, print_warnings};
@@ -38,6 +44,55 @@ pub enum Tr34Command {
         #[arg(long)]
         json: bool,
     },
+    /// Build a token as the KDH: a key for one reader, wrapped under its certificate and signed.
+    /// For test labs and stations that are their own KDH (test KEKs for development readers,
+    /// checking a reader's TR-34 side); production KEKs come from AWS's ExportKey.
+    Build(BuildArgs),
+}
+
+#[derive(Args)]
+pub struct BuildArgs {
+    /// The KDH's RSA private key (PEM, PKCS#8 or PKCS#1).
+    #[arg(long, value_name = "FILE")]
+    kdh_key: String,
+    /// The KDH's certificate (PEM), the one the reader trusts through its KDH CA.
+    #[arg(long, value_name = "FILE")]
+    kdh_cert: String,
+    /// The reader's (KRD's) certificate (PEM): the token is addressed and encrypted to it.
+    #[arg(long, value_name = "FILE")]
+    krd_cert: String,
+    /// The clear key, hex.
+    #[arg(long)]
+    key: String,
+    /// Its 16-character key block header, e.g. D0000K0TB00E0000 (algorithm T or A).
+    #[arg(long)]
+    header: String,
+    /// The nonce the reader issued, hex.
+    #[arg(long, value_name = "HEX")]
+    nonce: String,
+    /// The cipher of the enveloped key block.
+    #[arg(long, value_enum, default_value = "tdes")]
+    cipher: CipherArg,
+    /// The layout: AWS's (version 1, NULL in the OAEP hash) or the vendor demo's (version 0x49).
+    #[arg(long, value_enum, default_value = "aws")]
+    shape: ShapeArg,
+    /// Print one JSON object: the token (hex), the header and the key's KCV.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CipherArg {
+    Tdes,
+    Aes128,
+    Aes192,
+    Aes256,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ShapeArg {
+    Aws,
+    Dspread,
 }
 
 pub fn run(command: Tr34Command) -> CliResult {
@@ -62,6 +117,7 @@ pub fn run(command: Tr34Command) -> CliResult {
             nonce.as_deref(),
             json,
         ),
+        Tr34Command::Build(args) => build(&args),
     }
 }
 
@@ -215,4 +271,65 @@ fn given_by(check: keybridge::tr34::Check) -> &'static str {
         Check::Recipient => "--krd-cert",
         _ => "input",
     }
+}
+
+/// The KDH side; prints the token in hex (what `inspect` and `unwrap` read), and its key's KCV
+/// with `--json`.
+fn build(args: &BuildArgs) -> CliResult {
+    let kdh_key =
+        PrivateKey::from_pem("KDH private key", &read(&args.kdh_key)?).map_err(|e| format!("{}: {e}", args.kdh_key))?;
+    let kdh_cert = certificate("KDH certificate", &args.kdh_cert)?;
+    let krd_cert = certificate("KRD certificate", &args.krd_cert)?;
+    let key = SecretBytes::from_hex(&args.key).map_err(|e| format!("--key: {e}"))?;
+    let nonce = hex::decode(args.nonce.trim()).map_err(|e| format!("--nonce: {e}"))?;
+    let header = args.header.trim();
+    let (family, method) = match header.as_bytes().get(7) {
+        Some(b'T') => (CipherFamily::Tdes, KcvMethod::Legacy),
+        Some(b'A') => (CipherFamily::Aes, KcvMethod::Cmac),
+        _ => return Err("--header: the algorithm (8th character) must be T (TDES) or A (AES)".into()),
+    };
+    let kcv = kcv::kcv(key.as_bytes(), family, method).map_err(|e| {
+        format!(
+            "--key: {} bytes do not fit the header's algorithm {:?}",
+            e.length, e.family
+        )
+    })?;
+    let token = tr34::build(
+        Kdh {
+            key: &kdh_key,
+            certificate: &kdh_cert,
+        },
+        &krd_cert,
+        Payload {
+            key: key.as_bytes(),
+            header,
+            nonce: &nonce,
+            cipher: match args.cipher {
+                CipherArg::Tdes => ContentCipher::TdesCbc,
+                CipherArg::Aes128 => ContentCipher::Aes128Cbc,
+                CipherArg::Aes192 => ContentCipher::Aes192Cbc,
+                CipherArg::Aes256 => ContentCipher::Aes256Cbc,
+            },
+            shape: match args.shape {
+                ShapeArg::Aws => Shape::Aws,
+                ShapeArg::Dspread => Shape::Dspread,
+            },
+        },
+    )?;
+    let token = hex::encode_upper(token);
+    if args.json {
+        #[derive(Serialize)]
+        struct BuildJson<'a> {
+            token: &'a str,
+            header: &'a str,
+            kcv: String,
+        }
+        return print_json(&BuildJson {
+            token: &token,
+            header,
+            kcv: hex::encode_upper(&kcv),
+        });
+    }
+    println!("{token}");
+    Ok(())
 }

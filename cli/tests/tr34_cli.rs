@@ -1,4 +1,4 @@
-//! `keybridge tr34 inspect|unwrap`, run as the built binary on the vendor demo's token and on
+//! `keybridge tr34 inspect|unwrap|build`, run as the built binary on the vendor demo's token and on
 //! tokens built here with the test PKI of rust-core/tests/fixtures/tr34 (see its make.sh).
 
 use std::path::{Path, PathBuf};
@@ -162,4 +162,60 @@ fn unwrap_refusals_exit_non_zero_naming_the_check() {
         let line = failure_line(&run_owned(&unwrap_args(token, kdh_cert, nonce)));
         assert!(line.contains(check), "{check}: {line}");
     }
+}
+
+fn build_args(shape: &str, header: &str, key: &str, nonce: &str) -> Vec<String> {
+    let mut args: Vec<String> = ["tr34", "build", "--json", "--shape", shape].map(String::from).to_vec();
+    for (flag, file) in [
+        ("--kdh-key", "kdh.key"),
+        ("--kdh-cert", "kdh.pem"),
+        ("--krd-cert", "krd.pem"),
+    ] {
+        args.extend([flag.into(), fixture(file).display().to_string()]);
+    }
+    args.extend(["--header".into(), header.into(), "--key".into(), key.into()]);
+    args.extend(["--nonce".into(), nonce.into()]);
+    args
+}
+
+#[test]
+fn build_writes_a_token_of_either_shape_that_unwrap_opens_to_the_key_and_kcv_it_reported() {
+    const AES_KEY: &str = "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F";
+    for (shape, header, key, nonce, cipher) in [
+        ("aws", "D0000K0TB00E0000", KEY, NONCE, "tdes"),
+        (
+            "dspread",
+            "D0000K0AB00E0000",
+            AES_KEY,
+            "00112233445566778899AABBCCDDEEFF",
+            "aes256",
+        ),
+    ] {
+        let mut args = build_args(shape, header, key, nonce);
+        args.extend(["--cipher".into(), cipher.into()]);
+        let out = run_owned(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let built: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let token = built["token"].as_str().unwrap();
+
+        let inspected = run(&["tr34", "inspect", "--json", token]);
+        let summary: serde_json::Value = serde_json::from_slice(&inspected.stdout).unwrap();
+        assert_eq!(summary["shape"], shape);
+
+        let mut unwrap = unwrap_args(token, "kdh.pem", nonce);
+        unwrap.push("--json".into());
+        let out = run_owned(&unwrap);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let opened: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(opened["key"], key);
+        assert_eq!(opened["header"], header);
+        assert_eq!(opened["kcv"], built["kcv"]);
+        assert_eq!(opened["unchecked"], serde_json::json!([]));
+    }
+}
+
+#[test]
+fn build_refuses_a_header_without_a_tdes_or_aes_algorithm() {
+    let line = failure_line(&run_owned(&build_args("aws", "D0000K0HB00E0000", KEY, NONCE)));
+    assert!(line.contains("--header"), "{line}");
 }
