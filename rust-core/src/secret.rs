@@ -29,6 +29,17 @@ impl SecretBytes {
         &mut self.0
     }
 
+    /// Only the bytes at `range`, kept in the same buffer: moved to its front, everything else
+    /// wiped. An unwrapped key is a slice of the decrypted payload, and this hands it out
+    /// without a second allocation and copy.
+    pub(crate) fn into_range(mut self, range: std::ops::Range<usize>) -> Self {
+        let len = range.len();
+        self.0.copy_within(range, 0);
+        self.0[len..].zeroize();
+        self.0.truncate(len);
+        self
+    }
+
     /// Copies `bytes` into a new zeroizing buffer.
     pub fn from_slice(bytes: &[u8]) -> Self {
         Self::new(bytes.to_vec())

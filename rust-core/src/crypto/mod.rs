@@ -181,10 +181,14 @@ impl BlockCipher {
     pub fn cbc_mac(&self, parts: &[&[u8]]) -> [u8; 16] {
         let bs = self.block_size();
         let mut state = [0u8; 16];
-        feed_blocks(parts.iter().copied(), bs, |block| {
+        let mut chain = |block: &[u8]| {
             xor_in_place(&mut state[..bs], block);
             self.encrypt_block(&mut state[..bs]);
-        });
+        };
+        match bs {
+            16 => feed_blocks::<16>(parts.iter().copied(), &mut chain),
+            _ => feed_blocks::<8>(parts.iter().copied(), &mut chain),
+        }
         state
     }
 
@@ -231,34 +235,48 @@ impl BlockCipher {
     fn cmac_chained<'a>(
         &self,
         subkeys: &CmacSubkeys,
+        state: [u8; 16],
+        parts: impl Iterator<Item = &'a [u8]>,
+        total: usize,
+    ) -> [u8; 16] {
+        // The block size as a constant: the copies and xors of every block are then a few
+        // fixed-size moves, not calls and loops over a run-time length.
+        match self.block_size() {
+            16 => self.cmac_chained_in::<16>(subkeys, state, parts, total),
+            _ => self.cmac_chained_in::<8>(subkeys, state, parts, total),
+        }
+    }
+
+    fn cmac_chained_in<'a, const BS: usize>(
+        &self,
+        subkeys: &CmacSubkeys,
         mut state: [u8; 16],
         parts: impl Iterator<Item = &'a [u8]>,
         total: usize,
     ) -> [u8; 16] {
-        let bs = self.block_size();
         let mut last = [0u8; 16];
         let mut last_len = 0;
         // Every full block except the final one is chained straight away; the final (possibly
         // partial) block gets a subkey first.
         let mut seen = 0;
-        feed_blocks(parts, bs, |block| {
+        feed_blocks::<BS>(parts, |block| {
             seen += block.len();
             if seen == total {
                 last[..block.len()].copy_from_slice(block);
                 last_len = block.len();
             } else {
-                xor_in_place(&mut state[..bs], block);
-                self.encrypt_block(&mut state[..bs]);
+                xor_in_place(&mut state[..BS], block);
+                self.encrypt_block(&mut state[..BS]);
             }
         });
-        if last_len == bs {
-            xor_in_place(&mut last[..bs], &subkeys.k1[..bs]);
+        if last_len == BS {
+            xor_in_place(&mut last[..BS], &subkeys.k1[..BS]);
         } else {
             last[last_len] = 0x80;
-            xor_in_place(&mut last[..bs], &subkeys.k2[..bs]);
+            xor_in_place(&mut last[..BS], &subkeys.k2[..BS]);
         }
-        xor_in_place(&mut state[..bs], &last[..bs]);
-        self.encrypt_block(&mut state[..bs]);
+        xor_in_place(&mut state[..BS], &last[..BS]);
+        self.encrypt_block(&mut state[..BS]);
         state
     }
 }
@@ -339,28 +357,27 @@ fn double(block: &[u8]) -> [u8; 16] {
     out
 }
 
-/// Calls `f` with consecutive `bs`-sized blocks of the concatenated parts; the final call may be
+/// Calls `f` with consecutive `BS`-byte blocks of the concatenated parts; the final call may be
 /// shorter. Blocks spanning two parts are assembled in a stack buffer.
-fn feed_blocks<'a>(parts: impl IntoIterator<Item = &'a [u8]>, bs: usize, mut f: impl FnMut(&[u8])) {
-    let mut pending = [0u8; 16];
+fn feed_blocks<'a, const BS: usize>(parts: impl IntoIterator<Item = &'a [u8]>, mut f: impl FnMut(&[u8])) {
+    let mut pending = [0u8; BS];
     let mut pending_len = 0;
     for part in parts {
         let mut rest: &[u8] = part;
         if pending_len > 0 {
-            let take = (bs - pending_len).min(rest.len());
+            let take = (BS - pending_len).min(rest.len());
             pending[pending_len..pending_len + take].copy_from_slice(&rest[..take]);
             pending_len += take;
             rest = &rest[take..];
-            if pending_len < bs {
+            if pending_len < BS {
                 continue;
             }
-            f(&pending[..bs]);
+            f(&pending[..BS]);
         }
-        let whole = rest.len() / bs * bs;
-        for block in rest[..whole].chunks_exact(bs) {
+        let (blocks, tail) = rest.as_chunks::<BS>();
+        for block in blocks {
             f(block);
         }
-        let tail = &rest[whole..];
         pending[..tail.len()].copy_from_slice(tail);
         pending_len = tail.len();
     }
