@@ -161,29 +161,32 @@ pub(crate) fn decode_upper_hex_into(digits: &[u8], out: &mut [u8]) -> Option<usi
     decode_hex_with(&HEX_UPPER, digits, out)
 }
 
-/// Appends `bytes` to `out` as upper-case hex. Two characters per byte straight from a table of
-/// all 256 pairs: a wrap writes some 128 digits, and a per-character iterator was a sixth of it.
+/// Appends `bytes` to `out` as upper-case hex: sixteen bytes at a time into a stack buffer of
+/// digits from a table of all 256 pairs, then one `push_str` per 32 digits. (A wrap writes some
+/// 128 digits; pushing them a pair at a time, each push checking capacity and char boundaries,
+/// was a fifth of it.)
 pub(crate) fn push_upper_hex(out: &mut String, bytes: &[u8]) {
     out.reserve(2 * bytes.len());
-    for &byte in bytes {
-        let at = 2 * usize::from(byte);
-        out.push_str(&HEX_PAIRS[at..at + 2]);
+    let mut digits = [0u8; 32];
+    for chunk in bytes.chunks(16) {
+        for (pair, &byte) in digits.as_chunks_mut::<2>().0.iter_mut().zip(chunk) {
+            *pair = HEX_PAIRS[usize::from(byte)];
+        }
+        out.push_str(std::str::from_utf8(&digits[..2 * chunk.len()]).expect("hex digits are ASCII"));
     }
+    // The digits of key material are secret too.
+    digits.zeroize();
 }
 
-/// `"000102…FEFF"`: every byte's two upper-case digits, in order.
-const HEX_PAIRS: &str = match std::str::from_utf8(&hex_pairs()) {
-    Ok(text) => text,
-    Err(_) => panic!("hex digits are ASCII"),
-};
+/// Every byte's two upper-case digits, indexed by the byte.
+const HEX_PAIRS: [[u8; 2]; 256] = hex_pairs();
 
-const fn hex_pairs() -> [u8; 512] {
+const fn hex_pairs() -> [[u8; 2]; 256] {
     const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-    let mut pairs = [0u8; 512];
+    let mut pairs = [[0u8; 2]; 256];
     let mut byte = 0;
     while byte < 256 {
-        pairs[2 * byte] = DIGITS[byte >> 4];
-        pairs[2 * byte + 1] = DIGITS[byte & 0x0F];
+        pairs[byte] = [DIGITS[byte >> 4], DIGITS[byte & 0x0F]];
         byte += 1;
     }
     pairs
