@@ -409,8 +409,16 @@ fn wrap_with(
             expected: "at most 9999 characters",
         });
     }
-    let mut payload = SecretBytes::zeroed(payload_len);
-    let payload = payload.as_mut_bytes();
+    // A symmetric key's payload (48 bytes at most) stays on the stack; an RSA key's goes to the
+    // heap. Both are wiped on drop.
+    let mut on_stack = SecretArray([0u8; 64]);
+    let mut on_heap;
+    let payload = if payload_len <= on_stack.len() {
+        &mut on_stack[..payload_len]
+    } else {
+        on_heap = SecretBytes::zeroed(payload_len);
+        on_heap.as_mut_bytes()
+    };
     payload[..2].copy_from_slice(&((key.len() * 8) as u16).to_be_bytes());
     payload[2..2 + key.len()].copy_from_slice(key);
     fill_padding(&mut payload[2 + key.len()..])?;
