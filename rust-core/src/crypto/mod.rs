@@ -328,7 +328,13 @@ fn cbc_decrypt_with<C: BlockDecrypt>(cipher: &C, iv: &[u8], data: &mut [u8]) {
     }
 }
 
+/// `target ^= other` over their common length. A whole AES block, the usual case, is one 128-bit
+/// xor; a loop over a run-time length was most of what CMAC cost beyond the cipher.
 pub(crate) fn xor_in_place(target: &mut [u8], other: &[u8]) {
+    if let (Ok(target), Ok(other)) = (<&mut [u8; 16]>::try_from(&mut *target), <&[u8; 16]>::try_from(other)) {
+        *target = (u128::from_ne_bytes(*target) ^ u128::from_ne_bytes(*other)).to_ne_bytes();
+        return;
+    }
     for (t, o) in target.iter_mut().zip(other) {
         *t ^= o;
     }
