@@ -162,13 +162,19 @@ pub(crate) fn decode_upper_hex_into(digits: &[u8], out: &mut [u8]) -> Option<usi
 }
 
 /// Appends `bytes` to `out` as upper-case hex: sixteen bytes at a time into a stack buffer of
-/// digits from a table of all 256 pairs, then one `push_str` per 32 digits. (A wrap writes some
+/// digits (on SSE2, or from a table of all 256 pairs), then one `push_str` per 32 digits. (A wrap writes some
 /// 128 digits; pushing them a pair at a time, each push checking capacity and char boundaries,
 /// was a fifth of it.)
 pub(crate) fn push_upper_hex(out: &mut String, bytes: &[u8]) {
     out.reserve(2 * bytes.len());
     let mut digits = [0u8; 32];
     for chunk in bytes.chunks(16) {
+        #[cfg(target_arch = "x86_64")]
+        if let Ok(whole) = chunk.try_into() {
+            upper_hex_sse2::encode(whole, &mut digits);
+            out.push_str(std::str::from_utf8(&digits).expect("hex digits are ASCII"));
+            continue;
+        }
         for (pair, &byte) in digits.as_chunks_mut::<2>().0.iter_mut().zip(chunk) {
             *pair = HEX_PAIRS[usize::from(byte)];
         }
@@ -253,9 +259,39 @@ fn decode_hex_table(table: &[u8; 256], digits: &[u8], out: &mut [u8]) -> Option<
 #[cfg(target_arch = "x86_64")]
 mod upper_hex_sse2 {
     use std::arch::x86_64::{
-        __m128i, _mm_and_si128, _mm_cmpgt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_packus_epi16,
-        _mm_set1_epi8, _mm_set1_epi16, _mm_slli_epi16, _mm_srli_epi16, _mm_storel_epi64, _mm_sub_epi8,
+        __m128i, _mm_add_epi8, _mm_and_si128, _mm_cmpgt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
+        _mm_packus_epi16, _mm_set1_epi8, _mm_set1_epi16, _mm_slli_epi16, _mm_srli_epi16, _mm_storel_epi64,
+        _mm_storeu_si128, _mm_sub_epi8, _mm_unpackhi_epi8, _mm_unpacklo_epi8,
     };
+
+    /// The 32 upper-case digits of sixteen bytes.
+    pub(super) fn encode(bytes: &[u8; 16], digits: &mut [u8; 32]) {
+        // SAFETY: SSE2 is part of x86-64.
+        unsafe { encode_chunk(bytes, digits) }
+    }
+
+    #[target_feature(enable = "sse2")]
+    fn encode_chunk(bytes: &[u8; 16], digits: &mut [u8; 32]) {
+        // SAFETY: reads the 16 bytes of `bytes` (unaligned loads are allowed).
+        let value = unsafe { _mm_loadu_si128(bytes.as_ptr().cast::<__m128i>()) };
+        let nibble = _mm_set1_epi8(0x0F);
+        let high = _mm_and_si128(_mm_srli_epi16::<4>(value), nibble);
+        let low = _mm_and_si128(value, nibble);
+        // 0..9 → '0'..'9' and 10..15 → 'A'..'F': add '0', then 7 more above 9.
+        let digit = |n: __m128i| {
+            let letters = _mm_and_si128(_mm_cmpgt_epi8(n, _mm_set1_epi8(9)), _mm_set1_epi8(7));
+            _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8(b'0' as i8)), letters)
+        };
+        let (high, low) = (digit(high), digit(low));
+        // SAFETY: writes the 32 bytes of `digits`, in two unaligned 16-byte stores.
+        unsafe {
+            _mm_storeu_si128(digits.as_mut_ptr().cast::<__m128i>(), _mm_unpacklo_epi8(high, low));
+            _mm_storeu_si128(
+                digits.as_mut_ptr().add(16).cast::<__m128i>(),
+                _mm_unpackhi_epi8(high, low),
+            );
+        }
+    }
 
     /// Decodes whole chunks of sixteen valid upper-case digits from the start of `digits` into
     /// `out`; returns how many bytes it wrote (it stops before the first chunk with anything else).
@@ -347,6 +383,13 @@ mod tests {
         let mut out = String::from("D0112");
         push_upper_hex(&mut out, &bytes);
         assert_eq!(out, format!("D0112{}", hex::encode_upper(&bytes)));
+        // Whole sixteen-byte chunks and the rest after them.
+        for len in 0..40 {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            let mut out = String::new();
+            push_upper_hex(&mut out, &bytes);
+            assert_eq!(out, hex::encode_upper(&bytes), "{len} bytes");
+        }
     }
 
     #[test]
