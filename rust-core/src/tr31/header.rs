@@ -177,17 +177,19 @@ impl Header {
     }
 }
 
-/// Appends `value` in decimal, with leading zeros up to `width` digits (as `{value:0width$}`).
+/// Appends `value` in decimal, with leading zeros up to `width` digits (as `{value:0width$}`;
+/// `width` is at most 20). Written right to left into a buffer of zeros, then pushed once.
 fn push_padded_decimal(out: &mut String, value: usize, width: usize) {
-    let len = value.checked_ilog10().map_or(1, |log| log as usize + 1);
     let mut digits = [b'0'; 20];
+    let mut start = digits.len();
     let mut rest = value;
-    for digit in digits[..len].iter_mut().rev() {
-        *digit = b'0' + (rest % 10) as u8;
+    while rest > 0 || start == digits.len() {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
         rest /= 10;
     }
-    (len..width).for_each(|_| out.push('0'));
-    digits[..len].iter().for_each(|&d| out.push(char::from(d)));
+    let start = start.min(digits.len() - width);
+    out.push_str(std::str::from_utf8(&digits[start..]).expect("decimal digits are ASCII"));
 }
 
 fn decimal(digits: &[u8]) -> Option<usize> {
