@@ -161,27 +161,22 @@ pub(crate) fn decode_upper_hex_into(digits: &[u8], out: &mut [u8]) -> Option<usi
     decode_hex_with(&HEX_UPPER, digits, out)
 }
 
-/// Appends `bytes` to `out` as upper-case hex: sixteen bytes at a time into a stack buffer of
-/// digits (on SSE2, or from a table of all 256 pairs), then one `push_str` per 32 digits. (A wrap writes some
-/// 128 digits; pushing them a pair at a time, each push checking capacity and char boundaries,
-/// was a fifth of it.)
-pub(crate) fn push_upper_hex(out: &mut String, bytes: &[u8]) {
+/// Appends `bytes` to `out` as upper-case hex digits (ASCII), sixteen bytes at a time on SSE2 or
+/// from a table of all 256 pairs. Bytes, not a `String`: the caller checks the whole text once
+/// (a wrap writes some 128 digits; pushing them as `str`s a pair or a chunk at a time was a
+/// sixth of it).
+pub(crate) fn push_upper_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     out.reserve(2 * bytes.len());
-    let mut digits = [0u8; 32];
     for chunk in bytes.chunks(16) {
         #[cfg(target_arch = "x86_64")]
         if let Ok(whole) = chunk.try_into() {
+            let mut digits = [0u8; 32];
             upper_hex_sse2::encode(whole, &mut digits);
-            out.push_str(std::str::from_utf8(&digits).expect("hex digits are ASCII"));
+            out.extend_from_slice(&digits);
             continue;
         }
-        for (pair, &byte) in digits.as_chunks_mut::<2>().0.iter_mut().zip(chunk) {
-            *pair = HEX_PAIRS[usize::from(byte)];
-        }
-        out.push_str(std::str::from_utf8(&digits[..2 * chunk.len()]).expect("hex digits are ASCII"));
+        out.extend(chunk.iter().flat_map(|&byte| HEX_PAIRS[usize::from(byte)]));
     }
-    // The digits of key material are secret too.
-    digits.zeroize();
 }
 
 /// Every byte's two upper-case digits, indexed by the byte.
@@ -380,15 +375,15 @@ mod tests {
     #[test]
     fn hex_is_written_upper_case_as_the_hex_crate_does() {
         let bytes: Vec<u8> = (0..=255).collect();
-        let mut out = String::from("D0112");
+        let mut out = b"D0112".to_vec();
         push_upper_hex(&mut out, &bytes);
-        assert_eq!(out, format!("D0112{}", hex::encode_upper(&bytes)));
+        assert_eq!(out, format!("D0112{}", hex::encode_upper(&bytes)).into_bytes());
         // Whole sixteen-byte chunks and the rest after them.
         for len in 0..40 {
             let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
-            let mut out = String::new();
+            let mut out = Vec::new();
             push_upper_hex(&mut out, &bytes);
-            assert_eq!(out, hex::encode_upper(&bytes), "{len} bytes");
+            assert_eq!(out, hex::encode_upper(&bytes).into_bytes(), "{len} bytes");
         }
     }
 

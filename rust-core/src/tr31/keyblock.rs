@@ -441,10 +441,10 @@ fn seal(version: Version, kbpk: &[u8], header_text: String, payload: &mut [u8]) 
             mac
         }
     };
-    let mut out = header_text;
+    let mut out = header_text.into_bytes();
     push_upper_hex(&mut out, payload);
     push_upper_hex(&mut out, &mac[..version.mac_len()]);
-    out
+    String::from_utf8(out).expect("a String followed by ASCII hex digits is UTF-8")
 }
 
 /// Seals `key` under `kbpk` behind `header_text` taken as given — the 16-character header and
