@@ -29,6 +29,17 @@ impl SecretBytes {
         &mut self.0
     }
 
+    /// Only the bytes at `range`, kept in the same buffer: moved to its front, everything else
+    /// wiped. An unwrapped key is a slice of the decrypted payload, and this hands it out
+    /// without a second allocation and copy.
+    pub(crate) fn into_range(mut self, range: std::ops::Range<usize>) -> Self {
+        let len = range.len();
+        self.0.copy_within(range, 0);
+        self.0[len..].zeroize();
+        self.0.truncate(len);
+        self
+    }
+
     /// Copies `bytes` into a new zeroizing buffer.
     pub fn from_slice(bytes: &[u8]) -> Self {
         Self::new(bytes.to_vec())
@@ -150,29 +161,33 @@ pub(crate) fn decode_upper_hex_into(digits: &[u8], out: &mut [u8]) -> Option<usi
     decode_hex_with(&HEX_UPPER, digits, out)
 }
 
-/// Appends `bytes` to `out` as upper-case hex. Two characters per byte straight from a table of
-/// all 256 pairs: a wrap writes some 128 digits, and a per-character iterator was a sixth of it.
-pub(crate) fn push_upper_hex(out: &mut String, bytes: &[u8]) {
+/// Appends `bytes` to `out` as upper-case hex digits (ASCII), sixteen bytes at a time on SSE2 or
+/// from a table of all 256 pairs. Bytes, not a `String`: the caller checks the whole text once
+/// (a wrap writes some 128 digits; pushing them as `str`s a pair or a chunk at a time was a
+/// sixth of it).
+pub(crate) fn push_upper_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     out.reserve(2 * bytes.len());
-    for &byte in bytes {
-        let at = 2 * usize::from(byte);
-        out.push_str(&HEX_PAIRS[at..at + 2]);
+    for chunk in bytes.chunks(16) {
+        #[cfg(target_arch = "x86_64")]
+        if let Ok(whole) = chunk.try_into() {
+            let mut digits = [0u8; 32];
+            upper_hex_sse2::encode(whole, &mut digits);
+            out.extend_from_slice(&digits);
+            continue;
+        }
+        out.extend(chunk.iter().flat_map(|&byte| HEX_PAIRS[usize::from(byte)]));
     }
 }
 
-/// `"000102…FEFF"`: every byte's two upper-case digits, in order.
-const HEX_PAIRS: &str = match std::str::from_utf8(&hex_pairs()) {
-    Ok(text) => text,
-    Err(_) => panic!("hex digits are ASCII"),
-};
+/// Every byte's two upper-case digits, indexed by the byte.
+const HEX_PAIRS: [[u8; 2]; 256] = hex_pairs();
 
-const fn hex_pairs() -> [u8; 512] {
+const fn hex_pairs() -> [[u8; 2]; 256] {
     const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-    let mut pairs = [0u8; 512];
+    let mut pairs = [[0u8; 2]; 256];
     let mut byte = 0;
     while byte < 256 {
-        pairs[2 * byte] = DIGITS[byte >> 4];
-        pairs[2 * byte + 1] = DIGITS[byte & 0x0F];
+        pairs[byte] = [DIGITS[byte >> 4], DIGITS[byte & 0x0F]];
         byte += 1;
     }
     pairs
@@ -239,9 +254,39 @@ fn decode_hex_table(table: &[u8; 256], digits: &[u8], out: &mut [u8]) -> Option<
 #[cfg(target_arch = "x86_64")]
 mod upper_hex_sse2 {
     use std::arch::x86_64::{
-        __m128i, _mm_and_si128, _mm_cmpgt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_packus_epi16,
-        _mm_set1_epi8, _mm_set1_epi16, _mm_slli_epi16, _mm_srli_epi16, _mm_storel_epi64, _mm_sub_epi8,
+        __m128i, _mm_add_epi8, _mm_and_si128, _mm_cmpgt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
+        _mm_packus_epi16, _mm_set1_epi8, _mm_set1_epi16, _mm_slli_epi16, _mm_srli_epi16, _mm_storel_epi64,
+        _mm_storeu_si128, _mm_sub_epi8, _mm_unpackhi_epi8, _mm_unpacklo_epi8,
     };
+
+    /// The 32 upper-case digits of sixteen bytes.
+    pub(super) fn encode(bytes: &[u8; 16], digits: &mut [u8; 32]) {
+        // SAFETY: SSE2 is part of x86-64.
+        unsafe { encode_chunk(bytes, digits) }
+    }
+
+    #[target_feature(enable = "sse2")]
+    fn encode_chunk(bytes: &[u8; 16], digits: &mut [u8; 32]) {
+        // SAFETY: reads the 16 bytes of `bytes` (unaligned loads are allowed).
+        let value = unsafe { _mm_loadu_si128(bytes.as_ptr().cast::<__m128i>()) };
+        let nibble = _mm_set1_epi8(0x0F);
+        let high = _mm_and_si128(_mm_srli_epi16::<4>(value), nibble);
+        let low = _mm_and_si128(value, nibble);
+        // 0..9 → '0'..'9' and 10..15 → 'A'..'F': add '0', then 7 more above 9.
+        let digit = |n: __m128i| {
+            let letters = _mm_and_si128(_mm_cmpgt_epi8(n, _mm_set1_epi8(9)), _mm_set1_epi8(7));
+            _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8(b'0' as i8)), letters)
+        };
+        let (high, low) = (digit(high), digit(low));
+        // SAFETY: writes the 32 bytes of `digits`, in two unaligned 16-byte stores.
+        unsafe {
+            _mm_storeu_si128(digits.as_mut_ptr().cast::<__m128i>(), _mm_unpacklo_epi8(high, low));
+            _mm_storeu_si128(
+                digits.as_mut_ptr().add(16).cast::<__m128i>(),
+                _mm_unpackhi_epi8(high, low),
+            );
+        }
+    }
 
     /// Decodes whole chunks of sixteen valid upper-case digits from the start of `digits` into
     /// `out`; returns how many bytes it wrote (it stops before the first chunk with anything else).
@@ -330,9 +375,16 @@ mod tests {
     #[test]
     fn hex_is_written_upper_case_as_the_hex_crate_does() {
         let bytes: Vec<u8> = (0..=255).collect();
-        let mut out = String::from("D0112");
+        let mut out = b"D0112".to_vec();
         push_upper_hex(&mut out, &bytes);
-        assert_eq!(out, format!("D0112{}", hex::encode_upper(&bytes)));
+        assert_eq!(out, format!("D0112{}", hex::encode_upper(&bytes)).into_bytes());
+        // Whole sixteen-byte chunks and the rest after them.
+        for len in 0..40 {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            let mut out = Vec::new();
+            push_upper_hex(&mut out, &bytes);
+            assert_eq!(out, hex::encode_upper(&bytes).into_bytes(), "{len} bytes");
+        }
     }
 
     #[test]

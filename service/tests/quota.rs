@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use keybridge::service_api::KeyRequestResponse;
 use keybridge_service::Overrides;
-use keybridge_service_testing::{Fixture, PgCluster, Running, enrol};
+use keybridge_service_testing::{Crashable, Fixture, Method, PgCluster, Running, enrol};
 use keybridge_testkit::emulator::Faults;
 use serde_json::json;
 
@@ -94,6 +94,110 @@ async fn two_instances_share_the_account_quota() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn four_instances_share_the_account_quota() {
     instances_share_the_account_quota(4).await;
+}
+
+/// How long three instances share the load before one is killed.
+const BEFORE_KILL: Duration = Duration::from_secs(4);
+/// "Within seconds": after this long the survivors must be back at the account quota.
+const RECOVERY: Duration = Duration::from_secs(2);
+
+/// An instance that dies under load gives its share back within seconds. Three instances share
+/// the account quota, busy; one is killed (its runtime dropped mid-call, with a quota lease and
+/// requests in flight, no shutdown). Counted at the emulator, every 10-second window that starts
+/// two seconds after the kill or later — only the two survivors' calls — holds 0.9 to 1.05 times
+/// the quota, and no call of the whole run is throttled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_killed_instance_gives_its_share_back_within_seconds() {
+    let pg = PgCluster::start();
+    let fixture = Fixture::start(account_faults(QUOTA));
+    let overrides = Overrides::default()
+        .set("aws.account_calls_per_second", QUOTA)
+        .set("aws.queue_timeout_ms", 120_000)
+        .set("database.max_connections", 4);
+    let config = fixture.config(&pg.url(), &overrides);
+    let mut instances = Vec::new();
+    for _ in 0..3 {
+        instances.push(Crashable::start(&config, fixture.credentials()).await);
+    }
+    let pool = keybridge_service::db::connect(&config.database).await.unwrap();
+    let mut tokens = Vec::new();
+    for n in 0..8 {
+        tokens.push(enrol(&pool, &config, &format!("K-{n}"), "fleet", "fleet").await);
+    }
+    let start = Instant::now();
+    let kill_at = start + BEFORE_KILL;
+    // One full window after the recovery, and a second more so several windows are counted.
+    let deadline = kill_at + RECOVERY + WINDOW + Duration::from_secs(1);
+    let mut clients = tokio::task::JoinSet::new();
+    for c in 0..18 {
+        let victim = c % 3 == 0;
+        let client = instances[c % 3].client.with_token(&tokens[c % tokens.len()]);
+        let path = format!("/v1/devices/K-{}/key-requests", c % tokens.len());
+        clients.spawn(async move {
+            let mut connection = client.connect().await.expect("the instance accepts connections");
+            let mut answered = 0;
+            while Instant::now() < deadline {
+                let reply = connection
+                    .send(
+                        Method::POST,
+                        &path,
+                        &[("content-type", "application/json")],
+                        Some(b"{}"),
+                    )
+                    .await;
+                match reply {
+                    Ok(reply) => assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body)),
+                    // The killed instance's connections break; its clients stop there.
+                    Err(error) if victim => return (victim, answered, Some(error.to_string())),
+                    Err(error) => panic!("a surviving instance failed a request: {error}"),
+                }
+                answered += 1;
+            }
+            (victim, answered, None)
+        });
+    }
+    tokio::time::sleep_until(kill_at.into()).await;
+    let dead = instances.remove(0);
+    let dead_client = dead.client.clone();
+    dead.kill();
+    let killed_at = Instant::now();
+    let results = clients.join_all().await;
+    assert!(
+        dead_client.connect().await.is_err(),
+        "the killed instance no longer accepts connections"
+    );
+    for (victim, _, broken) in &results {
+        assert_eq!(
+            broken.is_some(),
+            *victim,
+            "only the killed instance's connections break: {broken:?}"
+        );
+    }
+    let served_by_dead: usize = results.iter().filter(|r| r.0).map(|r| r.1).sum();
+    assert!(served_by_dead > 0, "the killed instance was serving when it died");
+    let log = fixture.emulator.call_log();
+    assert_eq!(
+        log.iter().filter(|c| c.throttled).count(),
+        0,
+        "no call above the account quota"
+    );
+    let (fewest, most) = fixture
+        .emulator
+        .calls_per_window(WINDOW, (killed_at + RECOVERY, deadline))
+        .expect("the load lasted a window past the recovery");
+    let before = log.iter().filter(|c| c.at >= start + RAMP && c.at < killed_at).count();
+    let quota = f64::from(QUOTA) * WINDOW.as_secs_f64();
+    eprintln!(
+        "3 instances: {before} calls in the {:?} before the kill; 2 survivors: {fewest}..={most} calls per {WINDOW:?} window from {RECOVERY:?} after it (quota {quota})",
+        killed_at - (start + RAMP)
+    );
+    assert!(
+        fewest as f64 >= 0.9 * quota && most as f64 <= 1.05 * quota,
+        "the survivors made {fewest}..={most} calls per window, quota {quota}"
+    );
+    for instance in instances {
+        instance.kill();
+    }
 }
 
 /// Keys issued per AWS call with the `GetKey` cache off (every export asks for the key and the

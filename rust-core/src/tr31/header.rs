@@ -68,19 +68,26 @@ impl Header {
         self.optional_blocks.iter().map(OptionalBlock::encoded_len).sum()
     }
 
-    /// Encodes the header with `block_length` in the length field.
+    /// Encodes the header with `block_length` in the length field. (No `fmt` machinery on the
+    /// common path: its three formatted writes were a seventh of a wrap.)
     pub fn encode(&self, block_length: usize) -> String {
         use std::fmt::Write;
         // Room for the whole block: wrapping appends the payload and MAC to this string.
         let mut out = String::with_capacity(block_length.max(FIXED_LEN + self.optional_blocks_len()));
         out.push_str(self.version.code());
-        let _ = write!(out, "{block_length:04}");
+        push_padded_decimal(&mut out, block_length, 4);
         out.push_str(self.key_usage.code());
         out.push_str(self.algorithm.code());
         out.push_str(self.mode_of_use.code());
-        let _ = write!(out, "{}", self.key_version);
+        match self.key_version {
+            KeyVersion::None => out.push_str("00"),
+            KeyVersion::Version(code) => code.iter().for_each(|&b| out.push(char::from(b))),
+            component => {
+                let _ = write!(out, "{component}");
+            }
+        }
         out.push_str(self.exportability.code());
-        let _ = write!(out, "{:02}", self.optional_blocks.len());
+        push_padded_decimal(&mut out, self.optional_blocks.len(), 2);
         out.push_str(self.key_context.code());
         out.push('0');
         for block in &self.optional_blocks {
@@ -170,6 +177,21 @@ impl Header {
     }
 }
 
+/// Appends `value` in decimal, with leading zeros up to `width` digits (as `{value:0width$}`;
+/// `width` is at most 20). Written right to left into a buffer of zeros, then pushed once.
+fn push_padded_decimal(out: &mut String, value: usize, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut start = digits.len();
+    let mut rest = value;
+    while rest > 0 || start == digits.len() {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    let start = start.min(digits.len() - width);
+    out.push_str(std::str::from_utf8(&digits[start..]).expect("decimal digits are ASCII"));
+}
+
 fn decimal(digits: &[u8]) -> Option<usize> {
     digits.iter().try_fold(0usize, |acc, &d| {
         d.is_ascii_digit().then(|| acc * 10 + usize::from(d - b'0'))
@@ -179,6 +201,24 @@ fn decimal(digits: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_fields_are_padded_as_format_pads_them() {
+        for (value, width) in [
+            (0, 4),
+            (7, 4),
+            (144, 4),
+            (9999, 4),
+            (12345, 4),
+            (0, 2),
+            (99, 2),
+            (100, 2),
+        ] {
+            let mut out = String::new();
+            push_padded_decimal(&mut out, value, width);
+            assert_eq!(out, format!("{value:0width$}"));
+        }
+    }
 
     #[test]
     fn parses_and_encodes_the_published_ks_header() {

@@ -12,7 +12,7 @@ use super::profile::Profile;
 use super::rsa;
 use super::validate::validate_header;
 use crate::kcv;
-use crate::secret::{SecretBytes, decode_hex_into, decode_upper_hex_into, push_upper_hex};
+use crate::secret::{SecretArray, SecretBytes, decode_hex_into, decode_upper_hex_into, push_upper_hex};
 
 /// Largest block the 4-digit length field can describe.
 const MAX_BLOCK_LEN: usize = 9999;
@@ -65,6 +65,17 @@ struct Mac {
 impl Mac {
     fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len]
+    }
+
+    /// Whether this MAC is the first bytes of `computed`, in constant time: compared as one
+    /// 128-bit word with both sides zero past the MAC's length (a slice comparison in `subtle`
+    /// passes every byte through an optimisation barrier of its own).
+    fn matches(&self, computed: &[u8; 16]) -> bool {
+        let mut expected = SecretArray([0u8; 16]);
+        expected[..self.len].copy_from_slice(&computed[..self.len]);
+        u128::from_ne_bytes(*expected)
+            .ct_eq(&u128::from_ne_bytes(self.bytes))
+            .into()
     }
 }
 
@@ -179,7 +190,7 @@ impl<'a> Parts<'a> {
                 keys.mac(header, clear.as_bytes())
             }
         };
-        if !bool::from(computed[..mac.len()].ct_eq(mac)) {
+        if !self.mac.matches(&computed) {
             return Err(Tr31Error::MacMismatch { position: mac_position });
         }
         let key = extract_key(
@@ -189,10 +200,10 @@ impl<'a> Parts<'a> {
             profile,
             &mut self.warnings,
         )?;
-        check_check_values(&self.header, key.as_bytes(), kbpk)?;
+        check_check_values(&self.header, &clear.as_bytes()[key.clone()], kbpk)?;
         Ok(Unwrapped {
             header: self.header,
-            key,
+            key: clear.into_range(key),
             warnings: self.warnings,
         })
     }
@@ -246,15 +257,16 @@ impl KeyBlock {
     }
 }
 
-/// Reads `key length (2 bytes, bits) ‖ key ‖ padding` from the authenticated clear payload.
-/// (Whether the length was obfuscated is settled by the payload's size, when the block is parsed.)
+/// Reads `key length (2 bytes, bits) ‖ key ‖ padding` from the authenticated clear payload and
+/// returns where the key is in it. (Whether the length was obfuscated is settled by the
+/// payload's size, when the block is parsed.)
 fn extract_key(
     header: &Header,
     position: usize,
     clear: &[u8],
     profile: &Profile,
     warnings: &mut Vec<Tr31Warning>,
-) -> Result<SecretBytes, Tr31Error> {
+) -> Result<std::ops::Range<usize>, Tr31Error> {
     let fail = |reason| Tr31Error::Payload { position, reason };
     let bits = usize::from(u16::from_be_bytes([clear[0], clear[1]]));
     if bits % 8 != 0 {
@@ -264,15 +276,15 @@ fn extract_key(
     if length == 0 || length > clear.len() - 2 {
         return Err(fail("key length does not fit the payload"));
     }
-    let key = &clear[2..2 + length];
-    match check_key(header.algorithm, key) {
+    let key = 2..2 + length;
+    match check_key(header.algorithm, &clear[key.clone()]) {
         Err(Tr31Error::KeyLength {
             algorithm: Algorithm::Tdes,
             length: 8,
         }) if profile.single_length_tdes => warnings.push(Tr31Warning::SingleLengthTdesKey { position }),
         other => other?,
     }
-    Ok(SecretBytes::from_slice(key))
+    Ok(key)
 }
 
 /// Whether `key` is a key of `algorithm`: one of the symmetric lengths, a DER RSA private key
@@ -397,8 +409,16 @@ fn wrap_with(
             expected: "at most 9999 characters",
         });
     }
-    let mut payload = SecretBytes::zeroed(payload_len);
-    let payload = payload.as_mut_bytes();
+    // A symmetric key's payload (48 bytes at most) stays on the stack; an RSA key's goes to the
+    // heap. Both are wiped on drop.
+    let mut on_stack = SecretArray([0u8; 64]);
+    let mut on_heap;
+    let payload = if payload_len <= on_stack.len() {
+        &mut on_stack[..payload_len]
+    } else {
+        on_heap = SecretBytes::zeroed(payload_len);
+        on_heap.as_mut_bytes()
+    };
     payload[..2].copy_from_slice(&((key.len() * 8) as u16).to_be_bytes());
     payload[2..2 + key.len()].copy_from_slice(key);
     fill_padding(&mut payload[2 + key.len()..])?;
@@ -421,10 +441,10 @@ fn seal(version: Version, kbpk: &[u8], header_text: String, payload: &mut [u8]) 
             mac
         }
     };
-    let mut out = header_text;
+    let mut out = header_text.into_bytes();
     push_upper_hex(&mut out, payload);
     push_upper_hex(&mut out, &mac[..version.mac_len()]);
-    out
+    String::from_utf8(out).expect("a String followed by ASCII hex digits is UTF-8")
 }
 
 /// Seals `key` under `kbpk` behind `header_text` taken as given — the 16-character header and

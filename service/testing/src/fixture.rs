@@ -224,3 +224,58 @@ impl Running {
         self.task.await.expect("the service task ends cleanly");
     }
 }
+
+/// The service on a tokio runtime of its own, so that it can die the way a killed process does:
+/// [`Crashable::kill`] drops every task it runs at once — connections, exports mid-call, a quota
+/// lease mid-transaction — with no graceful shutdown, and its database connections close under
+/// PostgreSQL without a goodbye.
+pub struct Crashable {
+    pub url: String,
+    pub client: Client,
+    /// Always `Some` until the instance dies (in [`Crashable::kill`] or on drop).
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Crashable {
+    pub async fn start(config: &Config, credentials: Credentials) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime for the instance");
+        let config = config.clone();
+        let url = runtime
+            .spawn(async move {
+                let service = Service::start(&config, credentials).await.expect("the service starts");
+                let url = service.url();
+                tokio::spawn(service.run(std::future::pending()));
+                url
+            })
+            .await
+            .expect("the service starts on its runtime");
+        Self {
+            client: Client::new(&url, None),
+            url,
+            runtime: Some(runtime),
+        }
+    }
+
+    /// Stops the instance dead: its runtime is shut down without waiting for anything.
+    pub fn kill(mut self) {
+        self.die();
+    }
+
+    fn die(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Dropped, the instance dies too (a runtime may not be dropped the ordinary way inside a test's
+/// runtime).
+impl Drop for Crashable {
+    fn drop(&mut self) {
+        self.die();
+    }
+}

@@ -12,7 +12,7 @@ mod fleet;
 mod postgres;
 
 pub use client::{Client, Connection, Reply};
-pub use fixture::{Fixture, Running, enrol};
+pub use fixture::{Crashable, Fixture, Running, enrol};
 pub use fleet::{Fleet, ReaderRun};
 pub use hyper::Method;
 pub use postgres::PgCluster;
