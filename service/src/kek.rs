@@ -220,8 +220,9 @@ pub async fn establish(
     })
 }
 
-/// Creates the reader's KEK in AWS and records it with the reader. When a concurrent call for the
-/// same reader recorded one first, the one made here is retired and that one is used.
+/// Creates the reader's KEK in AWS and records it with the reader (replacing a shared KEK it was
+/// registered with before its profile became per-reader). When a concurrent call for the same
+/// reader recorded one first, the one made here is retired and that one is used.
 async fn create(context: &KekContext<'_>, device: &Device, fingerprint: &str) -> Result<Device, KekError> {
     let (arn, kcv) = context
         .gateway
@@ -234,7 +235,7 @@ async fn create(context: &KekContext<'_>, device: &Device, fingerprint: &str) ->
         let mut tx = context.pool.begin().await?;
         let updated = sqlx::query(
             "UPDATE devices SET kek = $1, kek_kcv = $2, kek_certificate = $3 \
-             WHERE pos_id = $4 AND kek = '' AND kek_kcv IS NULL",
+             WHERE pos_id = $4 AND kek_kcv IS NULL",
         )
         .bind(&arn)
         .bind(&kcv)

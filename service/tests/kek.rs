@@ -314,3 +314,33 @@ async fn a_per_reader_profile_needs_a_device_ca_and_takes_no_named_kek() {
     let error = keybridge_service::Config::load(Some(&path), &Overrides::default()).unwrap_err();
     assert!(error.to_string().contains("device_ca"), "{error}");
 }
+
+#[tokio::test]
+async fn a_reader_moved_from_the_shared_kek_to_its_own_gets_keys_only_under_its_own() {
+    let fixture = Fixture::start(Faults::default());
+    let config = fixture.config(&fixture.sqlite("kb.db"), &Overrides::default());
+    let service = Running::start(&config, fixture.credentials()).await;
+    let pool = keybridge_service::db::connect(&config.database).await.unwrap();
+    let token = enrol(&pool, &config, "POS-M", "fleet", "shop").await;
+    let client = service.client.with_token(&token);
+    // The operator moves it to the per-reader profile.
+    sqlx::query("UPDATE devices SET profile = 'own' WHERE pos_id = 'POS-M'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let early = client.post_json("/v1/devices/POS-M/key-requests", &json!({})).await;
+    assert_eq!(
+        (early.status, early.error_code().as_str()),
+        (409, "kek_not_established")
+    );
+    let reader = &readers()[0];
+    let reply = establish(&client, "POS-M", reader.certificate.pem(), "0102030405060708").await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    let own = reply.json::<KekResponse>();
+    assert_ne!(own.kek_arn, fixture.emulator.alias_arn(Fixture::KEK).unwrap());
+    let keys = client.post_json("/v1/devices/POS-M/key-requests", &json!({})).await;
+    assert_eq!(keys.status, 200);
+    let device = devices::get(&pool, "POS-M").await.unwrap().unwrap();
+    assert_eq!(device.kek, own.kek_arn);
+    service.stop().await;
+}

@@ -26,6 +26,7 @@ use crate::audit::{Entry, Event};
 use crate::devices::Device;
 use crate::gateway::Exported;
 use crate::generations;
+use crate::profiles::KekChoice;
 use crate::requests::{self, SlotAnswer, StoredRequest, StoredSlot};
 use crate::tokens::Principal;
 
@@ -91,10 +92,12 @@ async fn issue(
             device.profile
         ))
     })?;
-    if device.kek.is_empty() {
+    // A reader of a per-reader profile gets keys only under its own KEK (one still holding a
+    // shared KEK from before its profile changed included).
+    if configured.kek == KekChoice::PerReader && !device.has_own_kek() {
         return Err(ApiError::new(
             ErrorCode::KekNotEstablished,
-            "the reader has no KEK yet: establish it by TR-34 first (POST /v1/devices/{posId}/kek)",
+            "the reader has no KEK of its own yet: establish it by TR-34 first (POST /v1/devices/{posId}/kek)",
         ));
     }
     let current = generations::current(&state.pool, &device.profile, configured).await?;
