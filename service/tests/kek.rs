@@ -1,6 +1,6 @@
 //! One KEK per reader (TR-34), on SQLite and on PostgreSQL: the real service in-process, the real
-//! aws-sdk client against the emulator over HTTP. Two readers of the test PKI
-//! (rust-core/tests/fixtures/tr34, see its make.sh) each get their own KEK as a TR-34 token only
+//! aws-sdk client against the emulator over HTTP. Two testkit readers (identities issued by the
+//! testkit's device CA, testkit/src/simulator/krd_pki) each get their own KEK as a TR-34 token only
 //! they can open; each reader's keys are wrapped under its own KEK and the other's does not unwrap
 //! them; bad certificates are refused with typed errors; the audit trail names the KEK (ARN and
 //! KCV) of every block; a retired reader's KEK is unusable in AWS.
@@ -15,6 +15,7 @@ use keybridge_service::gateway::Gateway;
 use keybridge_service::{devices, kek};
 use keybridge_service_testing::{Client, Fixture, PgCluster, Running, enrol};
 use keybridge_testkit::emulator::Faults;
+use keybridge_testkit::simulator::KrdIdentity;
 use serde_json::json;
 
 macro_rules! fixture {
@@ -31,18 +32,15 @@ struct Reader {
 }
 
 fn readers() -> [Reader; 2] {
-    [
+    let reader = |pos_id, n| {
+        let identity = KrdIdentity::testkit(n);
         Reader {
-            pos_id: "POS-A",
-            certificate: Certificate::from_pem("reader", fixture!("krd.pem")).unwrap(),
-            key: PrivateKey::from_pem("reader", fixture!("krd.key")).unwrap(),
-        },
-        Reader {
-            pos_id: "POS-B",
-            certificate: Certificate::from_pem("reader", fixture!("krd-other.pem")).unwrap(),
-            key: PrivateKey::from_pem("reader", fixture!("krd-other.key")).unwrap(),
-        },
-    ]
+            pos_id,
+            certificate: identity.certificate,
+            key: identity.key,
+        }
+    };
+    [reader("POS-A", 1), reader("POS-B", 2)]
 }
 
 async fn establish(client: &Client, pos_id: &str, certificate: &str, nonce: &str) -> keybridge_service_testing::Reply {
@@ -232,9 +230,12 @@ async fn bad_certificates_nonces_and_shared_profiles_are_refused() {
     let pool = keybridge_service::db::connect(&config.database).await.unwrap();
     let token = enrol(&pool, &config, "POS-C", "own", "shop").await;
     let client = service.client.with_token(&token);
-    let good = fixture!("krd.pem");
+    let good = KrdIdentity::testkit(3).certificate.pem().to_owned();
+    let good = good.as_str();
     let nonce = "0102030405060708";
     let cases: &[(&str, &str, u16, &str)] = &[
+        // A real reader certificate, issued by another device CA (rust-core's test PKI).
+        (fixture!("krd.pem"), nonce, 422, "bad_device_certificate"),
         // Issued by another CA (the KDH CA of the test PKI), not the device CA.
         (fixture!("kdh.pem"), nonce, 422, "bad_device_certificate"),
         // RSA-1024.
@@ -288,7 +289,7 @@ async fn bad_certificates_nonces_and_shared_profiles_are_refused() {
         .into_iter()
         .filter(|r| r.event == "refused" && r.code.as_deref() == Some("bad_device_certificate"))
         .count();
-    assert_eq!(refused, 5);
+    assert_eq!(refused, 6);
     service.stop().await;
 }
 

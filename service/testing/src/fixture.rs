@@ -10,6 +10,7 @@ use keybridge::export::{Credentials, KeyAlgorithm};
 use keybridge::kcv::{self, KcvMethod};
 use keybridge::tr31::{self, KeyUsage, Profile as Tr31Profile};
 use keybridge_testkit::emulator::{Emulator, EmulatorConfig, Faults, PreloadedKey};
+use keybridge_testkit::simulator;
 use sqlx::AnyPool;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -62,9 +63,6 @@ impl Fixture {
     pub const ROTATED_BDK: &'static str = "alias/bdk-tdes-2";
     /// The TDES KSI of the `own` profile (each reader its own KEK, by TR-34).
     pub const OWN_KSI: &'static str = "FFFF555555";
-    /// The readers' device CA of the test PKI (rust-core/tests/fixtures/tr34, see its make.sh):
-    /// `[kek] device_ca` of the configuration.
-    pub const DEVICE_CA_PEM: &'static str = include_str!("../../../rust-core/tests/fixtures/tr34/krd-ca.pem");
 
     /// Starts the emulator with fresh random keys and `faults`.
     pub fn start(faults: Faults) -> Self {
@@ -91,7 +89,8 @@ impl Fixture {
         })
         .expect("the emulator starts");
         let dir = tempfile::tempdir().expect("a temporary directory");
-        std::fs::write(dir.path().join("device-ca.pem"), Self::DEVICE_CA_PEM).expect("write the device CA");
+        // `[kek] device_ca`: the CA of the testkit's reader identities (what the simulators present).
+        std::fs::write(dir.path().join("device-ca.pem"), simulator::device_ca().pem()).expect("write the device CA");
         Self {
             emulator,
             kek: kek.expect("the KEK is among the keys"),
@@ -117,7 +116,7 @@ impl Fixture {
     /// profiles: `standard` (slot 0 AES P0, slot 1 TDES P0, slot 2 TDES DUKPT, slot 3 AES
     /// DUKPT), `dukpt` (slot 0 TDES DUKPT only), `fleet` (slot 0 TDES P0, slot 1 TDES DUKPT:
     /// keys whose AWS KCVs a reader's can verify) and `own` (the keys of `fleet`, each reader
-    /// under its own KEK, delivered by TR-34 to certificates of the test device CA).
+    /// under its own KEK, delivered by TR-34 to certificates of the testkit's device CA).
     pub fn config_toml(&self, database: &str) -> String {
         format!(
             r#"

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use keybridge::loader::{KeyLoader, LoaderConfig};
 use keybridge::provision::{ProvisionError, ProvisionOptions, ProvisionProgress, ProvisionReport};
 use keybridge::service_client::{KeyServiceClient, ServiceClientConfig};
-use keybridge_testkit::simulator::{self, SimulatorConfig, SimulatorHandle};
+use keybridge_testkit::simulator::{self, SimulatorConfig, SimulatorHandle, Tr34Config};
 use sqlx::AnyPool;
 
 use super::Fixture;
@@ -62,6 +62,7 @@ impl Fleet {
                 "127.0.0.1:0",
                 SimulatorConfig {
                     pos_id: pos_id.to_be_bytes().to_vec(),
+                    tr34: Tr34Config::testkit(index + 1),
                     ..SimulatorConfig::with_kek(fixture.kek.clone())
                 },
             )
