@@ -1,8 +1,10 @@
 //! `keybridge devices add|list|show|revoke`: the device registry, on the service's database.
 
 use clap::{Args, Subcommand};
+use keybridge::export::Credentials;
 use keybridge_service::devices::{self, NewDevice};
-use keybridge_service::{generations, tokens, view};
+use keybridge_service::gateway::Gateway;
+use keybridge_service::{generations, kek, tokens, view};
 
 use crate::aws_cmd::runtime;
 use crate::output::{CliResult, print_json};
@@ -16,7 +18,8 @@ pub enum DevicesCommand {
     List(ListArgs),
     /// Show a reader: registration, tokens, and what each slot should hold.
     Show(ShowArgs),
-    /// Revoke a reader and its device tokens (its KSNs stay burned).
+    /// Revoke a reader and its device tokens (its KSNs stay burned); a reader's own KEK (TR-34)
+    /// is scheduled for deletion in AWS and unusable from then on.
     Revoke(RevokeArgs),
 }
 
@@ -24,9 +27,10 @@ pub enum DevicesCommand {
 pub struct AddArgs {
     /// The POS id the reader reports (`device info`).
     pos_id: String,
-    /// The reader's KEK in AWS (TR31_K0/K1): ARN or alias/NAME.
+    /// The reader's KEK in AWS (TR31_K0/K1): ARN or alias/NAME. None for a profile with
+    /// `kek = "per-reader"`: the service makes the reader its own at the TR-34 step.
     #[arg(long)]
-    kek: String,
+    kek: Option<String>,
     /// Key profile name from the configuration.
     #[arg(long)]
     profile: String,
@@ -75,7 +79,7 @@ pub fn run(command: DevicesCommand) -> CliResult {
                 let (config, pool) = open(&args.service).await?;
                 let new = NewDevice {
                     pos_id: args.pos_id,
-                    kek: args.kek,
+                    kek: args.kek.unwrap_or_default(),
                     profile: args.profile,
                     group: args.group,
                 };
@@ -133,7 +137,11 @@ pub fn run(command: DevicesCommand) -> CliResult {
                         "device   {} ({:?}), group {}, profile {}",
                         view.pos_id, view.status, view.group, view.profile
                     );
-                    println!("KEK      {}", device.kek);
+                    match &device.kek_kcv {
+                        Some(kcv) => println!("KEK      {} (its own, KCV {kcv})", device.kek),
+                        None if device.kek.is_empty() => println!("KEK      none yet (TR-34 step pending)"),
+                        None => println!("KEK      {}", device.kek),
+                    }
                     println!("since    {}", view.registered_at);
                     for token in &tokens {
                         println!(
@@ -160,9 +168,21 @@ pub fn run(command: DevicesCommand) -> CliResult {
                 }
             }
             DevicesCommand::Revoke(args) => {
-                let (_, pool) = open(&args.service).await?;
-                devices::revoke(&pool, &args.pos_id, ADMIN_INSTANCE).await?;
-                println!("revoked {} and its device tokens", args.pos_id);
+                let (config, pool) = open(&args.service).await?;
+                match devices::revoke(&pool, &args.pos_id, ADMIN_INSTANCE).await {
+                    Ok(()) => println!("revoked {} and its device tokens", args.pos_id),
+                    // Revoked before, but its KEK may not be retired yet (AWS was unreachable).
+                    Err(devices::RegistryError::DeviceRevoked(_)) => println!("{} was revoked already", args.pos_id),
+                    Err(e) => return Err(e.into()),
+                }
+                let device = devices::get(&pool, &args.pos_id).await?;
+                if device.is_some_and(|d| d.has_own_kek() && d.kek_retired_at.is_none()) {
+                    let gateway = Gateway::connect(&config.aws, Credentials::DefaultChain, None, None).await?;
+                    let days = config.kek.retire_after_days;
+                    if let Some(arn) = kek::retire(&pool, &gateway, &args.pos_id, days, ADMIN_INSTANCE).await? {
+                        println!("its KEK {arn} is unusable from now on and deleted from AWS in {days} days");
+                    }
+                }
             }
         }
         Ok(())

@@ -55,6 +55,10 @@ pub struct EmulatorArgs {
     /// Throttle calls above this many per second, over all clients (an account's quota).
     #[arg(long)]
     account_calls_per_second: Option<u32>,
+    /// Write TR-34 exports in the vendor demo's token shape (version 0x49, 16-byte nonce), which
+    /// AWS never writes: for testing readers.
+    #[arg(long)]
+    tr34_vendor_shape: bool,
 }
 
 pub fn run(args: EmulatorArgs) -> CliResult {
@@ -98,6 +102,7 @@ pub fn run(args: EmulatorArgs) -> CliResult {
             max_keys: args.max_keys,
             account_calls_per_second: args.account_calls_per_second,
         },
+        tr34_vendor_shape: args.tr34_vendor_shape,
     })?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "aws-emulator listening on {}", emulator.endpoint_url())?;

@@ -10,6 +10,13 @@
 //! (a new key generation), every reader is listed stale, the fleet is provisioned again, and no
 //! reader is stale any more: each holds generation 2, verified by KCV.
 //!
+//! With `--tr34`, the readers are enrolled on profile `own`: each is a TR-34 KRD with its own
+//! device certificate (issued by the testkit's device CA, which the service is configured with),
+//! and its first key request makes the service create that reader's KEK in AWS and export it to
+//! the reader's certificate and nonce; the reader loads the token, its KCV of the KEK must be
+//! AWS's, and only then are its keys exported, wrapped under its own KEK. The table gets a `KEK`
+//! column, every reader's KEK check value, and they must all differ.
+//!
 //! Exits 0 only when every reader holds exactly the keys AWS exported (the reader's KCV of each
 //! slot equals AWS's), every verdict is `verified`, every KSN is distinct, and after a rotation
 //! no reader is stale.
@@ -30,8 +37,10 @@ use keybridge_testkit::emulator::Faults;
 
 use crate::output::CliResult;
 
-/// The profile every reader of the fleet gets (see `keybridge_service_testing::Fixture`).
+/// The profile every reader of the fleet gets (see `keybridge_service_testing::Fixture`), and
+/// with `--tr34` the one that gives each reader its own KEK.
 const PROFILE: &str = "fleet";
+const OWN_KEK_PROFILE: &str = "own";
 /// Slots per reader in that profile.
 const SLOTS: usize = 2;
 
@@ -44,23 +53,36 @@ impl ProvisionProgress for Bar {
     }
 }
 
-pub fn run(size: usize, rotate: bool) -> CliResult {
+pub fn run(size: usize, rotate: bool, tr34: bool) -> CliResult {
     if !(1..=500).contains(&size) {
         return Err("--fleet: give 1 to 500 readers".into());
     }
+    let profile = if tr34 { OWN_KEK_PROFILE } else { PROFILE };
     println!(
-        "keybridge fleet demo: {size} readers, each a TDES PIN key (slot 0) and its own TDES DUKPT initial key (slot 1)"
+        "keybridge fleet demo: {size} readers, each a TDES PIN key (slot 0) and its own TDES DUKPT initial key (slot 1){}",
+        if tr34 {
+            ", under its own KEK loaded by TR-34"
+        } else {
+            ""
+        }
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     let fixture = Fixture::start(Faults::default());
-    println!(
-        "1. AWS Payment Cryptography emulator on {}: the fleet's AES-256 KEK as {}, PIN key, BDK",
-        fixture.emulator.endpoint_url(),
-        Fixture::KEK
-    );
+    if tr34 {
+        println!(
+            "1. AWS Payment Cryptography emulator on {}: PIN key, BDK; each reader's KEK is made at its TR-34 step",
+            fixture.emulator.endpoint_url(),
+        );
+    } else {
+        println!(
+            "1. AWS Payment Cryptography emulator on {}: the fleet's AES-256 KEK as {}, PIN key, BDK",
+            fixture.emulator.endpoint_url(),
+            Fixture::KEK
+        );
+    }
     let database = fixture.sqlite("fleet.db");
     let config = fixture.config(&database, &Overrides::default());
     let (service, pool) = runtime.block_on(async {
@@ -69,12 +91,17 @@ pub fn run(size: usize, rotate: bool) -> CliResult {
         Ok::<_, keybridge_service::db::DbError>((service, pool))
     })?;
     println!("2. key service on {} (SQLite {database})", service.url);
-    let fleet = runtime.block_on(Fleet::enrol(&fixture, &pool, &config, size, PROFILE));
+    let fleet = runtime.block_on(Fleet::enrol(&fixture, &pool, &config, size, profile));
     println!(
-        "3. {size} reader simulators on TCP, POS ids {}…{}, enrolled in group {:?}; one operator token",
+        "3. {size} reader simulators on TCP, POS ids {}…{}, enrolled in group {:?} on profile {profile:?}{}; one operator token",
         fleet.pos_ids[0],
         fleet.pos_ids[size - 1],
-        Fleet::GROUP
+        Fleet::GROUP,
+        if tr34 {
+            ", each a TR-34 KRD with its own device certificate"
+        } else {
+            ""
+        }
     );
 
     let bar = ProgressBar::new((size * SLOTS) as u64).with_style(
@@ -84,7 +111,10 @@ pub fn run(size: usize, rotate: bool) -> CliResult {
     let runs = fleet.provision_all(&service.url, size, &Bar(bar.clone()));
     bar.finish_and_clear();
     println!("4. provisioned {size} readers concurrently through the key service:");
-    let mut problems = print_table(&fleet, &runs);
+    let mut problems = print_table(&fleet, &runs, tr34);
+    if tr34 {
+        problems.extend(own_keks(&runs));
+    }
     let mut rounds = 1;
     let mut all_runs = runs;
     if rotate {
@@ -92,11 +122,17 @@ pub fn run(size: usize, rotate: bool) -> CliResult {
             ProgressStyle::with_template("   reprovisioning {bar:40} {pos}/{len} slots {elapsed}")
                 .map_err(|e| e.to_string())?,
         );
-        let again = runtime.block_on(rotate_and_list(&pool, &service.client, &fleet, size, &mut problems))?;
+        let again = runtime.block_on(rotate_and_list(
+            &pool,
+            &service.client,
+            &fleet,
+            (profile, size),
+            &mut problems,
+        ))?;
         let runs = fleet.provision_all(&service.url, size, &Bar(bar.clone()));
         bar.finish_and_clear();
         println!("7. provisioned the {size} readers again, from generation {again}:");
-        problems.extend(print_table(&fleet, &runs));
+        problems.extend(print_table(&fleet, &runs, false));
         let (stale, held) = runtime.block_on(stale_readers(&service.client, &fleet))?;
         println!("8. stale readers after reprovisioning: {stale}");
         if stale != 0 || held.iter().any(|g| *g != Some(again)) {
@@ -141,14 +177,36 @@ pub fn run(size: usize, rotate: bool) -> CliResult {
     if rotate && events.get("profile_rotated").copied() != Some(1) {
         failures.push("the rotation is not in the audit trail".into());
     }
+    if tr34 {
+        for event in ["kek_created", "kek_export", "kek_report"] {
+            if events.get(event).copied() != Some(size) {
+                failures.push(format!(
+                    "audit trail: {:?} {event} rows for {size} readers",
+                    events.get(event)
+                ));
+            }
+        }
+        let unnamed = records
+            .iter()
+            .filter(|r| r.event == "export" && (r.kek_arn.is_none() || r.kek_kcv.is_none()))
+            .count();
+        if unnamed != 0 {
+            failures.push(format!("{unnamed} export rows do not name their KEK"));
+        }
+    }
     if failures.is_empty() {
         let rotation = if rotate {
             ", rotated and reprovisioned: none stale"
         } else {
             ""
         };
+        let keks = if tr34 {
+            format!(", each under its own KEK ({size} KEK check values, all different)")
+        } else {
+            String::new()
+        };
         println!(
-            "VERDICT: OK: {size} readers hold the keys AWS exported, every KCV verified; {} KSNs, all distinct{rotation}",
+            "VERDICT: OK: {size} readers hold the keys AWS exported, every KCV verified; {} KSNs, all distinct{keks}{rotation}",
             size * rounds
         );
         Ok(())
@@ -164,7 +222,7 @@ async fn rotate_and_list(
     pool: &AnyPool,
     client: &Client,
     fleet: &Fleet,
-    size: usize,
+    (profile, size): (&str, usize),
     problems: &mut Vec<String>,
 ) -> Result<i64, Box<dyn std::error::Error>> {
     let admin = tokens::create(pool, Scope::Admin, "fleet demo", Duration::from_secs(600), "fleet").await?;
@@ -174,7 +232,7 @@ async fn rotate_and_list(
     ]});
     let reply = client
         .with_token(admin.token.as_str())
-        .post_json(&format!("/v1/profiles/{PROFILE}/rotations"), &body)
+        .post_json(&format!("/v1/profiles/{profile}/rotations"), &body)
         .await;
     if reply.status != 200 {
         return Err(format!(
@@ -188,7 +246,7 @@ async fn rotate_and_list(
         .as_i64()
         .ok_or("the rotation answer has no generation")?;
     println!(
-        "5. rotated profile {PROFILE:?} to generation {generation}: slot 0 {}, slot 1 {} (admin API, audited)",
+        "5. rotated profile {profile:?} to generation {generation}: slot 0 {}, slot 1 {} (admin API, audited)",
         Fixture::ROTATED_PIN,
         Fixture::ROTATED_BDK
     );
@@ -221,13 +279,46 @@ async fn stale_readers(
     Ok((count, held))
 }
 
-/// Prints one row per reader and returns what is wrong, checked against what each simulator
-/// really holds.
-fn print_table(fleet: &Fleet, runs: &[ReaderRun]) -> Vec<String> {
+/// Every reader established its own KEK by TR-34, verified by KCV on the reader and by the
+/// service, and no two readers' KEKs have the same check value.
+fn own_keks(runs: &[ReaderRun]) -> Vec<String> {
     let mut problems = Vec::new();
+    let mut kcvs = BTreeMap::new();
+    for run in runs {
+        match run.result.as_ref().map(|report| report.kek.as_ref()) {
+            Ok(Some(kek)) if kek.is_verified() => {
+                if let Some(other) = kcvs.insert(kek.kek_kcv.clone(), run.pos_id.clone()) {
+                    problems.push(format!(
+                        "readers {other} and {} have KEKs with the same check value {}",
+                        run.pos_id, kek.kek_kcv
+                    ));
+                }
+            }
+            Ok(Some(kek)) => problems.push(format!(
+                "reader {}: its KEK {} is not verified ({:?})",
+                run.pos_id, kek.kek_kcv, kek.report
+            )),
+            Ok(None) => problems.push(format!("reader {}: no KEK of its own was established", run.pos_id)),
+            Err(_) => {} // listed with the table
+        }
+    }
+    problems
+}
+
+/// Prints one row per reader (with its own KEK's check value when `keks`) and returns what is
+/// wrong, checked against what each simulator really holds.
+fn print_table(fleet: &Fleet, runs: &[ReaderRun], keks: bool) -> Vec<String> {
+    let mut problems = Vec::new();
+    let kek_column = |value: &str| if keks { format!("{value:<7} ") } else { String::new() };
     println!(
-        "   {:<10} {:<5} {:<22} {:<18} {:<18} {:>8}",
-        "reader", "slots", "KSN (slot 1)", "slot 0 (PIN)", "slot 1 (IPEK)", "time"
+        "   {:<10} {}{:<5} {:<22} {:<18} {:<18} {:>8}",
+        "reader",
+        kek_column("KEK"),
+        "slots",
+        "KSN (slot 1)",
+        "slot 0 (PIN)",
+        "slot 1 (IPEK)",
+        "time"
     );
     for (run, reader) in runs.iter().zip(&fleet.readers) {
         let report = match &run.result {
@@ -266,9 +357,11 @@ fn print_table(fleet: &Fleet, runs: &[ReaderRun]) -> Vec<String> {
             ));
         }
         let ksn = report.slots.iter().find_map(|s| s.ksn.clone()).unwrap_or_default();
+        let kek = report.kek.as_ref().map_or("-", |k| k.kek_kcv.as_str());
         println!(
-            "   {:<10} {:<5} {:<22} {:<18} {:<18} {:>5} ms",
+            "   {:<10} {}{:<5} {:<22} {:<18} {:<18} {:>5} ms",
             run.pos_id,
+            kek_column(kek),
             format!("{loaded}/{}", report.slots.len()),
             ksn,
             cells.first().map_or("", String::as_str),

@@ -88,6 +88,11 @@ struct DemoArgs {
     /// provision them again and check none is left stale.
     #[arg(long, requires = "fleet")]
     rotate: bool,
+    /// With --fleet: every reader gets its own KEK by TR-34 (its device certificate enrolled,
+    /// the KEK made in AWS and loaded, confirmed by KCV) before its keys, which are wrapped
+    /// under it.
+    #[arg(long, requires = "fleet")]
+    tr34: bool,
 }
 
 fn main() -> ExitCode {
@@ -105,7 +110,8 @@ fn main() -> ExitCode {
         Command::Demo(DemoArgs {
             fleet: Some(size),
             rotate,
-        }) => fleet_demo::run(size, rotate),
+            tr34,
+        }) => fleet_demo::run(size, rotate, tr34),
         Command::Provision(args) => provision_cmd::run(args),
         Command::Serve(args) => serve_cmd::run(args),
         Command::Devices(command) => devices_cmd::run(command),

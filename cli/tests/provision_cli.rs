@@ -1,4 +1,4 @@
-//! `keybridge provision` (a key-injection station) and `keybridge demo --fleet` as programs,
+//! `keybridge provision` (a key-injection station) and `keybridge demo --fleet [--tr34]` as programs,
 //! against the key service running in-process in front of the AWS emulator, and the reader
 //! simulator on TCP.
 
@@ -178,4 +178,37 @@ fn the_fleet_demo_rotates_and_leaves_no_reader_stale() {
     }
     // Both rounds verified every slot: 4 readers x 2 slots x 2 rounds.
     assert!(stdout.contains("16 export") && stdout.contains("16 report"), "{stdout}");
+}
+
+#[test]
+fn the_fleet_demo_with_tr34_gives_every_reader_its_own_kek() {
+    let out = Command::new(BIN)
+        .args(["demo", "--fleet", "3", "--tr34"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("each under its own KEK (3 KEK check values, all different)"),
+        "{stdout}"
+    );
+    // reader, KEK, slots, KSN, …: three rows, three different KEK check values.
+    let keks: std::collections::BTreeSet<&str> = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("4B42"))
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    assert_eq!(keks.len(), 3, "{stdout}");
+    assert!(
+        keks.iter()
+            .all(|k| k.len() == 6 && k.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{stdout}"
+    );
+    for line in ["3 kek_created", "3 kek_export", "3 kek_report", "6 export", "6 report"] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
 }

@@ -10,11 +10,20 @@
 //! whom), and a report the service never received leaves every load result as it was (the
 //! report's own failure is returned beside them, never folded into them).
 //!
+//! A reader whose profile gives it its own KEK has it delivered first, by TR-34: when the service
+//! answers the key request `kek_not_established`, [`KeyLoader::establish_kek`] reads the reader's
+//! device certificate and a nonce, loads the token the service exports for them (confirmed by the
+//! KEK's check value) and reports it; then the key request is made again and the working keys
+//! load as above, under the reader's own KEK (feature `tr34`).
+//!
 //! The KCV the service sends with each block is given to the loader as the expected KCV when it
 //! is comparable with a reader's (AWS's `ANSI_X9_24`); an AES key's `CMAC` KCV is not, and such a
 //! slot loads "unverified" on the device and is judged `unverifiable` by the service.
 
 use std::time::{Duration, Instant};
+
+#[cfg(feature = "tr34")]
+mod kek;
 
 use crate::export::KcvAlgorithm;
 use crate::loader::{KeyLoadOutcome, KeyLoader, LoadError, LoadRequest};
@@ -119,6 +128,28 @@ pub struct ProvisionReport {
     pub report: Result<ReportResponse, ServiceError>,
     /// Where the time went.
     pub timings: ProvisionTimings,
+    /// The reader's own KEK, when this provisioning established it by TR-34 first.
+    pub kek: Option<OwnKek>,
+}
+
+/// A reader's own KEK, loaded by TR-34 and proven by its check value.
+#[derive(Debug)]
+pub struct OwnKek {
+    /// ARN of the KEK in AWS.
+    pub kek_arn: String,
+    /// AWS's KCV of the KEK (hex).
+    pub kek_kcv: String,
+    /// The reader's KCV of the KEK (hex); it matched AWS's, or the load would have failed.
+    pub reader_kcv: String,
+    /// The service's verdict on the reader's report of it, or why the report failed.
+    pub report: Result<Option<Verdict>, ServiceError>,
+}
+
+impl OwnKek {
+    /// Whether the service received the report and judged the KEK verified.
+    pub fn is_verified(&self) -> bool {
+        matches!(self.report, Ok(Some(Verdict::Verified)))
+    }
 }
 
 /// Wall time of each step of a provisioning: the reader's round trips (`device_info`, most of
@@ -141,6 +172,7 @@ impl ProvisionReport {
     pub fn all_verified(&self) -> bool {
         !self.cancelled
             && self.report.is_ok()
+            && self.kek.as_ref().is_none_or(OwnKek::is_verified)
             && self
                 .slots
                 .iter()
@@ -151,8 +183,9 @@ impl ProvisionReport {
 /// Why provisioning ended before any key was loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisionError {
-    /// The reader's POS id could not be read; the service was not asked.
-    #[error("reading the reader's POS id: {0}")]
+    /// The reader failed before any working key was sent: reading its POS id, or loading its own
+    /// KEK by TR-34 (which is then reported to the service).
+    #[error("the reader: {0}")]
     Reader(LoadError),
     /// The service gave no keys (refused, unavailable, unreachable).
     #[error(transparent)]
@@ -188,9 +221,20 @@ impl KeyLoader {
             return Err(ProvisionError::Cancelled);
         }
         let idempotency_key = options.idempotency_key.clone().unwrap_or_else(new_idempotency_key);
-        let mut answer = client
-            .request_keys(&pos_id, &idempotency_key)
-            .map_err(ProvisionError::Service)?;
+        #[cfg_attr(not(feature = "tr34"), allow(unused_mut))]
+        let mut kek = None;
+        let mut answer = match client.request_keys(&pos_id, &idempotency_key) {
+            #[cfg(feature = "tr34")]
+            Err(e) if e.code() == Some(crate::service_api::ErrorCode::KekNotEstablished.as_str()) => {
+                kek = Some(self.establish_kek(client, &pos_id)?);
+                if cancel.is_cancelled() {
+                    return Err(ProvisionError::Cancelled);
+                }
+                client.request_keys(&pos_id, &idempotency_key)
+            }
+            other => other,
+        }
+        .map_err(ProvisionError::Service)?;
         lap(&mut timings.key_request);
         answer.keys.sort_by_key(|key| key.slot);
         progress.keys_received(&answer.request_id, answer.keys.len());
@@ -237,6 +281,7 @@ impl KeyLoader {
             cancelled,
             report,
             timings,
+            kek,
         })
     }
 

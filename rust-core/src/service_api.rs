@@ -8,6 +8,8 @@
 //! | `POST /v1/devices/{posId}/key-requests` | [`KeyRequest`] (or no body), optional `Idempotency-Key` header | [`KeyRequestResponse`] |
 //! | `POST /v1/key-requests/{requestId}/report` | [`Report`] | [`ReportResponse`] |
 //! | `GET /v1/devices/{posId}` | — | [`DeviceView`] |
+//! | `POST /v1/devices/{posId}/kek` | [`KekRequest`] | [`KekResponse`] |
+//! | `POST /v1/devices/{posId}/kek/report` | [`KekReport`] | [`KekReportResponse`] |
 //!
 //! Every failure is an [`ErrorBody`] whose `code` is one of [`ErrorCode`]; a 503 also carries a
 //! `Retry-After` header. Field names are camelCase. Request bodies refuse unknown fields (a typo
@@ -137,6 +139,58 @@ pub struct ReportResponse {
 #[serde(rename_all = "camelCase")]
 pub struct SlotVerdict {
     pub slot: u8,
+    pub outcome: SlotOutcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+}
+
+/// The TR-34 step of a reader whose profile gives it its own KEK: the reader's device
+/// certificate and a nonce it issued. The service checks the certificate against the device CA,
+/// creates the reader's KEK in AWS (once; a later call exports the same KEK again, to the same
+/// certificate only) and exports it to that certificate and nonce.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KekRequest {
+    /// The reader's device certificate: PEM, or base64 of the DER.
+    pub certificate: String,
+    /// The nonce the reader issued for this token, hex (8 bytes: AWS's `RandomNonce`).
+    pub nonce: String,
+}
+
+/// The reader's KEK as a TR-34 token, ready for `KeyLoader::load_kek_tr34`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KekResponse {
+    /// The TR-34 token (CMS, DER) as AWS returned it, hex.
+    pub token: String,
+    /// The KEK's check value (hex) as AWS reports it: what the reader must show once loaded.
+    pub kek_kcv: String,
+    #[serde(with = "kcv_algorithm_name")]
+    pub kcv_algorithm: KcvAlgorithm,
+    /// ARN of the reader's KEK in AWS.
+    pub kek_arn: String,
+    /// AWS's signing certificate (the KDH's), PEM: for a reader that must be given it before
+    /// the token.
+    pub kdh_certificate: String,
+}
+
+/// What the reader did with its KEK token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KekReport {
+    pub outcome: SlotOutcome,
+    /// The KCV the reader reported for its KEK (hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader_kcv: Option<String>,
+    /// Why the load failed (at most 200 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The service's judgement of a KEK report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KekReportResponse {
     pub outcome: SlotOutcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
@@ -285,8 +339,17 @@ pub enum ErrorCode {
     ReportConflict,
     /// 409: the profile was rotated by someone else at the same moment.
     RotationConflict,
+    /// 409: the profile gives the reader its own KEK and it has none yet: do the TR-34 step
+    /// (`POST /v1/devices/{posId}/kek`) first.
+    KekNotEstablished,
+    /// 409: the reader's KEK was established for another device certificate.
+    KekCertificateMismatch,
+    /// 409: the reader's profile uses the shared KEK: there is no TR-34 step.
+    KekShared,
     /// 422: the report names a slot the request did not issue.
     UnknownSlot,
+    /// 422: the device certificate is unreadable, not issued by the device CA, or too weak.
+    BadDeviceCertificate,
     /// 500: the service's configuration cannot serve this device (profile missing, KSN space
     /// used up).
     Misconfigured,
@@ -324,7 +387,11 @@ const ERROR_CODES: &[(ErrorCode, &str, u16)] = &[
     (ErrorCode::RequestNotAnswered, "request_not_answered", 409),
     (ErrorCode::ReportConflict, "report_conflict", 409),
     (ErrorCode::RotationConflict, "rotation_conflict", 409),
+    (ErrorCode::KekNotEstablished, "kek_not_established", 409),
+    (ErrorCode::KekCertificateMismatch, "kek_certificate_mismatch", 409),
+    (ErrorCode::KekShared, "kek_shared", 409),
     (ErrorCode::UnknownSlot, "unknown_slot", 422),
+    (ErrorCode::BadDeviceCertificate, "bad_device_certificate", 422),
     (ErrorCode::Misconfigured, "misconfigured", 500),
     (ErrorCode::Internal, "internal", 500),
     (ErrorCode::AwsRejected, "aws_rejected", 502),

@@ -31,7 +31,8 @@ use ureq::tls::{Certificate, ClientCert, PemItem, RootCerts, TlsConfig, TlsProvi
 use zeroize::Zeroizing;
 
 use crate::service_api::{
-    DeviceView, ErrorBody, ErrorCode, IDEMPOTENCY_KEY_HEADER, KeyRequest, KeyRequestResponse, Report, ReportResponse,
+    DeviceView, ErrorBody, ErrorCode, IDEMPOTENCY_KEY_HEADER, KekReport, KekReportResponse, KekRequest, KekResponse,
+    KeyRequest, KeyRequestResponse, Report, ReportResponse,
 };
 
 /// Largest answer body read from the service: far above any answer (a key request answer for
@@ -234,6 +235,23 @@ impl KeyServiceClient {
     pub fn device(&self, pos_id: &str) -> Result<DeviceView, ServiceError> {
         let path = format!("/v1/devices/{}", path_segment("POS id", pos_id)?);
         self.call::<(), _>("GET", &path, None, None)
+    }
+
+    /// `POST /v1/devices/{posId}/kek`: the reader's own KEK as a TR-34 token for its
+    /// `certificate` (PEM) and `nonce`.
+    pub fn establish_kek(&self, pos_id: &str, certificate: &str, nonce: &[u8]) -> Result<KekResponse, ServiceError> {
+        let path = format!("/v1/devices/{}/kek", path_segment("POS id", pos_id)?);
+        let body = KekRequest {
+            certificate: certificate.to_owned(),
+            nonce: hex::encode_upper(nonce),
+        };
+        self.call("POST", &path, Some(&body), None)
+    }
+
+    /// `POST /v1/devices/{posId}/kek/report`: what the reader did with its KEK token.
+    pub fn report_kek(&self, pos_id: &str, report: &KekReport) -> Result<KekReportResponse, ServiceError> {
+        let path = format!("/v1/devices/{}/kek/report", path_segment("POS id", pos_id)?);
+        self.call("POST", &path, Some(report), None)
     }
 
     /// One call with the retry policy.

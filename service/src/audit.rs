@@ -27,6 +27,14 @@ pub enum Event {
     TokenRevoked,
     /// A profile was rotated to new AWS keys (a new key generation).
     ProfileRotated,
+    /// A reader's own KEK was created in AWS.
+    KekCreated,
+    /// A reader's KEK left AWS as a TR-34 token for its device certificate.
+    KekExport,
+    /// A reader reported what it did with its KEK token.
+    KekReport,
+    /// A retired reader's KEK was scheduled for deletion in AWS (unusable from then on).
+    KekRetired,
 }
 
 impl Event {
@@ -41,6 +49,10 @@ impl Event {
             Self::TokenCreated => "token_created",
             Self::TokenRevoked => "token_revoked",
             Self::ProfileRotated => "profile_rotated",
+            Self::KekCreated => "kek_created",
+            Self::KekExport => "kek_export",
+            Self::KekReport => "kek_report",
+            Self::KekRetired => "kek_retired",
         }
     }
 }
@@ -55,6 +67,9 @@ pub struct Entry {
     pub slot: Option<u8>,
     pub key_arn: Option<String>,
     pub kek_arn: Option<String>,
+    /// The check value of the KEK named by `kek_arn`.
+    #[serde(default)]
+    pub kek_kcv: Option<String>,
     pub ksn: Option<String>,
     pub kcv: Option<String>,
     pub outcome: Option<String>,
@@ -72,6 +87,7 @@ impl Entry {
             slot: None,
             key_arn: None,
             kek_arn: None,
+            kek_kcv: None,
             ksn: None,
             kcv: None,
             outcome: None,
@@ -92,6 +108,13 @@ impl Entry {
 
     pub fn request(mut self, id: impl Into<String>) -> Self {
         self.request_id = Some(id.into());
+        self
+    }
+
+    /// The KEK (ARN and check value) the row is about.
+    pub fn kek(mut self, arn: impl Into<String>, kcv: Option<String>) -> Self {
+        self.kek_arn = Some(arn.into());
+        self.kek_kcv = kcv;
         self
     }
 
@@ -141,8 +164,8 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
         .map(|d| d.chars().take(DETAIL_LIMIT).collect::<String>());
     sqlx::query(
         "INSERT INTO audit_log (id, at, event, device_id, token_id, request_id, slot, key_arn, kek_arn, ksn, kcv, \
-         outcome, code, detail, instance, delayed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (id) DO NOTHING",
+         outcome, code, detail, instance, delayed_at, kek_kcv) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT (id) DO NOTHING",
     )
     .bind(id)
     .bind(at)
@@ -160,6 +183,7 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     .bind(detail)
     .bind(instance)
     .bind(delayed_at)
+    .bind(entry.kek_kcv.clone())
     .execute(executor)
     .await?;
     Ok(())
@@ -178,6 +202,7 @@ pub struct Record {
     pub slot: Option<i64>,
     pub key_arn: Option<String>,
     pub kek_arn: Option<String>,
+    pub kek_kcv: Option<String>,
     pub ksn: Option<String>,
     pub kcv: Option<String>,
     pub outcome: Option<String>,
@@ -200,8 +225,8 @@ pub struct Filter {
 /// The rows matching `filter`, oldest first.
 pub async fn read(pool: &AnyPool, filter: &Filter) -> Result<Vec<Record>, DbError> {
     let rows = sqlx::query(
-        "SELECT id, at, event, device_id, token_id, request_id, slot, key_arn, kek_arn, ksn, kcv, outcome, code, \
-         detail, instance, delayed_at FROM audit_log WHERE ($1 IS NULL OR device_id = $1) AND at >= $2 ORDER BY id",
+        "SELECT id, at, event, device_id, token_id, request_id, slot, key_arn, kek_arn, kek_kcv, ksn, kcv, outcome, \
+         code, detail, instance, delayed_at FROM audit_log WHERE ($1 IS NULL OR device_id = $1) AND at >= $2 ORDER BY id",
     )
     .bind(filter.device.clone())
     .bind(filter.since_ms.unwrap_or(0))
@@ -219,6 +244,7 @@ pub async fn read(pool: &AnyPool, filter: &Filter) -> Result<Vec<Record>, DbErro
                 slot: row.try_get("slot")?,
                 key_arn: row.try_get("key_arn")?,
                 kek_arn: row.try_get("kek_arn")?,
+                kek_kcv: row.try_get("kek_kcv")?,
                 ksn: row.try_get("ksn")?,
                 kcv: row.try_get("kcv")?,
                 outcome: row.try_get("outcome")?,

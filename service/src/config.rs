@@ -24,6 +24,11 @@
 //!
 //! [profiles.standard]
 //! slots = [{ slot = 0, key = "alias/pin-key" }, { slot = 1, dukpt = "tdes", bdk = "alias/bdk", ksi = "FFFF987654" }]
+//! kek = "per-reader"                  # each reader its own KEK, by TR-34 (default: "shared")
+//!
+//! [kek]
+//! device_ca = "/etc/keybridge/reader-device-ca.pem"   # issues the readers' device certificates
+//! retire_after_days = 7                               # DeleteKey waiting period of a retired reader's KEK
 //! ```
 
 use std::collections::BTreeMap;
@@ -36,7 +41,8 @@ use serde::Deserialize;
 
 use crate::db::DatabaseConfig;
 use crate::gateway::AwsSettings;
-use crate::profiles::{Profile, ProfileConfig, ProfileError, check_profiles};
+use crate::kek::KekSettings;
+use crate::profiles::{KekChoice, Profile, ProfileConfig, ProfileError, check_profiles};
 use crate::telemetry::LogConfig;
 
 /// Everything `keybridge serve` and the admin commands read.
@@ -47,6 +53,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub aws: AwsSettings,
     pub log: LogConfig,
+    pub kek: KekSettings,
     #[serde(rename = "profiles")]
     profile_configs: BTreeMap<String, ProfileConfig>,
     /// The checked profiles, filled by [`Config::load`].
@@ -151,6 +158,16 @@ impl Config {
         }
         let mut config: Config = figment.extract().map_err(|e| ConfigError::Parse(Box::new(e)))?;
         config.profiles = check_profiles(&config.profile_configs)?;
+        if config.kek.device_ca.is_none()
+            && let Some((name, _)) = config.profiles.iter().find(|(_, p)| p.kek == KekChoice::PerReader)
+        {
+            return Err(ProfileError {
+                profile: name.clone(),
+                slot: None,
+                reason: "`kek = \"per-reader\"` needs the readers' device CA: set [kek] device_ca".into(),
+            }
+            .into());
+        }
         Ok(config)
     }
 

@@ -243,6 +243,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "quota generations delayed",
         include_str!("../migrations/0002_quota_generations_delayed.sql"),
     ),
+    (
+        3,
+        "kek per reader",
+        include_str!("../migrations/0003_kek_per_reader.sql"),
+    ),
 ];
 
 #[derive(Debug)]

@@ -1,5 +1,7 @@
 //! The device registry: readers by the POS id they report, each with its KEK in AWS, its key
-//! profile and the group whose operators may act on it. Revoking a device also revokes its device
+//! profile and the group whose operators may act on it. A reader of a `kek = "per-reader"`
+//! profile is registered without a KEK: the service makes it one at the TR-34 step
+//! ([`crate::kek`]). Revoking a device also revokes its device
 //! tokens; a revoked POS id is never registered again, so its history stays unambiguous.
 
 use std::collections::BTreeMap;
@@ -9,18 +11,32 @@ use sqlx::{Any, AnyPool, Executor, Row};
 
 use crate::audit::{self, Entry, Event};
 use crate::db::{DbError, now_ms};
-use crate::profiles::Profile;
+use crate::profiles::{KekChoice, Profile};
 
 /// A registered reader.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Device {
     pub pos_id: String,
-    /// ARN or alias of the reader's KEK (TR31_K0/K1) in AWS.
+    /// ARN or alias of the reader's KEK (TR31_K0/K1) in AWS; empty for a per-reader KEK not
+    /// made yet.
     pub kek: String,
     pub profile: String,
     pub group: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    /// The check value of the reader's own KEK (made by the service); none for a shared KEK.
+    pub kek_kcv: Option<String>,
+    /// SHA-256 (hex) of the device certificate the reader's own KEK was exported to.
+    pub kek_certificate: Option<String>,
+    /// When the reader's own KEK was retired in AWS.
+    pub kek_retired_at: Option<i64>,
+}
+
+impl Device {
+    /// Whether the reader has a KEK the service made for it.
+    pub fn has_own_kek(&self) -> bool {
+        self.kek_kcv.is_some()
+    }
 }
 
 /// Why an admin action on devices or tokens was refused.
@@ -82,14 +98,7 @@ pub async fn add(
 ) -> Result<Device, RegistryError> {
     check_identifier("POS id", &new.pos_id)?;
     check_identifier("group", &new.group)?;
-    if new.kek.trim().is_empty() || new.kek.len() > 2048 {
-        return Err(RegistryError::Invalid {
-            field: "KEK",
-            value: new.kek.chars().take(80).collect(),
-            reason: "must be an ARN or alias/NAME",
-        });
-    }
-    if !profiles.contains_key(&new.profile) {
+    let Some(profile) = profiles.get(&new.profile) else {
         let known: Vec<&str> = profiles.keys().map(String::as_str).collect();
         let known = if known.is_empty() {
             "none".to_owned()
@@ -97,6 +106,22 @@ pub async fn add(
             known.join(", ")
         };
         return Err(RegistryError::UnknownProfile(new.profile, known));
+    };
+    let bad_kek = |reason| RegistryError::Invalid {
+        field: "KEK",
+        value: new.kek.chars().take(80).collect(),
+        reason,
+    };
+    match profile.kek {
+        KekChoice::PerReader if !new.kek.is_empty() => {
+            return Err(bad_kek(
+                "the profile gives each reader its own KEK (made at the TR-34 step): name none",
+            ));
+        }
+        KekChoice::Shared if new.kek.trim().is_empty() || new.kek.len() > 2048 => {
+            return Err(bad_kek("must be an ARN or alias/NAME"));
+        }
+        _ => {}
     }
     let device = Device {
         pos_id: new.pos_id,
@@ -105,6 +130,9 @@ pub async fn add(
         group: new.group,
         created_at: now_ms(),
         revoked_at: None,
+        kek_kcv: None,
+        kek_certificate: None,
+        kek_retired_at: None,
     };
     let mut tx = pool.begin().await.map_err(DbError::from)?;
     let inserted = sqlx::query(
@@ -122,16 +150,21 @@ pub async fn add(
     if inserted.rows_affected() == 0 {
         return Err(RegistryError::DeviceExists(device.pos_id));
     }
-    let entry = Entry::new(Event::DeviceAdded).device(&device.pos_id).detail(format!(
-        "profile {}, group {}, KEK {}",
-        device.profile, device.group, device.kek
-    ));
+    let kek = if device.kek.is_empty() {
+        "its own (TR-34)"
+    } else {
+        &device.kek
+    };
+    let entry = Entry::new(Event::DeviceAdded)
+        .device(&device.pos_id)
+        .detail(format!("profile {}, group {}, KEK {kek}", device.profile, device.group));
     audit::append(&mut *tx, instance, &entry).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(device)
 }
 
-const COLUMNS: &str = "pos_id, kek, profile, group_name, created_at, revoked_at";
+const COLUMNS: &str =
+    "pos_id, kek, profile, group_name, created_at, revoked_at, kek_kcv, kek_certificate, kek_retired_at";
 
 fn from_row(row: &AnyRow) -> Result<Device, sqlx::Error> {
     Ok(Device {
@@ -141,6 +174,9 @@ fn from_row(row: &AnyRow) -> Result<Device, sqlx::Error> {
         group: row.try_get("group_name")?,
         created_at: row.try_get("created_at")?,
         revoked_at: row.try_get("revoked_at")?,
+        kek_kcv: row.try_get("kek_kcv")?,
+        kek_certificate: row.try_get("kek_certificate")?,
+        kek_retired_at: row.try_get("kek_retired_at")?,
     })
 }
 

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use governor::{DefaultDirectRateLimiter, Quota};
 use keybridge::export::{
     AwsConfig, AwsKeyExporter, Credentials, ExportError, ExportHeaders, ExportKind, ExportedKeyBlock, KeyFacts,
+    Tr34ExportParameters,
 };
 use serde::Deserialize;
 use sqlx::AnyPool;
@@ -118,6 +119,8 @@ pub enum GatewayError {
 #[derive(Debug)]
 pub struct Exported {
     pub block: ExportedKeyBlock,
+    /// The check value of the KEK the block is wrapped under, as `GetKey` reports it.
+    pub kek_kcv: String,
     /// Waiting for the buckets and a concurrency slot.
     pub queued: Duration,
     /// Inside AWS calls (`ExportKey`, the `GetKey`s the cache did not answer, any retries).
@@ -138,7 +141,13 @@ pub struct Gateway {
     probe_key: Option<String>,
     /// When AWS last answered an export or a probe, and when a probe last failed.
     health: Mutex<Health>,
+    /// `GetParametersForExport`'s answer for TR-34 and when it was asked: its export token is
+    /// good for 30 days and serves every reader, so it is asked again only after a day.
+    tr34_parameters: tokio::sync::Mutex<Option<(Tr34ExportParameters, Instant)>>,
 }
+
+/// How long TR-34 export parameters are reused (AWS's export token lasts 30 days).
+const TR34_PARAMETERS_TTL: Duration = Duration::from_secs(24 * 3600);
 
 #[derive(Default)]
 struct Health {
@@ -200,6 +209,7 @@ impl Gateway {
             queue_timeout: Duration::from_millis(settings.queue_timeout_ms),
             probe_key: settings.probe_key.clone().or(probe_key),
             health: Mutex::new(Health::default()),
+            tr34_parameters: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -231,11 +241,16 @@ impl Gateway {
         let (queued, aws) = timing;
         metrics::histogram!("keybridge_aws_export_duration_seconds").record(aws.as_secs_f64());
         match result {
-            Ok(block) => {
+            Ok((block, kek_kcv)) => {
                 self.health().last_success = Some(Instant::now());
                 metrics::counter!("keybridge_exports_total", "kind" => if ksn.is_some() { "dukpt" } else { "fixed" })
                     .increment(1);
-                Ok(Exported { block, queued, aws })
+                Ok(Exported {
+                    block,
+                    kek_kcv,
+                    queued,
+                    aws,
+                })
             }
             Err(error) => {
                 let reason = match &error {
@@ -251,7 +266,8 @@ impl Gateway {
     }
 
     /// The facts of both keys, then `ExportKey`; `timing` gathers (waiting, inside AWS). A
-    /// failure that may mean a key changed drops both from the cache.
+    /// failure that may mean a key changed drops both from the cache. Returns the block and the
+    /// KEK's check value.
     async fn export_admitted(
         &self,
         key_id: &str,
@@ -259,7 +275,7 @@ impl Gateway {
         kind: ExportKind,
         deadline: tokio::time::Instant,
         timing: &mut (Duration, Duration),
-    ) -> Result<ExportedKeyBlock, GatewayError> {
+    ) -> Result<(ExportedKeyBlock, String), GatewayError> {
         let key_facts = self.facts(key_id, deadline, timing).await?;
         let kek_facts = self.facts(kek, deadline, timing).await?;
         self.admit(deadline, timing).await?;
@@ -272,7 +288,33 @@ impl Gateway {
             self.cache.forget(key_id);
             self.cache.forget(kek);
         }
-        Ok(result?)
+        Ok((result?, kek_facts.kcv))
+    }
+
+    /// Waits (within the queue timeout) until `calls` AWS calls fit this instance's bucket and
+    /// the account's, then hands out the client for exactly those calls: how the TR-34 step
+    /// ([`crate::kek`]) spends the shared quota.
+    pub async fn admitted(&self, calls: u32) -> Result<&AwsKeyExporter, GatewayError> {
+        let deadline = tokio::time::Instant::now() + self.queue_timeout;
+        let mut timing = (Duration::ZERO, Duration::ZERO);
+        for _ in 0..calls {
+            self.admit(deadline, &mut timing).await?;
+        }
+        Ok(&self.exporter)
+    }
+
+    /// TR-34 export parameters (AWS's signing certificate and export token), asked of AWS at
+    /// most once a day.
+    pub async fn tr34_parameters(&self) -> Result<Tr34ExportParameters, GatewayError> {
+        let mut cached = self.tr34_parameters.lock().await;
+        if let Some((parameters, at)) = cached.as_ref()
+            && at.elapsed() < TR34_PARAMETERS_TTL
+        {
+            return Ok(parameters.clone());
+        }
+        let parameters = self.admitted(1).await?.tr34_export_parameters().await?;
+        *cached = Some((parameters.clone(), Instant::now()));
+        Ok(parameters)
     }
 
     /// What `GetKey` says about `key_id`: from the cache, or asked once (concurrent askers for

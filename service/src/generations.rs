@@ -211,7 +211,7 @@ pub async fn devices(pool: &AnyPool, group: Option<&str>) -> Result<Vec<DeviceGe
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profiles::{DukptScheme, SlotSpec};
+    use crate::profiles::{DukptScheme, KekChoice, SlotSpec};
 
     #[test]
     fn a_generation_replaces_the_keys_of_its_slots_only() {
@@ -231,6 +231,7 @@ mod tests {
                     },
                 },
             ],
+            kek: KekChoice::Shared,
         };
         let rotated = with_keys(&profile, &BTreeMap::from([(1, "alias/bdk-2027".to_owned())]));
         assert_eq!(rotated.slots[0], profile.slots[0]);

@@ -7,6 +7,8 @@
 //!   rotating a profile to new keys, and the readers left stale.
 //! * [`db`] — SQLite or PostgreSQL through one schema and one set of queries.
 //! * [`devices`], [`tokens`] — the registry and bearer tokens (also used by the admin CLI).
+//! * [`kek`] — one KEK per reader: created in AWS, exported to the reader by TR-34, retired with
+//!   the reader.
 //! * [`requests`] — key requests and Initial Key ID allocation; [`reports`] — verdicts;
 //!   [`view`] — what a device should hold.
 //! * [`audit`] — the append-only trail; [`spool`] — refusals kept while the database is down.
@@ -25,6 +27,7 @@ pub mod db;
 pub mod devices;
 pub mod gateway;
 pub mod generations;
+pub mod kek;
 pub mod key_cache;
 pub mod profiles;
 pub mod quota;

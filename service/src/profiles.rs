@@ -11,6 +11,10 @@
 //!
 //! A DUKPT slot gets the reader its own Initial Key ID, numbered from a sequence per key set
 //! (see [`DukptScheme`]); the numbering itself is in [`crate::requests`].
+//!
+//! `kek = "per-reader"` gives every reader of the profile its own KEK, created in AWS and
+//! delivered by TR-34 ([`crate::kek`]); the default, `"shared"`, wraps under the KEK an operator
+//! named when registering the reader (loaded by a paper key ceremony).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,6 +25,19 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct ProfileConfig {
     pub slots: Vec<SlotConfig>,
+    #[serde(default)]
+    pub kek: KekChoice,
+}
+
+/// Which KEK a profile's readers' keys are wrapped under.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KekChoice {
+    /// The KEK named when the reader was registered, shared with other readers (paper ceremony).
+    #[default]
+    Shared,
+    /// The reader's own KEK, made by the service in AWS and delivered by TR-34.
+    PerReader,
 }
 
 /// A slot as written: either `key`, or `dukpt` with `bdk` and `ksi` (TDES) or `bdk_id` (AES).
@@ -46,6 +63,7 @@ pub enum DukptFamily {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
     pub slots: Vec<SlotSpec>,
+    pub kek: KekChoice,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,7 +195,7 @@ pub fn check_profiles(configs: &BTreeMap<String, ProfileConfig>) -> Result<BTree
                 source,
             });
         }
-        profiles.insert(name.clone(), Profile { slots });
+        profiles.insert(name.clone(), Profile { slots, kek: config.kek });
     }
     Ok(profiles)
 }
@@ -301,6 +319,9 @@ mod tests {
         );
         assert!(matches!(&slots[1].source, KeySource::Dukpt { scheme, .. } if scheme.scope() == "tdes:FFFF987654"));
         assert_eq!(slots[2].source.key_id(), "alias/bdk-aes");
+        assert_eq!(profiles["standard"].kek, KekChoice::Shared);
+        let own = parse("[profiles.own]\nkek = \"per-reader\"\nslots = [{ slot = 0, key = \"k\" }]").unwrap();
+        assert_eq!(own["own"].kek, KekChoice::PerReader);
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub enum ServerError {
     Gateway(#[from] GatewayError),
     #[error(transparent)]
     Spool(#[from] SpoolError),
+    #[error("{0}")]
+    DeviceCa(String),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: SocketAddr,
@@ -73,6 +75,7 @@ impl Service {
         if tls.is_none() && !server.listen.ip().is_loopback() && !server.insecure_http {
             return Err(ServerError::PlainHttpExposed(server.listen));
         }
+        let device_ca = config.kek.load_device_ca().map_err(ServerError::DeviceCa)?;
         let (pool, checkpointer) = db::connect_serving(&config.database).await?;
         let shared_quota = db::is_postgres(&config.database.url).then(|| pool.clone());
         let gateway = Gateway::connect(&config.aws, credentials, config.first_profile_key(), shared_quota).await?;
@@ -86,6 +89,7 @@ impl Service {
             pool,
             gateway,
             profiles: config.profiles.clone(),
+            device_ca,
             instance: server
                 .instance
                 .clone()

@@ -9,6 +9,10 @@
 //!    token parses, AWS's signing key signed it (chain, digest and signature), it is addressed to
 //!    that reader's certificate, carries the nonce sent and a header of the key's usage, and the
 //!    KCV is the key's.
+//!
+//! The key service also makes and retires the readers' KEKs: [`AwsKeyExporter::create_reader_kek`]
+//! (`CreateKey`: an exportable TDES KEK, since TR-34 carries TDES keys) and
+//! [`AwsKeyExporter::retire_key`] (`DeleteKey`: unusable at once, deleted after a waiting period).
 
 use aws_sdk_paymentcryptography::types as t;
 
@@ -71,6 +75,50 @@ impl AwsKeyExporter {
             .map_err(|e| ExportError::from_sdk("ImportKey", e))?;
         let key = out.key().ok_or(incomplete("ImportKey", "Key"))?;
         Ok(key.key_arn().to_owned())
+    }
+
+    /// `CreateKey` of a reader's own KEK: TR31_K0, TDES three-key (TR-34 carries TDES keys),
+    /// exportable, KCV by ANSI X9.24 (the method readers use). Returns its ARN and KCV.
+    pub async fn create_reader_kek(&self) -> Result<(String, String), ExportError> {
+        let attributes = t::KeyAttributes::builder()
+            .key_usage(t::KeyUsage::Tr31K0KeyEncryptionKey)
+            .key_class(t::KeyClass::SymmetricKey)
+            .key_algorithm(t::KeyAlgorithm::Tdes3Key)
+            .key_modes_of_use(
+                t::KeyModesOfUse::builder()
+                    .encrypt(true)
+                    .decrypt(true)
+                    .wrap(true)
+                    .unwrap(true)
+                    .build(),
+            )
+            .build()
+            .map_err(|e| invalid("KEK attributes", e))?;
+        let out = self
+            .client()
+            .create_key()
+            .key_attributes(attributes)
+            .exportable(true)
+            .enabled(true)
+            .key_check_value_algorithm(t::KeyCheckValueAlgorithm::AnsiX924)
+            .send()
+            .await
+            .map_err(|e| ExportError::from_sdk("CreateKey", e))?;
+        let key = out.key().ok_or(incomplete("CreateKey", "Key"))?;
+        Ok((key.key_arn().to_owned(), key.key_check_value().to_owned()))
+    }
+
+    /// `DeleteKey` of `key_id` after `days` (AWS takes 3 to 180): the key is unusable at once and
+    /// can be restored (`RestoreKey`) until the days are up. How a retired reader's KEK goes.
+    pub async fn retire_key(&self, key_id: &str, days: u32) -> Result<(), ExportError> {
+        self.client()
+            .delete_key()
+            .key_identifier(key_id)
+            .delete_key_in_days(i32::try_from(days).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| ExportError::from_sdk("DeleteKey", e))?;
+        Ok(())
     }
 
     /// `GetParametersForExport` for a TR-34 key block signed with RSA-2048.

@@ -78,6 +78,23 @@ pub fn build(kdh: Kdh<'_>, krd_certificate: &Certificate, payload: Payload<'_>) 
     assemble(kdh, krd_certificate, payload, inner)
 }
 
+/// A token whose encrypted key block carries `inner_header` while the signed attributes carry
+/// `payload.header`: what a KRD must refuse ([`Check::Header`](super::Check::Header)). Feature
+/// `test-hooks` only, for end-to-end refusal tests of readers.
+#[cfg(feature = "test-hooks")]
+pub fn build_with_inner_header(
+    kdh: Kdh<'_>,
+    krd_certificate: &Certificate,
+    payload: Payload<'_>,
+    inner_header: &str,
+) -> Result<Vec<u8>, Tr34Error> {
+    let inner = Inner {
+        kdh: kdh.certificate.issuer_serial(),
+        header: inner_header,
+    };
+    assemble(kdh, krd_certificate, payload, inner)
+}
+
 /// What goes inside the encrypted key block besides the key. Always the signer and the signed
 /// header, except in this module's tests, which build the tokens a KRD must refuse.
 pub(super) struct Inner<'a> {

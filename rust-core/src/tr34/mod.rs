@@ -30,6 +30,8 @@ mod open;
 mod pki;
 mod token;
 
+#[cfg(feature = "test-hooks")]
+pub use build::build_with_inner_header;
 pub use build::{Kdh, Payload, Shape, build};
 pub use envelope::SdkEnvelope;
 pub use error::{Check, Tr34Error};

@@ -1,5 +1,7 @@
 //! `POST /v1/devices/{posId}/key-requests`: export every slot of the device's profile under its
-//! KEK and answer with the key blocks.
+//! KEK and answer with the key blocks. A reader whose profile gives it its own KEK must have
+//! been through the TR-34 step first (`kek_not_established` otherwise). Each export's audit row
+//! names the KEK by ARN and check value.
 //!
 //! Order: token, body, `Idempotency-Key`, device and authorisation, the profile's current key
 //! generation ([`crate::generations`]), then allocation (committed
@@ -24,6 +26,7 @@ use crate::audit::{Entry, Event};
 use crate::devices::Device;
 use crate::gateway::Exported;
 use crate::generations;
+use crate::profiles::KekChoice;
 use crate::requests::{self, SlotAnswer, StoredRequest, StoredSlot};
 use crate::tokens::Principal;
 
@@ -89,6 +92,14 @@ async fn issue(
             device.profile
         ))
     })?;
+    // A reader of a per-reader profile gets keys only under its own KEK (one still holding a
+    // shared KEK from before its profile changed included).
+    if configured.kek == KekChoice::PerReader && !device.has_own_kek() {
+        return Err(ApiError::new(
+            ErrorCode::KekNotEstablished,
+            "the reader has no KEK of its own yet: establish it by TR-34 first (POST /v1/devices/{posId}/kek)",
+        ));
+    }
     let current = generations::current(&state.pool, &device.profile, configured).await?;
     let (request, replay) = requests::begin(
         &state.pool,
@@ -157,6 +168,7 @@ async fn export_all(
                 entry.slot = Some(slot.slot);
                 entry.key_arn = Some(block.key_arn.clone());
                 entry.kek_arn = Some(block.wrapping_key_arn.clone());
+                entry.kek_kcv = Some(exported.kek_kcv);
                 entry.ksn = slot.ksn.clone();
                 entry.kcv = Some(block.kcv.clone());
                 entry.outcome = Some(block.kcv_algorithm.aws_name().to_owned());

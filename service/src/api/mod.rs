@@ -8,6 +8,7 @@ mod auth;
 pub mod body;
 mod device;
 pub mod error;
+mod kek;
 mod key_requests;
 mod ops;
 mod report;
@@ -43,6 +44,8 @@ pub struct Shared {
     pub pool: AnyPool,
     pub gateway: Gateway,
     pub profiles: BTreeMap<String, Profile>,
+    /// The CA of the readers' device certificates (`[kek] device_ca`), for per-reader KEKs.
+    pub device_ca: Option<keybridge::tr34::Certificate>,
     /// Names this instance in the audit trail.
     pub instance: String,
     pub body_limits: body::BodyLimits,
@@ -156,6 +159,8 @@ pub fn routes() -> Routes {
         table: Vec::new(),
     }
     .add(Method::POST, "/v1/devices/{posId}/key-requests", key_requests::create)
+    .add(Method::POST, "/v1/devices/{posId}/kek", kek::establish)
+    .add(Method::POST, "/v1/devices/{posId}/kek/report", kek::report)
     .add(Method::POST, "/v1/key-requests/{requestId}/report", report::create)
     .add(Method::GET, "/v1/devices/{posId}", device::show)
     .add(Method::GET, "/v1/devices", admin::list)

@@ -10,6 +10,7 @@ use keybridge::export::{Credentials, KeyAlgorithm};
 use keybridge::kcv::{self, KcvMethod};
 use keybridge::tr31::{self, KeyUsage, Profile as Tr31Profile};
 use keybridge_testkit::emulator::{Emulator, EmulatorConfig, Faults, PreloadedKey};
+use keybridge_testkit::simulator;
 use sqlx::AnyPool;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -18,6 +19,7 @@ use tokio::task::JoinHandle;
 use super::Client;
 use keybridge_service::config::{Config, Overrides};
 use keybridge_service::devices::{self, NewDevice};
+use keybridge_service::profiles::KekChoice;
 use keybridge_service::server::Service;
 use keybridge_service::tokens::{self, Scope};
 
@@ -59,6 +61,8 @@ impl Fixture {
     pub const ROTATED_PIN: &'static str = "alias/pin-tdes-2";
     /// The `fleet` profile's slot 1 BDK after a rotation.
     pub const ROTATED_BDK: &'static str = "alias/bdk-tdes-2";
+    /// The TDES KSI of the `own` profile (each reader its own KEK, by TR-34).
+    pub const OWN_KSI: &'static str = "FFFF555555";
 
     /// Starts the emulator with fresh random keys and `faults`.
     pub fn start(faults: Faults) -> Self {
@@ -84,10 +88,13 @@ impl Fixture {
             ..EmulatorConfig::default()
         })
         .expect("the emulator starts");
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        // `[kek] device_ca`: the CA of the testkit's reader identities (what the simulators present).
+        std::fs::write(dir.path().join("device-ca.pem"), simulator::device_ca().pem()).expect("write the device CA");
         Self {
             emulator,
             kek: kek.expect("the KEK is among the keys"),
-            dir: tempfile::tempdir().expect("a temporary directory"),
+            dir,
         }
     }
 
@@ -107,8 +114,9 @@ impl Fixture {
 
     /// The configuration file: AWS at the emulator with fast retries, `database`, and three
     /// profiles: `standard` (slot 0 AES P0, slot 1 TDES P0, slot 2 TDES DUKPT, slot 3 AES
-    /// DUKPT), `dukpt` (slot 0 TDES DUKPT only) and `fleet` (slot 0 TDES P0, slot 1 TDES DUKPT:
-    /// keys whose AWS KCVs a reader's can verify).
+    /// DUKPT), `dukpt` (slot 0 TDES DUKPT only), `fleet` (slot 0 TDES P0, slot 1 TDES DUKPT:
+    /// keys whose AWS KCVs a reader's can verify) and `own` (the keys of `fleet`, each reader
+    /// under its own KEK, delivered by TR-34 to certificates of the testkit's device CA).
     pub fn config_toml(&self, database: &str) -> String {
         format!(
             r#"
@@ -146,7 +154,19 @@ slots = [
   {{ slot = 0, key = "alias/pin-tdes" }},
   {{ slot = 1, dukpt = "tdes", bdk = "alias/bdk-tdes", ksi = "{fleet_ksi}" }},
 ]
+
+[profiles.own]
+kek = "per-reader"
+slots = [
+  {{ slot = 0, key = "alias/pin-tdes" }},
+  {{ slot = 1, dukpt = "tdes", bdk = "alias/bdk-tdes", ksi = "{own_ksi}" }},
+]
+
+[kek]
+device_ca = "{device_ca}"
 "#,
+            own_ksi = Self::OWN_KSI,
+            device_ca = self.dir.path().join("device-ca.pem").display(),
             fleet_ksi = Self::FLEET_KSI,
             spool = self.dir.path().join("refusals.spool").display(),
             endpoint = self.emulator.endpoint_url(),
@@ -171,11 +191,20 @@ slots = [
     }
 }
 
-/// Registers `pos_id` with `profile` in `group` (KEK `alias/kek`) and returns a device token.
+/// Registers `pos_id` with `profile` in `group` (KEK `alias/kek`, or none for a per-reader
+/// profile) and returns a device token.
 pub async fn enrol(pool: &AnyPool, config: &Config, pos_id: &str, profile: &str, group: &str) -> String {
+    let per_reader = config
+        .profiles
+        .get(profile)
+        .is_some_and(|p| p.kek == KekChoice::PerReader);
     let device = NewDevice {
         pos_id: pos_id.to_owned(),
-        kek: Fixture::KEK.to_owned(),
+        kek: if per_reader {
+            String::new()
+        } else {
+            Fixture::KEK.to_owned()
+        },
         profile: profile.to_owned(),
         group: group.to_owned(),
     };

@@ -1,5 +1,7 @@
-//! A fleet on one machine: simulated readers, each with its own POS id and the fixture's KEK,
-//! enrolled in one group with one profile, and provisioned concurrently through the key service
+//! A fleet on one machine: simulated readers, each with its own POS id, the fixture's KEK and
+//! its own TR-34 identity (testkit reader certificates, issued by the testkit's device CA),
+//! enrolled in one group with one profile (on a per-reader profile without a KEK: the service
+//! makes each its own at the TR-34 step), and provisioned concurrently through the key service
 //! with one operator token, the way a key-injection station would. Used by `keybridge demo
 //! --fleet` and by the provisioning benchmark.
 
@@ -10,12 +12,13 @@ use std::time::{Duration, Instant};
 use keybridge::loader::{KeyLoader, LoaderConfig};
 use keybridge::provision::{ProvisionError, ProvisionOptions, ProvisionProgress, ProvisionReport};
 use keybridge::service_client::{KeyServiceClient, ServiceClientConfig};
-use keybridge_testkit::simulator::{self, SimulatorConfig, SimulatorHandle};
+use keybridge_testkit::simulator::{self, SimulatorConfig, SimulatorHandle, Tr34Config};
 use sqlx::AnyPool;
 
 use super::Fixture;
 use keybridge_service::config::Config;
 use keybridge_service::devices::{self, NewDevice};
+use keybridge_service::profiles::KekChoice;
 use keybridge_service::tokens::{self, Scope};
 
 /// The readers of a fleet and the operator token that provisions them.
@@ -47,6 +50,10 @@ impl Fleet {
     /// Starts `size` TCP reader simulators sharing the fixture's KEK, registers each with
     /// `profile` in [`Fleet::GROUP`], and creates one operator token for the group.
     pub async fn enrol(fixture: &Fixture, pool: &AnyPool, config: &Config, size: usize, profile: &str) -> Self {
+        let per_reader = config
+            .profiles
+            .get(profile)
+            .is_some_and(|p| p.kek == KekChoice::PerReader);
         let mut readers = Vec::with_capacity(size);
         let mut pos_ids = Vec::with_capacity(size);
         for index in 0..size {
@@ -55,6 +62,7 @@ impl Fleet {
                 "127.0.0.1:0",
                 SimulatorConfig {
                     pos_id: pos_id.to_be_bytes().to_vec(),
+                    tr34: Tr34Config::testkit(index + 1),
                     ..SimulatorConfig::with_kek(fixture.kek.clone())
                 },
             )
@@ -62,7 +70,11 @@ impl Fleet {
             let pos_id = hex::encode_upper(pos_id.to_be_bytes());
             let device = NewDevice {
                 pos_id: pos_id.clone(),
-                kek: Fixture::KEK.to_owned(),
+                kek: if per_reader {
+                    String::new()
+                } else {
+                    Fixture::KEK.to_owned()
+                },
                 profile: profile.to_owned(),
                 group: Self::GROUP.to_owned(),
             };

@@ -57,6 +57,10 @@ pub struct EmulatorConfig {
     pub region: String,
     pub keys: Vec<PreloadedKey>,
     pub faults: Faults,
+    /// TR-34 exports in the vendor demo's token shape (version 0x49, no NULL in the OAEP hash
+    /// identifier, `RandomNonce` of 32 hex digits) instead of AWS's: for tests of the reader side
+    /// only, AWS never writes it.
+    pub tr34_vendor_shape: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -70,6 +74,7 @@ impl Default for EmulatorConfig {
             region: DEFAULT_REGION.into(),
             keys: Vec::new(),
             faults: Faults::default(),
+            tr34_vendor_shape: false,
         }
     }
 }
@@ -144,6 +149,7 @@ impl Emulator {
     /// Binds 127.0.0.1:`config.port`, loads the preloaded keys and starts serving.
     pub fn start(config: EmulatorConfig) -> Result<Self, EmulatorError> {
         let mut store = Store::new(&config.region);
+        store.tr34.vendor_shape = config.tr34_vendor_shape;
         for key in &config.keys {
             let preload = |reason: String| EmulatorError::Preload {
                 alias: key.alias.clone(),

@@ -26,6 +26,9 @@ const TOKEN_LIFETIME_SECONDS: f64 = 30.0 * 86_400.0;
 /// The TR-34 state of the emulator: imported root certificates and issued export tokens.
 #[derive(Debug, Default)]
 pub struct Tr34State {
+    /// Write the vendor demo's token shape (version 0x49, no NULL, 16-byte nonce) instead of
+    /// AWS's: a test knob, not AWS behaviour ([`super::EmulatorConfig::tr34_vendor_shape`]).
+    pub vendor_shape: bool,
     /// ARN → imported root certificate (KeyClass PUBLIC_KEY).
     pub certificates: BTreeMap<String, RootCertificate>,
     /// Export token → valid until (seconds since the epoch).
@@ -193,8 +196,15 @@ pub fn export(store: &Store, key: &StoredKey, block: &Value) -> Result<Value, Se
         .get("RandomNonce")
         .and_then(Value::as_str)
         .ok_or_else(|| ServiceError::validation("the emulator exports two-pass TR-34 only: RandomNonce is required"))?;
-    if nonce_hex.len() != 16 || !nonce_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ServiceError::validation("RandomNonce must be 16 hex digits"));
+    let (shape, digits) = if store.tr34.vendor_shape {
+        (Shape::Dspread, 32)
+    } else {
+        (Shape::Aws, 16)
+    };
+    if nonce_hex.len() != digits || !nonce_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ServiceError::validation(format!(
+            "RandomNonce must be {digits} hex digits"
+        )));
     }
     let nonce = hex::decode(nonce_hex).map_err(|_| ServiceError::validation("RandomNonce must be hex"))?;
     let header = super::ops::tr31_header(key, Version::D, block.get("KeyBlockHeaders"))?;
@@ -216,7 +226,7 @@ pub fn export(store: &Store, key: &StoredKey, block: &Value) -> Result<Value, Se
             header: &header,
             nonce: &nonce,
             cipher: ContentCipher::TdesCbc,
-            shape: Shape::Aws,
+            shape,
         },
     )
     .map_err(|e| ServiceError::validation(format!("WrappingKeyCertificate: {e}")))?;

@@ -27,10 +27,14 @@ pub enum Fact {
     ChunkAfterShort,
     ChunkTimeout,
     CloseLayout,
+    Tr34Timeout,
+    Tr34CloseLayout,
+    NonceLayout,
+    CertificateReadLayout,
 }
 
 /// Each fact, what it says and where the SDK shows it.
-const FACTS: [(Fact, &str); 20] = [
+const FACTS: [(Fact, &str); 24] = [
     (
         Fact::Framing,
         "a frame is 'M' ‖ LEN (2, BE) ‖ TYPE CMD SUB TIMEOUT DATA_LEN (2, BE) DATA ‖ XOR of every byte before it, LEN = 6 + DATA_LEN (j0.b() @0–35)",
@@ -53,7 +57,7 @@ const FACTS: [(Fact, &str); 20] = [
     ),
     (
         Fact::UnknownCommand,
-        "the key commands are 0x10/0xF5 load, 0x11/0x60 KSN, 0x23/0x20 check value, 0x40/0x20 chunk, 0x40/0x21 close (and 0x10/0x00 device info)",
+        "the key commands are 0x10/0xF5 load, 0x11/0x60 KSN, 0x23/0x20 check value, 0x40/0x20 chunk, 0x40/0x21 close, TR-34's 0x40/0x00 chunk, 0x40/0x10 close, 0x40/0x30 nonce (and 0x10/0x00 device info; 0x40/0x31 and 0x40/0x32, keybridge's chosen certificate commands)",
     ),
     (
         Fact::LoadLayout,
@@ -111,6 +115,22 @@ const FACTS: [(Fact, &str); 20] = [
         Fact::CloseLayout,
         "the chunked path closes with 0x40/0x21 without data, after its chunks (@304–314)",
     ),
+    (
+        Fact::Tr34Timeout,
+        "TR-34 envelope chunks carry TIMEOUT 10 (s0.b(Vpos,byte[],boolean) @226–237), the close TIMEOUT 180 (s0.b(Vpos) l.1084)",
+    ),
+    (
+        Fact::Tr34CloseLayout,
+        "the TR-34 envelope closes with 0x40/0x10 without data, after its chunks (s0.b(Vpos) l.1084)",
+    ),
+    (
+        Fact::NonceLayout,
+        "getTR31Token is 0x40/0x30 TIMEOUT 60 without data (s0.c(Vpos) l.754)",
+    ),
+    (
+        Fact::CertificateReadLayout,
+        "keybridge's chosen device certificate read (0x40/0x31, unconfirmed) carries DATA = byte offset (2, BE) within the certificate",
+    ),
 ];
 
 impl Fact {
@@ -157,10 +177,21 @@ pub const KSN: (u8, u8) = (0x11, 0x60);
 pub const CHECK_VALUE: (u8, u8) = (0x23, 0x20);
 pub const CHUNK: (u8, u8) = (0x40, 0x20);
 pub const CLOSE: (u8, u8) = (0x40, 0x21);
+/// TR-34 (`loadSessionKeyByTR_34`, `getTR31Token`), and the certificate commands keybridge chose
+/// (unconfirmed: the SDK's bytes for them are unknown).
+pub const TR34_CHUNK: (u8, u8) = (0x40, 0x00);
+pub const TR34_CLOSE: (u8, u8) = (0x40, 0x10);
+pub const NONCE: (u8, u8) = (0x40, 0x30);
+pub const READ_CERTIFICATE: (u8, u8) = (0x40, 0x31);
+pub const STORE_KDH_CERTIFICATE: (u8, u8) = (0x40, 0x32);
 
 /// TIMEOUT of the KSN path and of the chunked path.
 pub const KSN_TIMEOUT: u8 = 10;
 pub const CHUNK_TIMEOUT: u8 = 60;
+/// TIMEOUT of TR-34 envelope chunks, of its close and of the nonce request.
+pub const TR34_CHUNK_TIMEOUT: u8 = 10;
+pub const TR34_CLOSE_TIMEOUT: u8 = 180;
+pub const NONCE_TIMEOUT: u8 = 60;
 
 /// A load's B0 as the SDK writes it: (index, key type code).
 pub fn read_b0(b0: u8) -> Option<(u8, Option<u8>)> {

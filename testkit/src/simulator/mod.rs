@@ -3,6 +3,8 @@
 //! in-memory pair. It holds a KEK per slot (the factory KBPK unless told otherwise), unwraps
 //! incoming blocks with the rules a reader applies, stores keys in [`SecretBytes`] and answers
 //! check-value reads with the KCV of the key it stored. Faults can be injected ([`Faults`]).
+//! It is also a TR-34 KRD ([`Tr34Config`]): a device certificate, nonces, and a KEK installed
+//! from the vendor SDK's envelope only after every check a KRD makes.
 //!
 //! It speaks exactly what the vendor's Android SDK sends ([`facts`]) and keeps a **deviation
 //! log**: every received frame a real reader would not accept, with the fact it breaks
@@ -13,6 +15,7 @@
 //! lets tests look at what the reader really stored.
 
 pub mod facts;
+mod krd;
 mod reader;
 mod serve;
 
@@ -30,6 +33,7 @@ use keybridge::device::transport::{MemoryTransport, SerialTransport, TcpTranspor
 use keybridge::loader::FACTORY_KBPK;
 
 pub use facts::{Deviation, Fact};
+pub use krd::{DEFAULT_NONCE_LEN, KrdIdentity, READER_IDENTITIES, Tr34Config, Tr34Refusal, device_ca, emulator_kdh};
 use reader::Reader;
 pub use reader::StoredKey;
 use serve::{End, serve};
@@ -117,6 +121,8 @@ pub struct SimulatorConfig {
     /// Panic when the handle is dropped with deviations logged (tests); `false` for programs that
     /// report them themselves (`keybridge simulate`).
     pub panic_on_deviation: bool,
+    /// The reader as a TR-34 KRD (default: testkit reader 1, trusting the AWS emulator's KDH CA).
+    pub tr34: Tr34Config,
 }
 
 /// The POS id a simulator reports unless told otherwise (`3131313131313131`).
@@ -137,6 +143,7 @@ impl SimulatorConfig {
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
             pos_id: DEFAULT_POS_ID.to_vec(),
             panic_on_deviation: true,
+            tr34: Tr34Config::default(),
         }
     }
 
@@ -222,6 +229,13 @@ impl SimulatorHandle {
         state.reader.slots.get(usize::from(slot))?.check_value(ordinal)
     }
 
+    /// Every TR-34 envelope the reader refused so far, with the check that failed.
+    pub fn tr34_refusals(&self) -> Vec<Tr34Refusal> {
+        self.state
+            .lock()
+            .map_or_else(|_| Vec::new(), |s| s.reader.krd.refusals.clone())
+    }
+
     /// Every received frame a real reader would not accept, so far.
     pub fn deviations(&self) -> Vec<Deviation> {
         self.state
@@ -287,7 +301,7 @@ impl Drop for SimulatorHandle {
 
 fn shared(config: SimulatorConfig) -> (Arc<Mutex<State>>, bool) {
     let state = Arc::new(Mutex::new(State {
-        reader: Reader::new(config.keks, config.pos_id),
+        reader: Reader::new(config.keks, config.pos_id, config.tr34),
         faults: config.faults,
         max_frame_len: config.max_frame_len,
         frames_received: 0,

@@ -5,22 +5,29 @@
 //! slot's KEK, and the version and usage must be ones the firmware takes. Each slot holds the
 //! keys a Dspread reader keeps apart (TMK, PIN, data and MAC keys; the track, EMV and PIN DUKPT
 //! groups with their KSNs), read back by the vendor's `CHECKVALUE_KEYTYPE` ordinals.
+//!
+//! As a TR-34 KRD ([`super::krd`]) the reader hands out its certificate and nonces, assembles the
+//! envelope and the KDH certificate from chunks, and installs a verified KEK as the KEK of every
+//! slot and as key index 0's TMK (what MKSK_TMK reads back).
 
 use keybridge::SecretBytes;
 use keybridge::device::answer::{ReaderStatus, TYPE_OK, result};
-use keybridge::device::command::DeviceInfo;
+use keybridge::device::command::{DeviceInfo, certificate_page};
 use keybridge::device::frame::{Frame, FrameBody};
 use keybridge::kcv::{self, KcvMethod};
 use keybridge::tr31::{self, Algorithm, KeyUsage, KnownBlockId, Profile, Tr31Error, Version};
 
 use super::FalseAnswer;
 use super::facts::{self, Deviation, Fact};
+use super::krd::{KrdState, Tr34Config};
 
 /// Versions and usages reader firmware documents.
 const VERSIONS: [Version; 3] = [Version::A, Version::B, Version::D];
 const USAGES: [KeyUsage; 4] = [KeyUsage::K0, KeyUsage::B1, KeyUsage::D0, KeyUsage::P0];
 /// Largest block the chunked path assembles (the TR-31 length field's maximum).
 const MAX_BLOCK: usize = 9999;
+/// Largest TR-34 envelope or certificate assembled (the envelope's 2-byte TOTAL).
+const MAX_ENVELOPE: usize = 0xFFFF;
 /// Check value ordinals of the key kinds a slot holds (0–8), the DUKPT groups' IPEKs (6–8) and
 /// KSNs (9–11), and "all types".
 const TMK: u8 = 0;
@@ -98,8 +105,12 @@ pub struct Reader {
     pub slots: Vec<Slot>,
     pub pos_id: Vec<u8>,
     pub psam_id: Vec<u8>,
-    /// The chunked path's block under assembly.
+    /// What each chunked command is assembling.
     chunks: Vec<u8>,
+    envelope: Vec<u8>,
+    kdh_certificate: Vec<u8>,
+    /// The reader as a TR-34 KRD.
+    pub(super) krd: KrdState,
     /// The answer to the last command, which a poll (TYPE 0x22) returns.
     pub last_answer: Option<Frame>,
     /// Frames that break a fact.
@@ -114,7 +125,7 @@ pub struct Reader {
 }
 
 impl Reader {
-    pub fn new(keks: Vec<SecretBytes>, pos_id: Vec<u8>) -> Self {
+    pub fn new(keks: Vec<SecretBytes>, pos_id: Vec<u8>, tr34: Tr34Config) -> Self {
         let slots = keks.iter().map(|_| Slot::default()).collect();
         Self {
             keks,
@@ -122,6 +133,9 @@ impl Reader {
             pos_id,
             psam_id: vec![0x11; 10],
             chunks: Vec::new(),
+            envelope: Vec::new(),
+            kdh_certificate: Vec::new(),
+            krd: KrdState::new(tr34),
             last_answer: None,
             deviations: Vec::new(),
             received: 0,
@@ -137,7 +151,7 @@ impl Reader {
             && frame
                 .body
                 .as_ref()
-                .is_some_and(|b| [facts::LOAD, facts::KSN, facts::CLOSE].contains(&(b.cmd, b.sub)))
+                .is_some_and(|b| [facts::LOAD, facts::KSN, facts::CLOSE, facts::TR34_CLOSE].contains(&(b.cmd, b.sub)))
     }
 
     fn deviate(&mut self, fact: Fact, detail: String) {
@@ -254,8 +268,13 @@ impl Reader {
             facts::LOAD => self.load_command(body),
             facts::KSN => self.ksn_command(body, last_load),
             facts::CHECK_VALUE => self.check_value_command(body),
-            facts::CHUNK => self.chunk(body),
+            facts::CHUNK => self.chunk(body, Assembly::Tr31Block),
             facts::CLOSE => self.close(body),
+            facts::TR34_CHUNK => self.chunk(body, Assembly::Tr34Envelope),
+            facts::TR34_CLOSE => self.tr34_close(body),
+            facts::STORE_KDH_CERTIFICATE => self.chunk(body, Assembly::KdhCertificate),
+            facts::NONCE => self.nonce(body),
+            facts::READ_CERTIFICATE => self.read_certificate(body),
             (cmd, sub) => {
                 self.deviate(Fact::UnknownCommand, format!("CMD 0x{cmd:02X} SUB 0x{sub:02X}"));
                 status(ReaderStatus::NotSupported)
@@ -441,9 +460,12 @@ impl Reader {
         ok(body, data)
     }
 
-    fn chunk(&mut self, body: &FrameBody) -> Frame {
-        if body.param != facts::CHUNK_TIMEOUT {
-            self.deviate(Fact::ChunkTimeout, format!("a chunk with TIMEOUT {}", body.param));
+    /// One chunk (offset/16 ‖ 1–64 bytes) of what `assembly` puts together.
+    fn chunk(&mut self, body: &FrameBody, assembly: Assembly) -> Frame {
+        if let Some((fact, timeout)) = assembly.timeout()
+            && body.param != timeout
+        {
+            self.deviate(fact, format!("a chunk with TIMEOUT {}", body.param));
         }
         let Some((offset, bytes)) = body
             .data
@@ -454,35 +476,50 @@ impl Reader {
             return failed(body, result::INVALID_INPUT);
         };
         let position = usize::from(u16::from_be_bytes(*offset)) * 16;
+        let mut buffer = std::mem::take(self.buffer(assembly));
+        let answer = self.append(body, &mut buffer, position, bytes, assembly.max());
+        *self.buffer(assembly) = buffer;
+        answer
+    }
+
+    fn buffer(&mut self, assembly: Assembly) -> &mut Vec<u8> {
+        match assembly {
+            Assembly::Tr31Block => &mut self.chunks,
+            Assembly::Tr34Envelope => &mut self.envelope,
+            Assembly::KdhCertificate => &mut self.kdh_certificate,
+        }
+    }
+
+    fn append(&mut self, body: &FrameBody, buffer: &mut Vec<u8>, position: usize, bytes: &[u8], max: usize) -> Frame {
         if position == 0 {
-            self.chunks.clear();
+            buffer.clear();
         }
         // A re-sent chunk (its answer was lost) is harmless.
-        if position + bytes.len() == self.chunks.len() && self.chunks.ends_with(bytes) && position != 0 {
+        if position + bytes.len() == buffer.len() && buffer.ends_with(bytes) && position != 0 {
             return ok(body, Vec::new());
         }
-        if position != self.chunks.len() {
+        if position != buffer.len() {
             self.deviate(
                 Fact::ChunkOffset,
                 format!(
                     "offset {} after {} bytes (expected {})",
                     position / 16,
-                    self.chunks.len(),
-                    self.chunks.len() / 16
+                    buffer.len(),
+                    buffer.len() / 16
                 ),
             );
             return failed(body, result::INVALID_INPUT);
         }
-        if !self.chunks.len().is_multiple_of(64) {
+        if !buffer.len().is_multiple_of(64) {
             self.deviate(
                 Fact::ChunkAfterShort,
                 "a chunk after a chunk shorter than 64 bytes".into(),
             );
         }
-        if position + bytes.len() > MAX_BLOCK {
+        if position + bytes.len() > max {
             return failed(body, result::INVALID_INPUT);
         }
-        self.chunks.extend_from_slice(bytes);
+        buffer.extend_from_slice(bytes);
         ok(body, Vec::new())
     }
 
@@ -501,6 +538,77 @@ impl Reader {
         let block = std::mem::take(&mut self.chunks);
         let outcome = self.load(0, None, &block);
         answer(body, outcome)
+    }
+
+    /// `getTR31Token`: a fresh nonce, remembered for the next envelope.
+    fn nonce(&mut self, body: &FrameBody) -> Frame {
+        if body.param != facts::NONCE_TIMEOUT || !body.data.is_empty() {
+            self.deviate(
+                Fact::NonceLayout,
+                format!("TIMEOUT {}, {} data bytes", body.param, body.data.len()),
+            );
+        }
+        match self.krd.issue_nonce() {
+            Some(nonce) => ok(body, nonce),
+            None => status(ReaderStatus::NotSupported),
+        }
+    }
+
+    /// One page of the device certificate (keybridge's chosen command).
+    fn read_certificate(&mut self, body: &FrameBody) -> Frame {
+        let Some(identity) = &self.krd.config.identity else {
+            return status(ReaderStatus::NotSupported);
+        };
+        let der = identity.certificate.der().to_vec();
+        let offset = match body.data[..] {
+            [high, low] => usize::from(u16::from_be_bytes([high, low])),
+            _ => {
+                self.deviate(
+                    Fact::CertificateReadLayout,
+                    format!("DATA {}", hex::encode_upper(&body.data)),
+                );
+                return failed(body, result::INVALID_INPUT);
+            }
+        };
+        if offset >= der.len() {
+            return failed(body, result::INVALID_INPUT);
+        }
+        ok(body, certificate_page(&der, offset))
+    }
+
+    /// Closes the TR-34 envelope: verify, then install the KEK, or refuse with the vendor's
+    /// `UpdateInformationResult`.
+    fn tr34_close(&mut self, body: &FrameBody) -> Frame {
+        if body.param != facts::TR34_CLOSE_TIMEOUT {
+            self.deviate(Fact::Tr34Timeout, format!("the close with TIMEOUT {}", body.param));
+        }
+        if !body.data.is_empty() || self.envelope.is_empty() {
+            self.deviate(
+                Fact::Tr34CloseLayout,
+                format!(
+                    "close with {} data bytes after {} envelope bytes",
+                    body.data.len(),
+                    self.envelope.len()
+                ),
+            );
+        }
+        let envelope = std::mem::take(&mut self.envelope);
+        let kdh = std::mem::take(&mut self.kdh_certificate);
+        match self.krd.open(&envelope, &kdh) {
+            Ok(kek) => {
+                let installed = StoredKey {
+                    key: kek.clone(),
+                    algorithm: Algorithm::Tdes,
+                    usage: KeyUsage::K0,
+                };
+                self.keks = vec![kek; self.keks.len()];
+                let slot = &mut self.slots[0];
+                slot.keys[usize::from(TMK)] = Some(installed);
+                slot.last = Some(TMK);
+                ok(body, Vec::new())
+            }
+            Err(refusal) => failed(body, refusal.outcome.result()),
+        }
     }
 
     /// Unwraps `block` under the slot's KEK with the firmware's rules and stores the key where
@@ -560,6 +668,33 @@ impl Reader {
     }
 }
 
+/// What a chunked command assembles.
+#[derive(Debug, Clone, Copy)]
+enum Assembly {
+    Tr31Block,
+    Tr34Envelope,
+    KdhCertificate,
+}
+
+impl Assembly {
+    /// The TIMEOUT the SDK sends with its chunks and the fact that says so (`None`: keybridge's
+    /// chosen command, which takes the caller's).
+    fn timeout(self) -> Option<(Fact, u8)> {
+        match self {
+            Self::Tr31Block => Some((Fact::ChunkTimeout, facts::CHUNK_TIMEOUT)),
+            Self::Tr34Envelope => Some((Fact::Tr34Timeout, facts::TR34_CHUNK_TIMEOUT)),
+            Self::KdhCertificate => None,
+        }
+    }
+
+    fn max(self) -> usize {
+        match self {
+            Self::Tr31Block => MAX_BLOCK,
+            Self::Tr34Envelope | Self::KdhCertificate => MAX_ENVELOPE,
+        }
+    }
+}
+
 /// Whether a block is an AES key, a DUKPT key, and a DUKPT key without KS or IK.
 fn dukpt_facts(block: &str) -> (bool, bool, bool) {
     let Ok(parsed) = tr31::KeyBlock::parse(block, &Profile::LENIENT.with_weak_wrapping()) else {
@@ -608,7 +743,11 @@ mod tests {
     }
 
     fn reader(kek: &[u8]) -> Reader {
-        Reader::new(vec![SecretBytes::from_slice(kek); 10], vec![0x31; 8])
+        Reader::new(
+            vec![SecretBytes::from_slice(kek); 10],
+            vec![0x31; 8],
+            Tr34Config::default(),
+        )
     }
 
     /// Handles a frame and delivers its answer intact.
