@@ -14,6 +14,7 @@ mod devices_cmd;
 mod emulator_cmd;
 mod fleet_demo;
 mod kcv_cmd;
+mod kek_cmd;
 mod load_cmd;
 mod output;
 mod profiles_cmd;
@@ -46,6 +47,9 @@ enum Command {
     Tr34(tr34_cmd::Tr34Command),
     /// Compute a key check value.
     Kcv(kcv_cmd::KcvArgs),
+    /// A reader's own KEK from AWS Payment Cryptography by TR-34, confirmed by its KCV.
+    #[command(subcommand)]
+    Kek(kek_cmd::KekCommand),
     /// AWS Payment Cryptography: export keys as validated TR-31 key blocks.
     #[command(subcommand)]
     Aws(aws_cmd::AwsCommand),
@@ -101,6 +105,7 @@ fn main() -> ExitCode {
         Command::Tr31(command) => tr31_cmd::run(command),
         Command::Tr34(command) => tr34_cmd::run(command),
         Command::Kcv(args) => kcv_cmd::run(args),
+        Command::Kek(command) => kek_cmd::run(command),
         Command::Aws(command) => aws_cmd::run(command),
         Command::AwsEmulator(args) => emulator_cmd::run(args),
         Command::Load(args) => load_cmd::run(args),

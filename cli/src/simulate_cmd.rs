@@ -9,7 +9,11 @@ use std::time::Duration;
 
 use clap::Args;
 use keybridge::SecretBytes;
-use keybridge_testkit::simulator::{self, FALSE_ANSWER_NAMES, Faults, STATUS_NAMES, SimulatorConfig, SimulatorHandle};
+use keybridge::tr34::{Certificate, PrivateKey};
+use keybridge_testkit::simulator::{
+    self, FALSE_ANSWER_NAMES, Faults, KrdIdentity, READER_IDENTITIES, STATUS_NAMES, SimulatorConfig, SimulatorHandle,
+    Tr34Config,
+};
 
 use crate::output::CliResult;
 
@@ -31,7 +35,61 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "HEX")]
     pos_id: Option<String>,
     #[command(flatten)]
+    tr34: Tr34Args,
+    #[command(flatten)]
     faults: FaultArgs,
+}
+
+/// The reader as a TR-34 KRD: its identity and whom it trusts.
+#[derive(Args)]
+pub struct Tr34Args {
+    /// Use testkit reader identity N (1–32, issued by testkit/src/simulator/krd_pki/device-ca.pem).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=READER_IDENTITIES as i64))]
+    reader: u16,
+    /// PEM device certificate instead of a testkit identity (with --krd-key).
+    #[arg(long, requires = "krd_key", value_name = "FILE")]
+    krd_cert: Option<PathBuf>,
+    /// PEM private key of --krd-cert.
+    #[arg(long, requires = "krd_cert", value_name = "FILE")]
+    krd_key: Option<PathBuf>,
+    /// PEM KDH CA the reader trusts (default: the AWS emulator's KDH CA).
+    #[arg(long, value_name = "FILE")]
+    kdh_ca: Option<PathBuf>,
+    /// PEM KDH certificate the reader holds before any is sent (default: the AWS emulator's; with
+    /// --kdh-ca, none).
+    #[arg(long, value_name = "FILE")]
+    kdh_cert: Option<PathBuf>,
+    /// Bytes of each nonce the reader issues (8 for AWS, 16 as in the vendor demo).
+    #[arg(long, default_value_t = simulator::DEFAULT_NONCE_LEN as u8, value_parser = clap::value_parser!(u8).range(1..=64))]
+    nonce_len: u8,
+}
+
+impl Tr34Args {
+    fn config(&self) -> Result<Tr34Config, String> {
+        let mut config = Tr34Config::testkit(usize::from(self.reader));
+        if let (Some(cert), Some(key)) = (&self.krd_cert, &self.krd_key) {
+            config.identity = Some(KrdIdentity {
+                certificate: Certificate::from_pem("--krd-cert", &read("--krd-cert", cert)?)
+                    .map_err(|e| e.to_string())?,
+                key: PrivateKey::from_pem("--krd-key", &read("--krd-key", key)?).map_err(|e| e.to_string())?,
+            });
+        }
+        if let Some(path) = &self.kdh_ca {
+            config.kdh_ca =
+                Some(Certificate::from_pem("--kdh-ca", &read("--kdh-ca", path)?).map_err(|e| e.to_string())?);
+            config.kdh_certificate = None;
+        }
+        if let Some(path) = &self.kdh_cert {
+            config.kdh_certificate =
+                Some(Certificate::from_pem("--kdh-cert", &read("--kdh-cert", path)?).map_err(|e| e.to_string())?);
+        }
+        config.nonce_len = usize::from(self.nonce_len);
+        Ok(config)
+    }
+}
+
+fn read(flag: &str, path: &std::path::Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("{flag} {}: {e}", path.display()))
 }
 
 /// Fault injection.
@@ -115,6 +173,8 @@ pub fn run(args: SimulateArgs) -> CliResult {
         (None, None) => SimulatorConfig::default(),
     };
     config.faults = args.faults.faults()?;
+    config.tr34 = args.tr34.config()?;
+    let trust = describe_tr34(&config.tr34);
     config.panic_on_deviation = false;
     if let Some(pos_id) = &args.pos_id {
         config.pos_id = hex::decode(pos_id)
@@ -126,11 +186,13 @@ pub fn run(args: SimulateArgs) -> CliResult {
         Some(port) => {
             let handle = simulator::start_tcp(&format!("127.0.0.1:{port}"), config)?;
             println!("listening on {}", handle.endpoint());
+            println!("{trust}");
             handle
         }
         None => {
             let handle = start_pty(config)?;
             println!("{}", handle.endpoint());
+            println!("{trust}");
             handle
         }
     };
@@ -143,6 +205,17 @@ pub fn run(args: SimulateArgs) -> CliResult {
     }
     std::io::stdout().flush()?;
     Ok(())
+}
+
+/// One line: the reader's TR-34 identity and trust, so the wiring to a KDH is explicit.
+fn describe_tr34(config: &Tr34Config) -> String {
+    let subject = |c: Option<&Certificate>| c.map_or_else(|| "none".to_owned(), Certificate::subject);
+    format!(
+        "tr34: device certificate {}; trusts KDH CA {}; holds KDH certificate {}",
+        subject(config.identity.as_ref().map(|i| &i.certificate)),
+        subject(config.kdh_ca.as_ref()),
+        subject(config.kdh_certificate.as_ref())
+    )
 }
 
 #[cfg(unix)]
