@@ -234,6 +234,9 @@ pub struct LoadFailure {
     pub dspread_error: String,
     /// The readable reason (the same text the exception would carry).
     pub message: String,
+    /// The reader's verdict on the key (it answered the load with a failure, or holds a key
+    /// with another KCV or KSN): the vendor SDK's `false` result rather than `onError`.
+    pub refused: bool,
 }
 
 impl From<ReaderError> for LoadFailure {
@@ -242,6 +245,7 @@ impl From<ReaderError> for LoadFailure {
             kind: e.kind(),
             dspread_error: e.dspread_error_name().into(),
             message: e.to_string(),
+            refused: e.is_refusal(),
         }
     }
 }

@@ -268,40 +268,12 @@ fn load_and_report<'local>(
     Ok(result_object(env, &outcome)?)
 }
 
-#[unsafe(no_mangle)]
-#[allow(clippy::too_many_arguments)] // one per parameter of the Java method
-pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeSend<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    block: JString<'local>,
-    key_index: jint,
-    ksn: JString<'local>,
-    expected_kcv: JString<'local>,
-    timeout_ms: jint,
-) -> JObject<'local> {
-    env.with_env(|env| -> Result<JObject<'local>, JniError> {
-        // SAFETY: the Java class holds its read lock for the duration of the call.
-        let native = unsafe { native(handle) }?;
-        let block = string(env, &block, "key block")?;
-        let request = LoadRequest {
-            slot: Some(slot(key_index)?),
-            ksn: optional_string(env, &ksn)?,
-            timeout: timeout(timeout_ms),
-            expected_kcv: self::expected_kcv(env, &expected_kcv)?,
-            ..LoadRequest::default()
-        };
-        load_and_report(env, native, &block, &request)
-    })
-    .resolve::<ThrowJava>()
-}
-
 /// `updateKeyByTR_31(keyIndex, [ksn,] block, [keyType,] timeout)`: `key_type` is the vendor
 /// `TR31KeyType` code (its ordinal) or -1 for none. A reader's refusal throws `ReaderException`
 /// built with `refused = true` (the vendor's `onReturnUpdateKeyByTR_31Result(false)`).
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)] // one per parameter of the Java method
-pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeSendTyped<'local>(
+pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeSend<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     handle: jlong,

@@ -19,15 +19,39 @@ public interface KeyLoaderBackend extends AutoCloseable {
      * block's KC optional block, {@code expectedKcv}). {@code ksn} and {@code expectedKcv} (hex)
      * may be null; {@code timeoutMs <= 0} keeps the default.
      */
-    Result load(String keyBlock, int keyIndex, String ksn, String expectedKcv, int timeoutMs);
+    default Result load(String keyBlock, int keyIndex, String ksn, String expectedKcv, int timeoutMs) {
+        return load(keyBlock, keyIndex, ksn, null, expectedKcv, timeoutMs);
+    }
 
     /**
-     * As {@link #load(String, int, String, String, int)}, with the vendor's key type (may be null).
-     * Backends that cannot pass it on ignore it: the block's header says what the key is.
+     * As {@link #load(String, int, String, String, int)}, as the vendor's key type (null: none),
+     * which the load's B0 carries as the vendor SDK sends it.
      */
-    default Result load(String keyBlock, int keyIndex, String ksn, QPOSService.TR31KeyType keyType, String expectedKcv,
-            int timeoutMs) {
-        return load(keyBlock, keyIndex, ksn, expectedKcv, timeoutMs);
+    Result load(String keyBlock, int keyIndex, String ksn, QPOSService.TR31KeyType keyType, String expectedKcv, int timeoutMs);
+
+    /**
+     * The vendor's {@code sendTR31Key(String)}: {@code wireHex} is hex of the key block's ASCII,
+     * sent in chunks into key index 0, then its KCV compared as for {@link #load}. Backends that
+     * cannot send the chunked frames (the app's own SDK object, whose only load call is
+     * {@code updateKeyByTR_31}) load the same block with the direct load into key index 0.
+     */
+    default Result sendChunked(String wireHex, String expectedKcv, int timeoutMs) {
+        String block;
+        try {
+            block = QPOSService.asciiKeyBlock(wireHex);
+        } catch (IllegalArgumentException e) {
+            return Result.failed(QPOSService.Error.INPUT_INVALID.name(), e.getMessage());
+        }
+        return load(block, 0, null, null, expectedKcv, timeoutMs);
+    }
+
+    /**
+     * The vendor's {@code getKeyCheckValue(keyIndex, type[, timeoutSecs, len])}: its
+     * {@code onGetKeyCheckValue} table ({@link Result#checkValueTable}). Backends that cannot read
+     * it by type report CMD_NOT_AVAILABLE.
+     */
+    default Result checkValues(int keyIndex, QPOSService.CHECKVALUE_KEYTYPE type, int timeoutSecs, int len) {
+        return Result.failed(QPOSService.Error.CMD_NOT_AVAILABLE.name(), "this backend does not read check values by type");
     }
 
     /** Reads the reader's KCV of a key index. */

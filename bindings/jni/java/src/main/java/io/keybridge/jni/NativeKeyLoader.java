@@ -81,9 +81,39 @@ public final class NativeKeyLoader implements AutoCloseable {
      */
     public KeyLoadResult sendTr31Key(String keyBlock, int keyIndex, String ksn, String expectedKcv, int timeoutMs)
             throws ReaderException {
+        return sendTr31Key(keyBlock, keyIndex, NO_KEY_TYPE, ksn, expectedKcv, timeoutMs);
+    }
+
+    /** {@code keyType} of a load that names none: B0 is the bare key index. */
+    public static final int NO_KEY_TYPE = -1;
+
+    /**
+     * As {@link #sendTr31Key(String, int, String, String, int)}, loading the key as the vendor's
+     * {@code TR31KeyType} with this code (0 NEW_KEY_ALL, 1 NEW_KEY_TMK, 2 NEW_KEY_PIN, 3
+     * NEW_KEY_DATA; {@link #NO_KEY_TYPE} for none): the load's B0 is then the key index's digit
+     * followed by the type's, as the vendor's {@code updateKeyByTR_31(keyIndex, block, keyType, timeout)}
+     * sends it (so key index 0 takes no type but NEW_KEY_ALL).
+     */
+    public KeyLoadResult sendTr31Key(String keyBlock, int keyIndex, int keyType, String ksn, String expectedKcv, int timeoutMs)
+            throws ReaderException {
         lock.readLock().lock();
         try {
-            return nativeSend(handle, keyBlock, keyIndex, ksn, expectedKcv, timeoutMs);
+            return nativeSend(handle, keyBlock, keyIndex, keyType, ksn, expectedKcv, timeoutMs);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * The vendor's {@code sendTR31Key(String)}: {@code wireHex} is hex of the bytes to send (the
+     * key block's ASCII, {@code 4430313132…} for {@code D0112…}), as the vendor SDK decodes its
+     * argument; sent in 64-byte chunks (CMD 0x40/0x20) and closed with CMD 0x40/0x21, into key
+     * index 0. The reader's KCV is then read and compared as for every load.
+     */
+    public KeyLoadResult sendTr31KeyChunked(String wireHex, String expectedKcv, int timeoutMs) throws ReaderException {
+        lock.readLock().lock();
+        try {
+            return nativeSendChunked(handle, wireHex, expectedKcv, timeoutMs);
         } finally {
             lock.readLock().unlock();
         }
@@ -107,6 +137,27 @@ public final class NativeKeyLoader implements AutoCloseable {
         } finally {
             lock.readLock().unlock();
         }
+    }
+
+    /**
+     * The vendor's {@code getKeyCheckValue(keyIndex, type)}: CMD 0x23/0x20 with the type's ordinal
+     * {@code checkValueType} (0 MKSK_TMK … 11 DUKPT_PIN_KSN, 12 DUKPT_MKSK_ALLTYPE), read as the
+     * vendor SDK reads the answer into its {@code onGetKeyCheckValue} table: {@code <TYPE>_KCV}
+     * (KSN types: {@code <TYPE>}) → upper-case hex, one row, or twelve for all types.
+     */
+    public java.util.Map<String, String> checkValues(int keyIndex, int checkValueType) throws ReaderException {
+        String[] flat;
+        lock.readLock().lock();
+        try {
+            flat = nativeCheckValues(handle, keyIndex, checkValueType);
+        } finally {
+            lock.readLock().unlock();
+        }
+        java.util.Map<String, String> table = new java.util.LinkedHashMap<>();
+        for (int i = 0; i + 1 < flat.length; i += 2) {
+            table.put(flat[i], flat[i + 1]);
+        }
+        return table;
     }
 
     /**
@@ -197,8 +248,13 @@ public final class NativeKeyLoader implements AutoCloseable {
 
     private static native long nativeOpenCommands(ReaderCommands commands, int timeoutMs, boolean lenient);
 
-    private static native KeyLoadResult nativeSend(long handle, String block, int keyIndex, String ksn, String expectedKcv,
-            int timeoutMs) throws ReaderException;
+    private static native KeyLoadResult nativeSend(long handle, String block, int keyIndex, int keyType, String ksn,
+            String expectedKcv, int timeoutMs) throws ReaderException;
+
+    private static native KeyLoadResult nativeSendChunked(long handle, String wireHex, String expectedKcv, int timeoutMs)
+            throws ReaderException;
+
+    private static native String[] nativeCheckValues(long handle, int keyIndex, int checkValueType) throws ReaderException;
 
     private static native DeviceInfo nativeDeviceInfo(long handle) throws ReaderException;
 
