@@ -10,6 +10,8 @@
 //! * Chunked path (`sendTR31Key`): CMD 0x40 SUB 0x20 TIMEOUT 60 chunks of DATA = offset (2, BE, in
 //!   units of 16 bytes) ‖ up to 64 bytes, closed by CMD 0x40 SUB 0x21 TIMEOUT 60 without data.
 //! * Poll (after a "still working" answer): TYPE 0x22 CMD 00 SUB 00 TIMEOUT 0x0F, no data.
+//! * TR-34 (`loadSessionKeyByTR_34`, `getTR31Token`, and the certificate commands keybridge
+//!   chose): every byte in the one table [`TR34_COMMANDS`], each marked confirmed or chosen.
 //!
 //! Device info (CMD 0x10 SUB 0x00) comes from the PC SDK's test harness, not from the Android SDK.
 
@@ -60,14 +62,81 @@ pub const TR31_CHUNK: CommandCode = code("TR-31 key block chunk", 0x40, 0x20, So
 /// Closes the chunked path; the reader then applies the block.
 pub const TR31_CHUNK_END: CommandCode = code("TR-31 key block end", 0x40, 0x21, Some(CHUNK_TIMEOUT));
 
+/// TIMEOUT of each TR-34 envelope chunk (`s0.b(Vpos,byte[],boolean)` @226–237).
+pub const TR34_CHUNK_TIMEOUT: u8 = 10;
+/// TIMEOUT of the TR-34 close, which the SDK also waits (`s0.b(Vpos)` l.1084): the reader
+/// verifies the KDH's signature and decrypts with its RSA key before it answers.
+pub const TR34_CLOSE_TIMEOUT: u8 = 180;
+/// TIMEOUT of `getTR31Token` (`s0.c(Vpos)` l.754).
+pub const TR34_NONCE_TIMEOUT: u8 = 60;
+
+/// One chunk of the SDK envelope (`loadSessionKeyByTR_34`): offset/16 ‖ up to 64 bytes.
+pub const TR34_CHUNK: CommandCode = code("TR-34 envelope chunk", 0x40, 0x00, Some(TR34_CHUNK_TIMEOUT));
+/// Closes the envelope; the reader verifies the token and installs the KEK. RESULT is the vendor's
+/// `UpdateInformationResult` ([`UpdateResult`]).
+pub const TR34_CHUNK_END: CommandCode = code("TR-34 envelope end", 0x40, 0x10, Some(TR34_CLOSE_TIMEOUT));
+/// The reader's fresh nonce for the next token (`getTR31Token`): no data; answer DATA = the nonce.
+pub const TR34_NONCE: CommandCode = code("TR-34 nonce", 0x40, 0x30, Some(TR34_NONCE_TIMEOUT));
+/// Reads the reader's (KRD's) device certificate, one page at a time ([`certificate_page_request`]).
+/// CHOSEN by keybridge: the SDK's `getDeviceSigningCertificate` bytes are unknown.
+pub const TR34_READ_KRD_CERTIFICATE: CommandCode = code("read device certificate", 0x40, 0x31, None);
+/// Stores the KDH's certificate for the next envelope: chunks like [`TR34_CHUNK`]'s.
+/// CHOSEN by keybridge: the SDK's `loadCertificates` bytes are unknown.
+pub const TR34_STORE_KDH_CERTIFICATE: CommandCode = code("store KDH certificate", 0x40, 0x32, None);
+
+/// Where a command's bytes come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provenance {
+    /// Read from the vendor SDK's bytecode, at this place.
+    Confirmed(&'static str),
+    /// Chosen by keybridge because the SDK's bytes are unknown: UNCONFIRMED on real readers.
+    Chosen(&'static str),
+}
+
+/// A TR-34 command and where its bytes come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tr34Command {
+    pub code: CommandCode,
+    pub provenance: Provenance,
+}
+
+/// Every TR-34 command byte keybridge sends, in the one place (the README mirrors this table).
+pub const TR34_COMMANDS: [Tr34Command; 5] = [
+    Tr34Command {
+        code: TR34_CHUNK,
+        provenance: Provenance::Confirmed("loadSessionKeyByTR_34 → s0.b(Vpos,byte[],boolean) l.1099 @226–237"),
+    },
+    Tr34Command {
+        code: TR34_CHUNK_END,
+        provenance: Provenance::Confirmed("s0.b(Vpos) l.1084"),
+    },
+    Tr34Command {
+        code: TR34_NONCE,
+        provenance: Provenance::Confirmed("getTR31Token → s0.c(Vpos) l.754"),
+    },
+    Tr34Command {
+        code: TR34_READ_KRD_CERTIFICATE,
+        provenance: Provenance::Chosen("getDeviceSigningCertificate's bytes are not traced"),
+    },
+    Tr34Command {
+        code: TR34_STORE_KDH_CERTIFICATE,
+        provenance: Provenance::Chosen("loadCertificates' bytes are not traced"),
+    },
+];
+
 /// Every command keybridge sends.
-pub const COMMANDS: [CommandCode; 6] = [
+pub const COMMANDS: [CommandCode; 11] = [
     DEVICE_INFO,
     LOAD_TR31,
     LOAD_KSN,
     GET_CHECK_VALUE,
     TR31_CHUNK,
     TR31_CHUNK_END,
+    TR34_COMMANDS[0].code,
+    TR34_COMMANDS[1].code,
+    TR34_COMMANDS[2].code,
+    TR34_COMMANDS[3].code,
+    TR34_COMMANDS[4].code,
 ];
 
 /// Data bytes per chunk of the chunked path.
@@ -98,7 +167,7 @@ impl CommandCode {
     /// Whether a reader may change its key storage when it receives this command: such a
     /// command is never re-sent blindly after a lost answer.
     pub fn changes_keys(self) -> bool {
-        self == LOAD_TR31 || self == LOAD_KSN || self == TR31_CHUNK_END
+        self == LOAD_TR31 || self == LOAD_KSN || self == TR31_CHUNK_END || self == TR34_CHUNK_END
     }
 }
 
@@ -390,6 +459,85 @@ pub fn chunk_data(bytes: &[u8]) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The key index whose MKSK_TMK check value shows a KEK loaded by TR-34: the envelope names no
+/// index, and keybridge's simulator installs the KEK there (a choice, like the table's chosen rows).
+pub const TR34_KEK_SLOT: u8 = 0;
+
+/// Bytes of the device certificate per page of [`TR34_READ_KRD_CERTIFICATE`].
+pub const CERTIFICATE_PAGE_LEN: usize = 512;
+
+/// DATA of a certificate page request: the byte offset (2, BE) of the page.
+pub fn certificate_page_request(offset: u16) -> Vec<u8> {
+    offset.to_be_bytes().to_vec()
+}
+
+/// A certificate page answer: the certificate's total length (2, BE) ‖ up to
+/// [`CERTIFICATE_PAGE_LEN`] bytes from the offset asked for.
+pub fn certificate_page(der: &[u8], offset: usize) -> Vec<u8> {
+    let total = u16::try_from(der.len()).unwrap_or(u16::MAX);
+    let page = der.get(offset..).unwrap_or_default();
+    let page = &page[..page.len().min(CERTIFICATE_PAGE_LEN)];
+    [&total.to_be_bytes()[..], page].concat()
+}
+
+/// Reads a certificate page answer: (total length, the page's bytes).
+pub fn parse_certificate_page(data: &[u8]) -> Result<(usize, &[u8]), String> {
+    let (total, page) = data
+        .split_first_chunk::<2>()
+        .ok_or_else(|| format!("a certificate page of {} bytes has no length", data.len()))?;
+    Ok((usize::from(u16::from_be_bytes(*total)), page))
+}
+
+/// The vendor's `QPOSService.UpdateInformationResult` as the TR-34 close's RESULT reports it
+/// (`onRequestUpdateWorkKeyResult`): 0, 1, 3 and 4 are named, anything else is UPDATE_FAIL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UpdateResult {
+    Success,
+    Fail,
+    PacketVerifyError,
+    PacketLenError,
+}
+
+/// (RESULT, outcome, vendor constant name), in the vendor's order.
+const UPDATE_RESULTS: [(u8, UpdateResult, &str); 4] = [
+    (0, UpdateResult::Success, "UPDATE_SUCCESS"),
+    (1, UpdateResult::Fail, "UPDATE_FAIL"),
+    (3, UpdateResult::PacketVerifyError, "UPDATE_PACKET_VEFIRY_ERROR"),
+    (4, UpdateResult::PacketLenError, "UPDATE_PACKET_LEN_ERROR"),
+];
+
+impl UpdateResult {
+    /// The outcome the SDK reports for this RESULT byte.
+    pub fn from_result(result: u8) -> Self {
+        UPDATE_RESULTS
+            .iter()
+            .find(|(r, _, _)| *r == result)
+            .map_or(Self::Fail, |(_, u, _)| *u)
+    }
+
+    /// The RESULT byte a reader sends for this outcome.
+    pub fn result(self) -> u8 {
+        UPDATE_RESULTS
+            .iter()
+            .find(|(_, u, _)| *u == self)
+            .map_or(1, |(r, _, _)| *r)
+    }
+
+    /// The vendor's constant name (`UPDATE_PACKET_VEFIRY_ERROR`, spelled as the SDK spells it).
+    pub fn name(self) -> &'static str {
+        UPDATE_RESULTS
+            .iter()
+            .find(|(_, u, _)| *u == self)
+            .map_or("UPDATE_FAIL", |(_, _, n)| *n)
+    }
+}
+
+impl std::fmt::Display for UpdateResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What `device info` returns.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DeviceInfo {
@@ -537,5 +685,32 @@ mod tests {
         assert_eq!(chunks[2].len(), 2 + 2);
         assert_eq!(poll_frame(), Frame::new(0x22, 0, 0, 0x0F, vec![]));
         assert_eq!(TR31_CHUNK.frame(5, vec![]).body.unwrap().param, 60);
+    }
+
+    /// Every TR-34 command is in COMMANDS, with the SDK's fixed TIMEOUTs where confirmed.
+    #[test]
+    fn the_tr34_table() {
+        for row in TR34_COMMANDS {
+            assert_eq!(CommandCode::lookup(row.code.cmd, row.code.sub), Some(row.code));
+            assert_eq!(row.code.cmd, 0x40);
+        }
+        let fixed: Vec<_> = TR34_COMMANDS.iter().map(|r| r.code.fixed_timeout).collect();
+        assert_eq!(fixed, [Some(10), Some(180), Some(60), None, None]);
+        assert!(TR34_CHUNK_END.changes_keys() && !TR34_CHUNK.changes_keys());
+        assert_eq!(UpdateResult::from_result(3), UpdateResult::PacketVerifyError);
+        assert_eq!(UpdateResult::from_result(9), UpdateResult::Fail);
+        assert_eq!(UpdateResult::PacketLenError.result(), 4);
+    }
+
+    #[test]
+    fn certificate_pages() {
+        let der: Vec<u8> = (0..700u32).map(|i| i as u8).collect();
+        let first = certificate_page(&der, 0);
+        let (total, page) = parse_certificate_page(&first).unwrap();
+        assert_eq!((total, page.len()), (700, 512));
+        let second = certificate_page(&der, 512);
+        assert_eq!(parse_certificate_page(&second).unwrap().1, &der[512..]);
+        assert_eq!(certificate_page_request(512), vec![2, 0]);
+        assert!(parse_certificate_page(&[1]).is_err());
     }
 }

@@ -25,11 +25,16 @@
 //!   is known but the reader reports no KCV, the load is [`LoadError::KcvUncompared`], never loaded.
 //! * KCVs are compared over at least [`MIN_KCV_LEN`](crate::kcv::MIN_KCV_LEN) bytes; a shorter
 //!   KCV from the reader is an error, not a match.
+//!
+//! A reader's own KEK comes by TR-34 ([`KeyLoader::load_kek_tr34`], feature `tr34`), proven the
+//! same way: by the reader's check value of the KEK.
 
 mod check_value;
 mod dukpt;
 mod error;
 mod exchange;
+#[cfg(feature = "tr34")]
+mod kek;
 mod outcome;
 mod policy;
 mod request;
@@ -37,7 +42,7 @@ mod request;
 use std::time::Instant;
 
 pub use crate::device::answer::{DspreadError, ReaderStatus};
-pub use crate::device::command::{CheckValueType, DeviceInfo, Tr31KeyType};
+pub use crate::device::command::{CheckValueType, DeviceInfo, TR34_KEK_SLOT, Tr31KeyType, UpdateResult};
 use crate::device::command::{DEVICE_INFO, GET_CHECK_VALUE, SLOTS, check_value_data, parse_check_values};
 pub use crate::device::session::CancelHandle;
 use crate::device::session::{Session, SessionConfig};
@@ -48,6 +53,8 @@ use crate::kcv::MIN_KCV_LEN;
 pub use check_value::check_value_type;
 pub use error::LoadError;
 use exchange::Plan;
+#[cfg(feature = "tr34")]
+pub use kek::{KekLoadError, KekLoadOutcome, KekLoadRequest, KrdCredentials};
 pub use outcome::{KcvCheck, KeyLoadOutcome, LoadWarning};
 use outcome::{KnownKcv, compare_kcvs};
 use policy::Checked;
