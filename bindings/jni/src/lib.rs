@@ -15,6 +15,8 @@
 
 mod command_link;
 mod java_call;
+#[cfg(feature = "tr34")]
+mod kek;
 #[cfg(feature = "service-client")]
 mod provision;
 #[cfg(feature = "service-client")]
@@ -119,7 +121,7 @@ fn into_handle(loader: KeyLoader) -> jlong {
 ///
 /// Safety: `handle` is 0 or a value returned by `into_handle` that `nativeClose` has not freed;
 /// the Java class's lock guarantees that.
-unsafe fn native<'a>(handle: jlong) -> Result<&'a NativeLoader, JniError> {
+pub(crate) unsafe fn native<'a>(handle: jlong) -> Result<&'a NativeLoader, JniError> {
     if handle == 0 {
         return Err(JniError::State("the key loader is closed".into()));
     }
@@ -242,7 +244,7 @@ fn non_null<'local>(object: JObject<'local>, what: &str) -> Result<JObject<'loca
 }
 
 /// The optional expected KCV of a Java call, hex.
-fn expected_kcv(env: &Env<'_>, value: &JString<'_>) -> Result<Option<Vec<u8>>, JniError> {
+pub(crate) fn expected_kcv(env: &Env<'_>, value: &JString<'_>) -> Result<Option<Vec<u8>>, JniError> {
     optional_string(env, value)?
         .map(|kcv| hex::decode(kcv.trim()).map_err(|_| JniError::Argument("the expected KCV is not hex".into())))
         .transpose()

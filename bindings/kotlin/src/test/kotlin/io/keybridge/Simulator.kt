@@ -28,7 +28,10 @@ class Simulator private constructor(
     fun deviations(): List<String> {
         log?.let { return it }
         runCatching { process.outputStream.close() }
-        if (!process.waitFor(5, TimeUnit.SECONDS)) process.destroyForcibly().waitFor()
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor()
+            throw AssertionError("the simulator did not stop within 30 s: its deviation log is unread")
+        }
         val lines = stdout.readLines()
         val count = lines.firstOrNull { it.startsWith("deviations: ") }?.removePrefix("deviations: ")?.trim()?.toIntOrNull()
             ?: error("the simulator printed no deviation count: $lines")

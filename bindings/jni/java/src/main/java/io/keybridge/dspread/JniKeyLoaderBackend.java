@@ -46,6 +46,12 @@ public final class JniKeyLoaderBackend implements KeyLoaderBackend {
         return call(() -> Result.checkValueTable(loader.checkValues(keyIndex, type.ordinal())));
     }
 
+    /** 0x40/0x00 chunks of the envelope, closed by 0x40/0x10, as the vendor's {@code loadSessionKeyByTR_34}. */
+    @Override
+    public Result loadSessionKeyByTr34(String envelopeHex) {
+        return call(() -> Result.updateResult(loader.sendTr34Envelope(envelopeHex)));
+    }
+
     private static Result loaded(KeyLoadResult r) {
         return Result.loaded(r.getReaderKcv(), r.getKcvVerification(), r.getKeyUsage(), r.getWarnings());
     }

@@ -54,6 +54,15 @@ public interface KeyLoaderBackend extends AutoCloseable {
         return Result.failed(QPOSService.Error.CMD_NOT_AVAILABLE.name(), "this backend does not read check values by type");
     }
 
+    /**
+     * The vendor's {@code loadSessionKeyByTR_34(hex)}: the SDK's TR-34 envelope, sent as the SDK
+     * sends it; the reader's answer as {@link Result#updateResult} (success for UPDATE_SUCCESS,
+     * the reader's refusal for the others). Backends that cannot send it report CMD_NOT_AVAILABLE.
+     */
+    default Result loadSessionKeyByTr34(String envelopeHex) {
+        return Result.failed(QPOSService.Error.CMD_NOT_AVAILABLE.name(), "this backend does not send TR-34 envelopes");
+    }
+
     /** Reads the reader's KCV of a key index. */
     Result keyCheckValue(int keyIndex);
 
@@ -108,9 +117,17 @@ public interface KeyLoaderBackend extends AutoCloseable {
         public final QPOSService.Error error;
         /** Readable reason of a failure; null on success. */
         public final String message;
+        /** TR-34 envelopes: the vendor's {@code UpdateInformationResult} name of the reader's answer; null otherwise. */
+        public final String updateResult;
 
         private Result(boolean success, String readerKcv, String kcvVerification, String keyUsage, List<String> warnings,
                 Map<String, String> deviceInfo, boolean refused, QPOSService.Error error, String message) {
+            this(success, readerKcv, kcvVerification, keyUsage, warnings, deviceInfo, refused, error, message, null);
+        }
+
+        private Result(boolean success, String readerKcv, String kcvVerification, String keyUsage, List<String> warnings,
+                Map<String, String> deviceInfo, boolean refused, QPOSService.Error error, String message, String updateResult) {
+            this.updateResult = updateResult;
             this.success = success;
             this.refused = refused;
             this.readerKcv = readerKcv;
@@ -124,6 +141,16 @@ public interface KeyLoaderBackend extends AutoCloseable {
 
         public static Result loaded(String readerKcv, String kcvVerification, String keyUsage, List<String> warnings) {
             return new Result(true, readerKcv, kcvVerification, keyUsage, warnings, null, false, null, null);
+        }
+
+        /**
+         * The reader's answer to a TR-34 envelope: {@code UPDATE_SUCCESS} is success, any other
+         * {@code UpdateInformationResult} name the reader's refusal.
+         */
+        public static Result updateResult(String name) {
+            boolean success = QPOSService.UpdateInformationResult.UPDATE_SUCCESS.name().equals(name);
+            return new Result(success, null, null, null, null, null, !success, success ? null : QPOSService.Error.UNKNOWN,
+                    success ? null : "the reader refused the TR-34 envelope: " + name, name);
         }
 
         public static Result keyCheckValue(String readerKcv) {

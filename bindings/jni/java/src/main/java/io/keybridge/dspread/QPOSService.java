@@ -676,6 +676,20 @@ public final class QPOSService extends MPOSService implements AutoCloseable {
                 (l, read, r) -> l.onGetKeyCheckValue(vendorTable(keyIndex, type, r)));
     }
 
+    /**
+     * The vendor's TR-34 KEK load: {@code hex} is the hex of the SDK's envelope (built from the
+     * TR-34 token as the vendor's demo builds it), sent as the SDK sends it (0x40/0x00 chunks,
+     * 0x40/0x10 close) → {@code onRequestUpdateWorkKeyResult} with the reader's answer:
+     * UPDATE_SUCCESS, UPDATE_FAIL, UPDATE_PACKET_VEFIRY_ERROR or UPDATE_PACKET_LEN_ERROR (the
+     * reader's word, as in the SDK; link problems are {@code onError}). With the token as AWS
+     * returns it, {@code NativeKeyLoader.loadKekTr34} builds the envelope and proves the KEK by its
+     * KCV. Not available through the app's own SDK object (call its own method there).
+     */
+    public void loadSessionKeyByTR_34(String hex) {
+        submit(KeyLoadReport.Operation.LOAD_SESSION_KEY_BY_TR34, 0, () -> backend.loadSessionKeyByTr34(hex),
+                (l, updated, r) -> l.onRequestUpdateWorkKeyResult(r.getUpdateResult()));
+    }
+
     /** The reader's POS id → {@code onQposIdResult} with {@code posId} and {@code psamId}. */
     public void getQposId() {
         submit(KeyLoadReport.Operation.GET_QPOS_ID, 0, backend::deviceInfo,

@@ -119,6 +119,66 @@ public final class NativeKeyLoader implements AutoCloseable {
         }
     }
 
+    /**
+     * Loads a KEK by TR-34: {@code token} is the TR-34 key block as AWS Payment Cryptography's
+     * {@code ExportKey} returns it (DER), {@code expectedKcv} the KEK's KCV as AWS reports it (hex,
+     * at least 3 bytes). keybridge builds the vendor SDK's envelope, sends it as
+     * {@code loadSessionKeyByTR_34} does and reads the KEK's check value: returns the reader's KCV
+     * of the KEK (upper-case hex) only when it matches. A token that does not read throws
+     * {@link IllegalArgumentException} (nothing sent); the reader's refusal a {@link ReaderException}
+     * whose {@link ReaderException#isRefused()} is true.
+     */
+    public String loadKekTr34(byte[] token, String expectedKcv) throws ReaderException {
+        lock.readLock().lock();
+        try {
+            return nativeLoadKekTr34(handle, token, expectedKcv);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** As {@link #loadKekTr34(byte[], String)}, the token in hex (AWS's {@code KeyMaterial}). */
+    public String loadKekTr34(String tokenHex, String expectedKcv) throws ReaderException {
+        return loadKekTr34(hexBytes(tokenHex, "the TR-34 token"), expectedKcv);
+    }
+
+    /**
+     * The vendor's {@code loadSessionKeyByTR_34(hex)}: sends the bytes {@code envelopeHex} decodes to
+     * (the SDK's TR-34 envelope) in 0x40/0x00 chunks, closed by 0x40/0x10, and returns the vendor's
+     * {@code UpdateInformationResult} name for the reader's answer: {@code UPDATE_SUCCESS},
+     * {@code UPDATE_FAIL}, {@code UPDATE_PACKET_VEFIRY_ERROR} or {@code UPDATE_PACKET_LEN_ERROR}. As
+     * in the SDK this is the reader's word only; {@link #loadKekTr34} also proves the KEK by its KCV.
+     */
+    public String sendTr34Envelope(String envelopeHex) throws ReaderException {
+        byte[] envelope = hexBytes(envelopeHex, "the TR-34 envelope");
+        lock.readLock().lock();
+        try {
+            return nativeSendTr34Envelope(handle, envelope);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** {@code hex} decoded; IllegalArgumentException naming {@code what} and the position otherwise. */
+    private static byte[] hexBytes(String hex, String what) {
+        if (hex == null) {
+            throw new IllegalArgumentException(what + " must not be null");
+        }
+        String text = hex.trim();
+        if (text.length() % 2 != 0) {
+            throw new IllegalArgumentException(what + " has an odd number of hex digits (" + text.length() + ")");
+        }
+        byte[] bytes = new byte[text.length() / 2];
+        for (int i = 0; i < text.length(); i++) {
+            int digit = Character.digit(text.charAt(i), 16);
+            if (digit < 0) {
+                throw new IllegalArgumentException(what + ": non-hex character at position " + i);
+            }
+            bytes[i / 2] |= (byte) (i % 2 == 0 ? digit << 4 : digit);
+        }
+        return bytes;
+    }
+
     /** The reader's device information: POS id, PSAM id. */
     public DeviceInfo deviceInfo() throws ReaderException {
         lock.readLock().lock();
@@ -257,6 +317,10 @@ public final class NativeKeyLoader implements AutoCloseable {
     private static native String[] nativeCheckValues(long handle, int keyIndex, int checkValueType) throws ReaderException;
 
     private static native DeviceInfo nativeDeviceInfo(long handle) throws ReaderException;
+
+    private static native String nativeLoadKekTr34(long handle, byte[] token, String expectedKcv) throws ReaderException;
+
+    private static native String nativeSendTr34Envelope(long handle, byte[] envelope) throws ReaderException;
 
     private static native String nativeKeyCheckValue(long handle, int keyIndex) throws ReaderException;
 

@@ -145,7 +145,7 @@ class LoadKindsTest {
             String kcv = kcv(TDES_KEY, KcvAlgorithm.TDES);
             assertTrue(load(pos, listener, 8, null, block(TDES_KBPK, "B0000P0TE00E0000", TDES_KEY), kcv).isSuccess());
             pos.getKeyCheckValue(8, QPOSService.CHECKVALUE_KEYTYPE.MKSK_PIK);
-            assertEquals(kcv, listener.next().getReaderKcv());
+            assertEquals(kcv, listener.next().getDeviceInfo().get("MKSK_PIK_KCV"));
             assertEquals(List.of("updateKeyByTR_31:true", "kcv:8:" + kcv), listener.events);
         }
     }
