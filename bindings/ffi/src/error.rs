@@ -201,8 +201,8 @@ impl ReaderError {
         }
     }
 
-    /// The Dspread `QPOSService.Error` name for this error (what `onError` reports).
-    pub fn dspread_error_name(&self) -> &'static str {
+    /// The load error behind this one, if it comes from the core.
+    fn load_error(&self) -> Option<&LoadError> {
         match self {
             Self::InvalidBlock(e)
             | Self::Refused(e)
@@ -218,9 +218,22 @@ impl ReaderError {
             | Self::Protocol(e)
             | Self::Cancelled(e)
             | Self::Indeterminate(e)
-            | Self::Transport(e) => e.dspread_error_name(),
+            | Self::Transport(e) => Some(e),
+            Self::Closed | Self::CallInProgress | Self::Internal { .. } => None,
+        }
+    }
+
+    /// Whether this is the reader's verdict on the key (see `LoadError::is_refusal`): the vendor
+    /// SDK reports it as the load's `false` result, not through `onError`.
+    pub fn is_refusal(&self) -> bool {
+        self.load_error().is_some_and(LoadError::is_refusal)
+    }
+
+    /// The Dspread `QPOSService.Error` name for this error (what `onError` reports).
+    pub fn dspread_error_name(&self) -> &'static str {
+        match self {
             Self::CallInProgress => "DEVICE_BUSY",
-            Self::Closed | Self::Internal { .. } => "UNKNOWN",
+            other => other.load_error().map_or("UNKNOWN", LoadError::dspread_error_name),
         }
     }
 }
@@ -287,6 +300,9 @@ mod tests {
             assert_eq!(ffi.to_string(), text);
         }
         assert_eq!(ReaderError::CallInProgress.dspread_error_name(), "DEVICE_BUSY");
+        assert!(ReaderError::from(LoadError::Reader(ReaderStatus::MacError)).is_refusal());
+        assert!(!ReaderError::from(LoadError::NoResponse).is_refusal());
+        assert!(!ReaderError::Closed.is_refusal());
         assert!(matches!(
             ReaderError::from(LoadError::Reader(ReaderStatus::Timeout)),
             ReaderError::Timeout(_)

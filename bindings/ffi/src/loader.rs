@@ -234,6 +234,9 @@ pub struct LoadFailure {
     pub dspread_error: String,
     /// The readable reason (the same text the exception would carry).
     pub message: String,
+    /// The reader's verdict on the key (it answered the load with a failure, or holds a key
+    /// with another KCV or KSN): the vendor SDK's `false` result rather than `onError`.
+    pub refused: bool,
 }
 
 impl From<ReaderError> for LoadFailure {
@@ -242,6 +245,7 @@ impl From<ReaderError> for LoadFailure {
             kind: e.kind(),
             dspread_error: e.dspread_error_name().into(),
             message: e.to_string(),
+            refused: e.is_refusal(),
         }
     }
 }
@@ -464,6 +468,42 @@ impl Drop for CancelOnDrop {
             winding_down.store(true, Ordering::SeqCst);
             handle.cancel();
         }
+    }
+}
+
+#[cfg(feature = "tr34")]
+#[uniffi::export]
+impl KeyLoader {
+    /// Loads the reader's KEK by TR-34: `token` is the TR-34 key block as AWS Payment
+    /// Cryptography's `ExportKey` returns it (the DER bytes its hex `KeyMaterial` decodes to),
+    /// `expected_kcv` the KEK's KCV as AWS reports it (at least 3 bytes). keybridge builds the
+    /// vendor SDK's envelope, sends it as `loadSessionKeyByTR_34` does and reads the KEK's check
+    /// value: returns the reader's KCV of the KEK, only when it matches. A token that does not
+    /// read is `InvalidArgument` (nothing sent); the reader's refusal `Rejected`.
+    pub async fn load_kek_tr34(&self, token: Vec<u8>, expected_kcv: Vec<u8>) -> Result<Vec<u8>, ReaderError> {
+        let request = loader::KekLoadRequest {
+            expected_kcv,
+            kdh_certificate: None,
+        };
+        self.run(move |l| {
+            l.load_kek_tr34(&token, &request)
+                .map(|outcome| outcome.reader_kcv)
+                .map_err(kek_error)
+        })
+        .await
+    }
+}
+
+#[cfg(feature = "tr34")]
+/// A TR-34 KEK load's failure as a load error: a token that does not read is an invalid argument,
+/// the reader's refusal its RESULT.
+fn kek_error(e: loader::KekLoadError) -> LoadError {
+    match e {
+        loader::KekLoadError::Token(token) => LoadError::InvalidArgument {
+            reason: token.to_string(),
+        },
+        loader::KekLoadError::Refused { result, .. } => LoadError::Reader(loader::ReaderStatus::from_result(result)),
+        loader::KekLoadError::Load(load) => load,
     }
 }
 

@@ -1,12 +1,21 @@
 //! A reader driven through another SDK's commands instead of bytes: the app's own, already
 //! connected Dspread `QPOSService` (Java: `io.keybridge.dspread.DspreadSdkReader`, an
 //! `io.keybridge.jni.ReaderCommands`). keybridge's loader runs over it unchanged: each frame the
-//! loader writes becomes a call on the Java object (`updateKeyByTR_31`, `getKeyCheckValue`,
+//! loader writes becomes a call on the Java object (`updateKeyByTR_31` with the slot, key type,
+//! KSN and TIMEOUT the frames carry, `getKeyCheckValue` with the frame's `CHECKVALUE_KEYTYPE`,
 //! `getQposId` for the device information provisioning starts with), and
 //! each outcome the SDK reports back becomes the reader answer the loader waits for. So every rule
 //! of the loader holds on this path as on a byte stream: the policy check before anything is
 //! sent, a verdict only from an answer to the load, the KCV comparison, a lost answer settled by
 //! the slot's KCV and never by sending the key again blindly.
+//!
+//! The vendor's one call `updateKeyByTR_31(idx, ksn, block)` sends both the load and the KSN
+//! frame (CMD 0x11/0x60) and reports one verdict for both: the KSN frame keybridge writes after
+//! it is answered here, once its KSN is checked to be the one the call carried. When the SDK
+//! reports that it got no answer (NO_RESPONSE), the SDK has already waited: the answer is lost
+//! at once ([`TransportError::AnswerLost`]) instead of keybridge waiting out its own timeout for
+//! an answer that cannot come, and the loader's lost-answer rule applies (the slot's KCV settles
+//! a load, else the result stays open). TIMEOUT is the reader's own 0x25 answer.
 
 use jni::objects::{JObject, JString, JValue};
 use jni::refs::Global;
@@ -14,7 +23,7 @@ use jni::{Env, jni_sig, jni_str};
 use keybridge::device::answer::{ReaderStatus, TYPE_OK, result};
 use keybridge::device::command::{
     CheckValueType, CommandCode, DEVICE_INFO, DeviceInfo, GET_CHECK_VALUE, LOAD_KSN, LOAD_TR31, TYPE_COMMAND,
-    TYPE_POLL, parse_b0,
+    TYPE_POLL, Tr31KeyType, parse_b0, parse_ksn_data,
 };
 use keybridge::device::frame::{Frame, FrameBody, FrameCodec};
 use keybridge::device::transport::{Transport, TransportError};
@@ -25,8 +34,8 @@ use crate::java_call::with_java;
 /// What an SDK's failure (a Dspread `QPOSService.Error` name) is on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Answer {
-    /// Nothing arrives: the loader's own timeout and lost-answer rules apply.
-    Nothing,
+    /// The SDK waited for the reader in vain: the answer is lost now.
+    Lost,
     /// A bare status frame.
     Status(ReaderStatus),
     /// An answer naming the command, with the status's RESULT code.
@@ -36,14 +45,14 @@ enum Answer {
 const FAILED: ReaderStatus = ReaderStatus::Failed { result: result::FAILED };
 
 /// Dspread error names and their answers; any other name (and an SDK's plain `false`) is a
-/// failure result. A timeout or a busy SDK is no answer at all: the key may or may not have been
-/// stored, so the loader settles it by the check value.
+/// failure result. TIMEOUT is the reader's own 0x25 answer (the only way the SDK reports it);
+/// after silence or a busy SDK the answer is lost at once: waiting longer cannot bring it.
 const SDK_ERRORS: [(&str, Answer); 12] = [
-    ("TIMEOUT", Answer::Nothing),
-    ("NO_RESPONSE", Answer::Nothing),
-    ("CMD_TIMEOUT", Answer::Nothing),
-    ("DEVICE_BUSY", Answer::Nothing),
-    ("DEVICE_IS_OCCUPIED", Answer::Nothing),
+    ("TIMEOUT", Answer::Status(ReaderStatus::Timeout)),
+    ("NO_RESPONSE", Answer::Lost),
+    ("CMD_TIMEOUT", Answer::Lost),
+    ("DEVICE_BUSY", Answer::Lost),
+    ("DEVICE_IS_OCCUPIED", Answer::Lost),
     ("CMD_NOT_AVAILABLE", Answer::Status(ReaderStatus::NotSupported)),
     ("DEVICE_RESET", Answer::Status(ReaderStatus::DeviceError)),
     ("DEVICE_ERROR", Answer::Status(ReaderStatus::DeviceError)),
@@ -77,6 +86,8 @@ pub(crate) struct CommandLink {
     /// The KSN (hex) the loader announced for its next load: the SDK's one call
     /// `updateKeyByTR_31(idx, ksn, block)` sends the load and the KSN frame together.
     announced_ksn: Option<String>,
+    /// The KSN (hex) the last load call carried: the KSN frame that follows must name it.
+    loaded_ksn: Option<String>,
 }
 
 /// One outcome reported by the Java side.
@@ -97,6 +108,7 @@ impl CommandLink {
             load: LOAD_TR31,
             device_info: false,
             announced_ksn: None,
+            loaded_ksn: None,
         }
     }
 
@@ -115,26 +127,25 @@ impl CommandLink {
         self.device_info = code == Some(DEVICE_INFO);
         if code == Some(LOAD_TR31) {
             let load = LoadCommand::parse(&body)?;
-            if load.typed {
-                // The Java side's calls take no key type: refuse rather than load it untyped.
-                return self.queue(&status_frame(ReaderStatus::NotSupported));
-            }
             self.load = LOAD_TR31;
-            let ksn = self.announced_ksn.take();
+            self.loaded_ksn = self.announced_ksn.take();
+            let key_type = load.key_type.map_or(-1, |t| i32::from(t.code()));
             with_java(|env| {
                 let block = env.new_string(load.block)?;
-                let ksn: JObject = match ksn {
+                let ksn: JObject = match &self.loaded_ksn {
                     Some(ksn) => env.new_string(ksn)?.into(),
                     None => JObject::null(),
                 };
                 env.call_method(
                     &self.commands,
                     jni_str!("startLoad"),
-                    jni_sig!("(ILjava/lang/String;Ljava/lang/String;)V"),
+                    jni_sig!("(ILjava/lang/String;Ljava/lang/String;II)V"),
                     &[
                         JValue::Int(load.slot.into()),
                         JValue::Object(&block),
                         JValue::Object(&ksn),
+                        JValue::Int(key_type),
+                        JValue::Int(body.param.into()),
                     ],
                 )?
                 .v()
@@ -142,23 +153,32 @@ impl CommandLink {
         } else if code == Some(LOAD_KSN) {
             // The SDK's call that answered the load sent this KSN frame too, and its verdict
             // covered both: the load's answer was success only if both succeeded.
+            let sent = parse_ksn_data(&body.data).ok().map(|(_, ksn)| hex::encode_upper(ksn));
+            if sent.is_none() || sent != self.loaded_ksn.take() {
+                return Err(TransportError::Io(
+                    "keybridge wrote a KSN frame whose KSN its load did not carry".into(),
+                ));
+            }
             self.queue(&Frame::new(TYPE_OK, body.cmd, body.sub, result::SUCCESS, Vec::new()))
         } else if code == Some(GET_CHECK_VALUE) {
-            match body.data[..] {
-                // The Java side reads the key of the usage it loaded; it reports no KSNs.
-                [0, 0, slot, kind, _] if CheckValueType::from_code(kind).is_some_and(|k| !k.is_ksn()) => {
-                    with_java(|env| {
-                        env.call_method(
-                            &self.commands,
-                            jni_str!("startKeyCheckValue"),
-                            jni_sig!("(I)V"),
-                            &[JValue::Int(i32::from(slot))],
-                        )?
-                        .v()
-                    })
-                }
-                _ => self.queue(&status_frame(ReaderStatus::NotSupported)),
-            }
+            // The vendor's getKeyCheckValue(idx, type) sends these bytes itself (its `len` is
+            // the one keybridge writes: 10 for KSN types, else 3).
+            let asked = match body.data[..] {
+                [0, 0, slot, code, _] => CheckValueType::from_code(code).map(|kind| (slot, kind)),
+                _ => None,
+            };
+            let Some((slot, kind)) = asked else {
+                return self.queue(&status_frame(ReaderStatus::NotSupported));
+            };
+            with_java(|env| {
+                env.call_method(
+                    &self.commands,
+                    jni_str!("startKeyCheckValue"),
+                    jni_sig!("(II)V"),
+                    &[JValue::Int(i32::from(slot)), JValue::Int(vendor_ordinal(kind))],
+                )?
+                .v()
+            })
         } else if self.device_info
             && with_java(|env| {
                 env.call_method(&self.commands, jni_str!("startDeviceInfo"), jni_sig!("()Z"), &[])?
@@ -204,14 +224,15 @@ impl CommandLink {
         })
     }
 
-    /// The frame a reader would have sent for `outcome`, or `None` when it would have sent nothing.
-    fn answer(&self, outcome: Outcome) -> Result<Option<Frame>, TransportError> {
+    /// The frame a reader would have sent for `outcome`; [`TransportError::AnswerLost`] when
+    /// the SDK got none.
+    fn answer(&self, outcome: Outcome) -> Result<Frame, TransportError> {
         let code = match (outcome.load, self.device_info) {
             (true, _) => self.load,
             (false, true) => DEVICE_INFO,
             (false, false) => GET_CHECK_VALUE,
         };
-        let named = |result: u8, data: Vec<u8>| Some(Frame::new(TYPE_OK, code.cmd, code.sub, result, data));
+        let named = |result: u8, data: Vec<u8>| Frame::new(TYPE_OK, code.cmd, code.sub, result, data);
         let bytes = |hex_text: &str, what: &str| {
             hex::decode(hex_text).map_err(|_| TransportError::Io(format!("the SDK reported a {what} that is not hex")))
         };
@@ -221,8 +242,8 @@ impl CommandLink {
         }
         Ok(match (outcome.error, outcome.kcv) {
             (Some(error), _) => match answer_to(&error) {
-                Answer::Nothing => None,
-                Answer::Status(status) => Some(status_frame(status)),
+                Answer::Lost => return Err(TransportError::AnswerLost),
+                Answer::Status(status) => status_frame(status),
                 Answer::Result(status) => named(status.result_code().unwrap_or(result::FAILED), Vec::new()),
             },
             (None, Some(kcv)) => named(result::SUCCESS, bytes(&kcv, "KCV")?),
@@ -260,11 +281,20 @@ fn optional_string(
     Ok(Some(value.try_to_string(env)?))
 }
 
+/// The vendor's ordinal of a check value type (`CHECKVALUE_KEYTYPE`): the wire code, except
+/// DUKPT_MKSK_ALLTYPE, 0xFF on the wire and the enum's last constant (12).
+fn vendor_ordinal(kind: CheckValueType) -> i32 {
+    match kind {
+        CheckValueType::DukptMkskAllType => 12,
+        kind => i32::from(kind.code()),
+    }
+}
+
 /// The DATA of a load command, as `keybridge::device::command` writes it: B0 ‖ LEN ‖ block.
 struct LoadCommand<'a> {
     slot: u8,
-    /// Whether B0 carries a key type.
-    typed: bool,
+    /// The vendor's key type B0 carries, if any.
+    key_type: Option<Tr31KeyType>,
     block: &'a str,
 }
 
@@ -279,7 +309,7 @@ impl<'a> LoadCommand<'a> {
         }
         Ok(Self {
             slot,
-            typed: key_type.is_some(),
+            key_type,
             block: std::str::from_utf8(block).map_err(|_| bad())?,
         })
     }
@@ -288,14 +318,11 @@ impl<'a> LoadCommand<'a> {
 impl Transport for CommandLink {
     fn read(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, TransportError> {
         if self.answers.is_empty() {
-            let frame = match self.next_outcome(timeout)? {
-                Some(outcome) => self.answer(outcome)?,
-                None => None,
+            let Some(outcome) = self.next_outcome(timeout)? else {
+                return Err(TransportError::TimedOut);
             };
-            match frame {
-                Some(frame) => self.queue(&frame)?,
-                None => return Err(TransportError::TimedOut),
-            }
+            let frame = self.answer(outcome)?;
+            self.queue(&frame)?;
         }
         let n = self.answers.len().min(buf.len());
         buf[..n].copy_from_slice(&self.answers[..n]);
@@ -332,7 +359,7 @@ impl Transport for CommandLink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use keybridge::device::command::{Tr31KeyType, load_b0, load_tr31_data};
+    use keybridge::device::command::{load_b0, load_tr31_data};
 
     fn body(code: CommandCode, data: Vec<u8>) -> FrameBody {
         FrameBody {
@@ -349,31 +376,32 @@ mod tests {
         let block = "B0096P0TE00E0000ABCDEF";
         let direct = body(LOAD_TR31, load_tr31_data(7, block));
         let load = LoadCommand::parse(&direct).unwrap();
-        assert_eq!((load.slot, load.typed, load.block), (7, false, block));
+        assert_eq!((load.slot, load.key_type, load.block), (7, None, block));
         let typed = body(
             LOAD_TR31,
             load_tr31_data(load_b0(2, Some(Tr31KeyType::NewKeyPin)), block),
         );
         let load = LoadCommand::parse(&typed).unwrap();
-        assert_eq!((load.slot, load.typed), (2, true));
+        assert_eq!((load.slot, load.key_type), (2, Some(Tr31KeyType::NewKeyPin)));
         let mut truncated = load_tr31_data(7, block);
         truncated.pop();
         assert!(LoadCommand::parse(&body(LOAD_TR31, truncated)).is_err());
         assert!(LoadCommand::parse(&body(LOAD_TR31, vec![])).is_err());
     }
 
-    /// What an SDK reports becomes what a reader would send: a timeout is silence, so the loader
-    /// settles the load by the slot's KCV; unknown names and plain `false` are failures.
+    /// What an SDK reports becomes what a reader would send: TIMEOUT is the reader's 0x25,
+    /// NO_RESPONSE ends the call; unknown names and plain `false` are failures.
     #[test]
     fn sdk_errors_map_to_reader_answers() {
-        assert_eq!(answer_to("TIMEOUT"), Answer::Nothing);
+        assert_eq!(answer_to("TIMEOUT"), Answer::Status(ReaderStatus::Timeout));
+        assert_eq!(answer_to("NO_RESPONSE"), Answer::Lost);
         assert_eq!(answer_to("MAC_ERROR"), Answer::Result(ReaderStatus::MacError));
         assert_eq!(answer_to("REFUSED"), Answer::Result(FAILED));
         assert_eq!(answer_to("SOMETHING_NEW"), Answer::Result(FAILED));
         for (name, answer) in SDK_ERRORS {
             // Each status is one a reader can send the way the table says.
             match answer {
-                Answer::Nothing => {}
+                Answer::Lost => {}
                 Answer::Status(status) => assert_eq!(
                     status.frame_type().and_then(ReaderStatus::from_type),
                     Some(status),

@@ -15,6 +15,8 @@
 
 mod command_link;
 mod java_call;
+#[cfg(feature = "tr34")]
+mod kek;
 #[cfg(feature = "service-client")]
 mod provision;
 #[cfg(feature = "service-client")]
@@ -119,7 +121,7 @@ fn into_handle(loader: KeyLoader) -> jlong {
 ///
 /// Safety: `handle` is 0 or a value returned by `into_handle` that `nativeClose` has not freed;
 /// the Java class's lock guarantees that.
-unsafe fn native<'a>(handle: jlong) -> Result<&'a NativeLoader, JniError> {
+pub(crate) unsafe fn native<'a>(handle: jlong) -> Result<&'a NativeLoader, JniError> {
     if handle == 0 {
         return Err(JniError::State("the key loader is closed".into()));
     }
@@ -242,7 +244,7 @@ fn non_null<'local>(object: JObject<'local>, what: &str) -> Result<JObject<'loca
 }
 
 /// The optional expected KCV of a Java call, hex.
-fn expected_kcv(env: &Env<'_>, value: &JString<'_>) -> Result<Option<Vec<u8>>, JniError> {
+pub(crate) fn expected_kcv(env: &Env<'_>, value: &JString<'_>) -> Result<Option<Vec<u8>>, JniError> {
     optional_string(env, value)?
         .map(|kcv| hex::decode(kcv.trim()).map_err(|_| JniError::Argument("the expected KCV is not hex".into())))
         .transpose()
@@ -268,40 +270,12 @@ fn load_and_report<'local>(
     Ok(result_object(env, &outcome)?)
 }
 
-#[unsafe(no_mangle)]
-#[allow(clippy::too_many_arguments)] // one per parameter of the Java method
-pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeSend<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    block: JString<'local>,
-    key_index: jint,
-    ksn: JString<'local>,
-    expected_kcv: JString<'local>,
-    timeout_ms: jint,
-) -> JObject<'local> {
-    env.with_env(|env| -> Result<JObject<'local>, JniError> {
-        // SAFETY: the Java class holds its read lock for the duration of the call.
-        let native = unsafe { native(handle) }?;
-        let block = string(env, &block, "key block")?;
-        let request = LoadRequest {
-            slot: Some(slot(key_index)?),
-            ksn: optional_string(env, &ksn)?,
-            timeout: timeout(timeout_ms),
-            expected_kcv: self::expected_kcv(env, &expected_kcv)?,
-            ..LoadRequest::default()
-        };
-        load_and_report(env, native, &block, &request)
-    })
-    .resolve::<ThrowJava>()
-}
-
 /// `updateKeyByTR_31(keyIndex, [ksn,] block, [keyType,] timeout)`: `key_type` is the vendor
 /// `TR31KeyType` code (its ordinal) or -1 for none. A reader's refusal throws `ReaderException`
 /// built with `refused = true` (the vendor's `onReturnUpdateKeyByTR_31Result(false)`).
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)] // one per parameter of the Java method
-pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeSendTyped<'local>(
+pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeSend<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     handle: jlong,

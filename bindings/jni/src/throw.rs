@@ -8,6 +8,8 @@ use jni::errors::ErrorPolicy;
 use jni::objects::{JThrowable, JValue};
 use jni::{Env, jni_sig, jni_str};
 use keybridge::loader::LoadError;
+#[cfg(feature = "tr34")]
+use keybridge::loader::{KekLoadError, ReaderStatus};
 #[cfg(feature = "service-client")]
 use keybridge::service_client::ServiceError;
 
@@ -49,6 +51,24 @@ impl From<LoadError> for JniError {
                 refused: e.is_refusal(),
                 message: e.to_string(),
             },
+        }
+    }
+}
+
+/// A TR-34 KEK load's failure: a token that does not read is a bad argument (nothing was sent);
+/// the reader's refusal is its verdict (`refused`, the vendor's `onRequestUpdateWorkKeyResult`
+/// outcome other than UPDATE_SUCCESS); the rest as for a key load.
+#[cfg(feature = "tr34")]
+impl From<KekLoadError> for JniError {
+    fn from(e: KekLoadError) -> Self {
+        match e {
+            KekLoadError::Token(_) => Self::Argument(e.to_string()),
+            KekLoadError::Refused { result, .. } => Self::Reader {
+                dspread_error: LoadError::Reader(ReaderStatus::from_result(result)).dspread_error_name(),
+                refused: true,
+                message: e.to_string(),
+            },
+            KekLoadError::Load(load) => load.into(),
         }
     }
 }

@@ -341,6 +341,7 @@ impl Session {
                     self.codec.push(&buf[..n]);
                 }
                 Err(TransportError::TimedOut) => {}
+                Err(TransportError::AnswerLost) => return Err(Wait::Lost),
                 Err(e) => return Err(Wait::Fatal(self.transport_error(e))),
             }
         }
@@ -611,5 +612,38 @@ mod tests {
         assert_eq!(s.request(DEVICE_INFO, vec![], None), Err(SessionError::Cancelled));
         assert!(start.elapsed() < Duration::from_secs(5));
         t.join().unwrap();
+    }
+
+    /// A link that knows the answer is lost (an SDK reported NO_RESPONSE) ends a key load's
+    /// wait at once with NO_RESPONSE, and a query is sent again within the retry budget.
+    #[test]
+    fn an_answer_the_link_reports_lost_is_lost_at_once() {
+        struct Silent(u32);
+        impl Transport for Silent {
+            fn read(&mut self, _: &mut [u8], _: Duration) -> Result<usize, TransportError> {
+                Err(TransportError::AnswerLost)
+            }
+            fn write_all(&mut self, _: &[u8]) -> Result<(), TransportError> {
+                self.0 += 1;
+                Ok(())
+            }
+            fn close(&mut self) -> Result<(), TransportError> {
+                Ok(())
+            }
+        }
+        let mut s = Session::new(
+            Box::new(Silent(0)),
+            SessionConfig {
+                command_timeout: Duration::from_secs(3600),
+                ..config()
+            },
+        );
+        let load = s.request(LOAD_TR31, vec![0, 0, 0], None);
+        assert_eq!(load, Err(SessionError::NoResponse));
+        assert!(
+            load.unwrap_err().outcome_unknown(),
+            "a lost load answer is settled by the KCV"
+        );
+        assert_eq!(s.request(DEVICE_INFO, vec![], None), Err(SessionError::NoResponse));
     }
 }

@@ -33,6 +33,11 @@ pub trait Transport: Send {
 pub enum TransportError {
     #[error("nothing arrived from the reader within the timeout")]
     TimedOut,
+    /// No answer will come to what was written, and the link knows it before any deadline: an
+    /// SDK that drives the reader for keybridge reported that the reader stayed silent
+    /// (NO_RESPONSE). The session takes the answer as lost at once instead of waiting for it.
+    #[error("the link reports that the reader's answer will not come")]
+    AnswerLost,
     #[error("the connection to the reader is closed")]
     Closed,
     #[error("I/O error talking to the reader: {0}")]

@@ -6,14 +6,43 @@ import java.util.concurrent.TimeUnit
 
 /**
  * The reader simulator as a real process: `keybridge simulate --tcp 0` with fault flags. Its
- * address is parsed from its first stdout line; closing stdin stops it. (The bindings are built
- * without serial ports, as they ship for phones: no pty here.)
+ * address is parsed from its first stdout line; closing stdin stops it, and it then prints its
+ * deviation log (`deviations: N`, then one `deviation: …` line each: frames a real reader would
+ * not accept). [close] fails with those lines unless there were none, so every test that drives
+ * the simulator asserts 0 deviations; [deviations] reads them explicitly. (The bindings are
+ * built without serial ports, as they ship for phones: no pty here.)
  */
-class Simulator private constructor(private val process: Process, /** `127.0.0.1:PORT`. */ val address: String) :
-    AutoCloseable {
-    override fun close() {
+class Simulator private constructor(
+    private val process: Process,
+    private val stdout: BufferedReader,
+    /** `127.0.0.1:PORT`. */
+    val address: String,
+) : AutoCloseable {
+    private var log: List<String>? = null
+
+    /**
+     * Stops the simulator and returns its deviation log, one line per deviation (empty: every
+     * frame was one a real reader accepts). Idempotent.
+     */
+    @Synchronized
+    fun deviations(): List<String> {
+        log?.let { return it }
         runCatching { process.outputStream.close() }
-        if (!process.waitFor(5, TimeUnit.SECONDS)) process.destroyForcibly().waitFor()
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor()
+            throw AssertionError("the simulator did not stop within 30 s: its deviation log is unread")
+        }
+        val lines = stdout.readLines()
+        val count = lines.firstOrNull { it.startsWith("deviations: ") }?.removePrefix("deviations: ")?.trim()?.toIntOrNull()
+            ?: error("the simulator printed no deviation count: $lines")
+        val found = lines.filter { it.startsWith("deviation: ") }
+        check(found.size == count) { "the simulator counted $count deviations but listed $found" }
+        return found.also { log = it }
+    }
+
+    override fun close() {
+        val found = deviations()
+        if (found.isNotEmpty()) throw AssertionError("the simulator logged ${found.size} deviation(s):\n${found.joinToString("\n")}")
     }
 
     companion object {
@@ -25,10 +54,11 @@ class Simulator private constructor(private val process: Process, /** `127.0.0.1
             val process = ProcessBuilder(listOf(cli, "simulate", "--tcp", "0") + flags)
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start()
-            val line = BufferedReader(InputStreamReader(process.inputStream)).readLine()
+            val stdout = BufferedReader(InputStreamReader(process.inputStream))
+            val line = stdout.readLine()
                 ?: error("keybridge simulate ${flags.joinToString(" ")} printed nothing (exit ${process.waitFor()})")
             require(line.startsWith("listening on ")) { line }
-            return Simulator(process, line.removePrefix("listening on ").trim())
+            return Simulator(process, stdout, line.removePrefix("listening on ").trim())
         }
     }
 }

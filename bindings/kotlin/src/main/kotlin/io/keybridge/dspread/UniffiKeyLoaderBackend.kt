@@ -25,11 +25,25 @@ import kotlinx.coroutines.runBlocking
  * Java classes of `io.keybridge.jni` the JNI backend reports too.
  */
 class UniffiKeyLoaderBackend(private val loader: KeyLoader) : KeyLoaderBackend {
-    override fun load(keyBlock: String, keyIndex: Int, ksn: String?, expectedKcv: String?, timeoutMs: Int): KeyLoaderBackend.Result {
+    /** The key type goes into the load's B0, as the vendor SDK sends it. */
+    override fun load(
+        keyBlock: String,
+        keyIndex: Int,
+        ksn: String?,
+        keyType: QPOSService.TR31KeyType?,
+        expectedKcv: String?,
+        timeoutMs: Int,
+    ): KeyLoaderBackend.Result {
         val kcv = expectedKcv?.let {
             it.hexToBytesOrNull() ?: return KeyLoaderBackend.Result.failed("INPUT_INVALID", "the expected KCV is not hex")
         }
-        val request = LoadRequest(slot = keyIndex, expectedKcv = kcv, ksn = ksn, timeoutMs = timeoutMs.takeIf { it > 0 })
+        val request = LoadRequest(
+            slot = keyIndex,
+            expectedKcv = kcv,
+            ksn = ksn,
+            timeoutMs = timeoutMs.takeIf { it > 0 },
+            keyType = keyType?.name,
+        )
         val report = runBlocking { loader.loadReport(keyBlock, request) }
         val loaded = report.loaded ?: return report.failure!!.toResult()
         return KeyLoaderBackend.Result.loaded(loaded.readerKcvHex, loaded.kcvVerification.name, loaded.keyUsage, loaded.warnings)
@@ -103,12 +117,14 @@ private fun String.hexToBytesOrNull(): ByteArray? {
     return ByteArray(hex.length / 2) { hex.substring(2 * it, 2 * it + 2).toInt(16).toByte() }
 }
 
-private fun LoadFailure.toResult() = KeyLoaderBackend.Result.failed(dspreadError, message)
+/** A refusal is the reader's verdict (the vendor's `false` result), anything else `onError`. */
+private fun LoadFailure.toResult() =
+    if (refused) KeyLoaderBackend.Result.refused(dspreadError, message) else KeyLoaderBackend.Result.failed(dspreadError, message)
 
 // The uniffi results as the Java classes the JNI backend reports, so that QPOSService's listener
 // sees one shape whichever backend loads.
 
-private fun LoadFailure.toJava() = ReaderException(message, dspreadError)
+private fun LoadFailure.toJava() = ReaderException(message, dspreadError, refused)
 
 private fun KeyLoadResult.toJava() =
     io.keybridge.jni.KeyLoadResult(slot, keyUsage, readerKcvHex, kcvVerification.name, warnings.joinToString("\n"))

@@ -8,11 +8,13 @@ import io.keybridge.jni.ProvisionListener;
  * Key loading over the connection the app's Dspread SDK already has: one reader connection, owned
  * by the app's {@code com.dspread.xpos.QPOSService}, which keeps doing everything else (connecting,
  * trading, PIN entry). keybridge validates and normalizes each block (the AWS ASCII form, the load
- * policy), has the vendor object load it ({@code updateKeyByTR_31}) and read the check value that
- * shows the key ({@code getKeyCheckValue} of the type the block's usage maps to: K0 MKSK_TMK, P0
- * MKSK_PIK, D0 MKSK_TDK, M* MKSK_MCK, B1 the DUKPT IPEK types, read from the vendor's table by its
- * keys {@code MKSK_PIK_KCV}, {@code DUKPT_PIN_IPEK_KCV}, …), and compares it with every KCV known
- * for the key.
+ * policy), has the vendor object load it (the {@code updateKeyByTR_31} overload that sends what
+ * keybridge's frames say: the key index, the key type, the KSN) and read the check value that
+ * shows the key ({@code getKeyCheckValue} of the type the block's usage maps to, as on every
+ * connection: K0 MKSK_TMK, P0 MKSK_PIK, D0 MKSK_TDK, M* MKSK_MCK, B1 DUKPT_PIN_IPEK, or
+ * DUKPT_TRK_IPEK when loaded as NEW_KEY_DATA, read from the vendor's table by its keys
+ * {@code MKSK_PIK_KCV}, {@code DUKPT_PIN_IPEK_KCV}, …), and compares it with every KCV known for
+ * the key.
  *
  * <pre>{@code
  * com.dspread.xpos.QPOSService sdk = ...;                    // the app's, connected
@@ -36,8 +38,6 @@ public final class DspreadSdkBackend implements KeyLoaderBackend {
      * arrives before keybridge gives up.
      */
     private static final int DEFAULT_TIMEOUT_MS = 30_000;
-    /** The timeout the SDK's own {@code updateKeyByTR_31(index, block)} uses: the vendor's default, 5 s. */
-    static final int VENDOR_LOAD_TIMEOUT_SECS = 5;
 
     private final DspreadSdkReader reader;
     private final JniKeyLoaderBackend loads;
@@ -73,18 +73,15 @@ public final class DspreadSdkBackend implements KeyLoaderBackend {
         return reader.wrap(appListener);
     }
 
-    @Override
-    public Result load(String keyBlock, int keyIndex, String ksn, String expectedKcv, int timeoutMs) {
-        return load(keyBlock, keyIndex, ksn, null, expectedKcv, timeoutMs);
-    }
-
-    /** The key type and timeout go to the vendor's {@code updateKeyByTR_31} overloads that take them. */
+    /**
+     * The key type (in the load frame's B0) and the timeout (its TIMEOUT byte) reach the vendor's
+     * {@code updateKeyByTR_31} overload that takes them.
+     */
     @Override
     public Result load(String keyBlock, int keyIndex, String ksn, QPOSService.TR31KeyType keyType, String expectedKcv,
             int timeoutMs) {
         try {
-            reader.nextLoad(keyType, timeoutMs > 0 ? Math.max(1, timeoutMs / 1000) : 0);
-            return loads.load(keyBlock, keyIndex, ksn, expectedKcv, timeoutMs);
+            return loads.load(keyBlock, keyIndex, ksn, keyType, expectedKcv, timeoutMs);
         } finally {
             reader.giveUp();
         }
@@ -106,7 +103,8 @@ public final class DspreadSdkBackend implements KeyLoaderBackend {
     }
 
     /** The vendor's {@code onGetKeyCheckValue} table for {@code type}, as the SDK reports it. */
-    Result checkValues(int keyIndex, QPOSService.CHECKVALUE_KEYTYPE type, int timeoutSecs, int len) {
+    @Override
+    public Result checkValues(int keyIndex, QPOSService.CHECKVALUE_KEYTYPE type, int timeoutSecs, int len) {
         return reader.checkValues(keyIndex, type, timeoutSecs, len, timeoutMs);
     }
 

@@ -8,10 +8,8 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.Proxy;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -41,18 +39,6 @@ import java.util.function.Function;
  * one answer of the same kind as keybridge's unanswered command.
  */
 final class DspreadSdkReader implements ReaderCommands {
-    /**
-     * The vendor's check value type of a key of each TR-31 usage (M* is any MAC key): the reader's
-     * slot kinds a load writes, read back by {@code getKeyCheckValue}. To confirm on hardware.
-     */
-    private static final Map<String, QPOSService.CHECKVALUE_KEYTYPE> TYPE_BY_USAGE = new HashMap<>();
-
-    static {
-        TYPE_BY_USAGE.put("K0", QPOSService.CHECKVALUE_KEYTYPE.MKSK_TMK);
-        TYPE_BY_USAGE.put("P0", QPOSService.CHECKVALUE_KEYTYPE.MKSK_PIK);
-        TYPE_BY_USAGE.put("D0", QPOSService.CHECKVALUE_KEYTYPE.MKSK_TDK);
-    }
-
     private enum Command {
         LOAD("onReturnUpdateKeyByTR_31Result"), CHECK_VALUE("onGetKeyCheckValue"), QPOS_ID("onQposIdResult");
 
@@ -89,17 +75,6 @@ final class DspreadSdkReader implements ReaderCommands {
         }
     }
 
-    /** What keybridge knows about the key last loaded into a key index: which check values show it. */
-    private static final class Loaded {
-        final String usage;
-        final QPOSService.TR31KeyType keyType;
-
-        Loaded(String usage, QPOSService.TR31KeyType keyType) {
-            this.usage = usage;
-            this.keyType = keyType;
-        }
-    }
-
     private final Object pos;
     private final Class<?> listenerType;
     private final Method updateKey;
@@ -115,12 +90,8 @@ final class DspreadSdkReader implements ReaderCommands {
     /** Commands keybridge gave up on whose answers have not come, oldest first: all older than every pending one. */
     private final Deque<Pending> givenUp = new ArrayDeque<>();
     private final LinkedBlockingQueue<Answer> answers = new LinkedBlockingQueue<>();
-    private final Map<Integer, Loaded> loadedByKeyIndex = new HashMap<>();
     private long lastStarted;
     private volatile boolean observing;
-    /** The vendor's key type and timeout (s) for the next load; set by {@link DspreadSdkBackend}, used once. */
-    private volatile QPOSService.TR31KeyType nextKeyType;
-    private volatile int nextLoadTimeoutSecs;
 
     DspreadSdkReader(Object pos) {
         if (pos == null) {
@@ -168,80 +139,41 @@ final class DspreadSdkReader implements ReaderCommands {
         return (L) Proxy.newProxyInstance(listenerType.getClassLoader(), new Class<?>[] {listenerType}, handler);
     }
 
-    /** The vendor's key type and timeout for the next {@link #startLoad}, which uses them once. */
-    void nextLoad(QPOSService.TR31KeyType keyType, int timeoutSecs) {
-        this.nextKeyType = keyType;
-        this.nextLoadTimeoutSecs = timeoutSecs;
-    }
-
     /**
-     * Through the vendor's {@code updateKeyByTR_31}: {@code (index, block)}, {@code (index, block,
-     * keyType, timeout)}, {@code (index, ksn, block)} or {@code (index, ksn, block, keyType)},
-     * the vendor's argument orders.
+     * Through the vendor's {@code updateKeyByTR_31} overload that sends these frames:
+     * {@code (index, block)}, {@code (index, block, keyType, timeoutSecs)}, {@code (index, ksn,
+     * block)} (the load and the KSN frame) or {@code (index, ksn, block, keyType)}, in the vendor's
+     * argument orders. {@code keyType} is the vendor's code (-1: none).
      */
     @Override
-    public void startLoad(int keyIndex, String keyBlock, String ksn) throws Exception {
-        QPOSService.TR31KeyType keyType = nextKeyType;
-        int timeoutSecs = nextLoadTimeoutSecs > 0 ? nextLoadTimeoutSecs : DspreadSdkBackend.VENDOR_LOAD_TIMEOUT_SECS;
-        nextKeyType = null;
-        nextLoadTimeoutSecs = 0;
-        synchronized (pending) {
-            loadedByKeyIndex.put(keyIndex, new Loaded(keyBlock.length() >= 7 ? keyBlock.substring(5, 7) : "", keyType));
-        }
+    public void startLoad(int keyIndex, String keyBlock, String ksn, int keyType, int timeoutSecs) throws Exception {
+        QPOSService.TR31KeyType type = keyType < 0 ? null : QPOSService.TR31KeyType.values()[keyType];
         Function<Object, Object> verdict = result -> Boolean.TRUE.equals(result) ? ReaderOutcome.loaded()
                 : ReaderOutcome.failed(true, ReaderOutcome.REFUSED);
-        if (ksn == null && keyType == null) {
+        if (ksn == null && type == null) {
             start(Command.LOAD, verdict, updateKey, keyIndex, keyBlock);
         } else if (ksn == null) {
             start(Command.LOAD, verdict, require(updateKeyTyped, "updateKeyByTR_31(int, String, TR31KeyType, int)"), keyIndex,
-                    keyBlock, vendorConstant(updateKeyTyped.getParameterTypes()[2], keyType), timeoutSecs);
-        } else if (keyType == null) {
+                    keyBlock, vendorConstant(updateKeyTyped.getParameterTypes()[2], type), timeoutSecs);
+        } else if (type == null) {
             start(Command.LOAD, verdict, require(updateKeyWithKsn, "updateKeyByTR_31(int, String, String)"), keyIndex, ksn, keyBlock);
         } else {
             start(Command.LOAD, verdict, require(updateKeyWithKsnTyped, "updateKeyByTR_31(int, String, String, TR31KeyType)"),
-                    keyIndex, ksn, keyBlock, vendorConstant(updateKeyWithKsnTyped.getParameterTypes()[3], keyType));
+                    keyIndex, ksn, keyBlock, vendorConstant(updateKeyWithKsnTyped.getParameterTypes()[3], type));
         }
     }
 
     /**
-     * Reads the check value that shows the key last loaded into {@code keyIndex}: the type its
-     * usage maps to (K0 MKSK_TMK, P0 MKSK_PIK, D0 MKSK_TDK, M* MKSK_MCK), read alone; for a B1 key
-     * every DUKPT IPEK type the load wrote (all three without a key type, PIN for NEW_KEY_PIN, TRK
-     * and EMV for NEW_KEY_DATA), read together, which must all hold the same KCV. A key of another
-     * usage has no check value keybridge knows to read: CMD_NOT_AVAILABLE (the load stays
-     * unverified, and is not reported loaded if a KCV is known for it).
+     * Through the vendor's {@code getKeyCheckValue(index, type)}, which sends the frame keybridge
+     * wrote; its table becomes that frame's answer DATA: the type's value, or for
+     * DUKPT_MKSK_ALLTYPE the 9 KCVs then the 3 KSNs in ordinal order. A value the table lacks
+     * (the reader reports none) is CMD_NOT_AVAILABLE: the load stays unverified, and is not
+     * reported loaded if a KCV is known for it.
      */
     @Override
-    public void startKeyCheckValue(int keyIndex) throws Exception {
-        Loaded loaded;
-        synchronized (pending) {
-            loaded = loadedByKeyIndex.get(keyIndex);
-        }
-        String usage = loaded == null ? "" : loaded.usage;
-        List<QPOSService.CHECKVALUE_KEYTYPE> shown = new ArrayList<>();
-        if (usage.equals("B1")) {
-            QPOSService.TR31KeyType type = loaded.keyType;
-            if (type != QPOSService.TR31KeyType.NEW_KEY_PIN) {
-                shown.add(QPOSService.CHECKVALUE_KEYTYPE.DUKPT_TRK_IPEK);
-                shown.add(QPOSService.CHECKVALUE_KEYTYPE.DUKPT_EMV_IPEK);
-            }
-            if (type != QPOSService.TR31KeyType.NEW_KEY_DATA) {
-                shown.add(QPOSService.CHECKVALUE_KEYTYPE.DUKPT_PIN_IPEK);
-            }
-        } else if (usage.startsWith("M")) {
-            shown.add(QPOSService.CHECKVALUE_KEYTYPE.MKSK_MCK);
-        } else if (TYPE_BY_USAGE.containsKey(usage)) {
-            shown.add(TYPE_BY_USAGE.get(usage));
-        }
-        if (shown.isEmpty()) {
-            synchronized (pending) {
-                giveUpPending();
-                answers.add(new Answer(++lastStarted, ReaderOutcome.failed(false, QPOSService.Error.CMD_NOT_AVAILABLE.name())));
-            }
-            return;
-        }
-        QPOSService.CHECKVALUE_KEYTYPE asked = shown.size() == 1 ? shown.get(0) : QPOSService.CHECKVALUE_KEYTYPE.DUKPT_MKSK_ALLTYPE;
-        start(Command.CHECK_VALUE, table -> keyCheckValue((Map<?, ?>) table, shown), getKeyCheckValue, keyIndex,
+    public void startKeyCheckValue(int keyIndex, int checkValueType) throws Exception {
+        QPOSService.CHECKVALUE_KEYTYPE asked = QPOSService.CHECKVALUE_KEYTYPE.values()[checkValueType];
+        start(Command.CHECK_VALUE, table -> answerData((Map<?, ?>) table, asked), getKeyCheckValue, keyIndex,
                 constant(checkValueTypes, asked.name()));
     }
 
@@ -448,26 +380,21 @@ final class DspreadSdkReader implements ReaderCommands {
         return null;
     }
 
-    /**
-     * The KCV of the key last loaded into a key index, from the vendor's table: each type the load
-     * wrote must hold one, and the same one.
-     */
-    private static ReaderOutcome keyCheckValue(Map<?, ?> table, List<QPOSService.CHECKVALUE_KEYTYPE> shown) {
-        String kcv = null;
-        for (QPOSService.CHECKVALUE_KEYTYPE type : shown) {
-            Object value = table == null ? null : table.get(type.tableKey());
-            String hex = value == null ? "" : value.toString().trim();
-            if (hex.isEmpty()) {
-                // The reader reports no check value here: the load stays unverified.
-                return ReaderOutcome.failed(false, QPOSService.Error.CMD_NOT_AVAILABLE.name());
+    /** The DATA of the reader's answer behind the vendor's table for {@code asked}. */
+    private static ReaderOutcome answerData(Map<?, ?> table, QPOSService.CHECKVALUE_KEYTYPE asked) {
+        StringBuilder data = new StringBuilder();
+        for (QPOSService.CHECKVALUE_KEYTYPE type : QPOSService.CHECKVALUE_KEYTYPE.values()) {
+            if (type == asked || (asked == QPOSService.CHECKVALUE_KEYTYPE.DUKPT_MKSK_ALLTYPE
+                    && type != QPOSService.CHECKVALUE_KEYTYPE.DUKPT_MKSK_ALLTYPE)) {
+                Object value = table == null ? null : table.get(type.tableKey());
+                String hex = value == null ? "" : value.toString().trim();
+                if (hex.isEmpty()) {
+                    return ReaderOutcome.failed(false, QPOSService.Error.CMD_NOT_AVAILABLE.name());
+                }
+                data.append(hex);
             }
-            if (kcv != null && !kcv.equalsIgnoreCase(hex)) {
-                // The key types the load wrote hold different keys: it did not do what was asked.
-                return ReaderOutcome.failed(false, QPOSService.Error.UNKNOWN.name());
-            }
-            kcv = hex;
         }
-        return ReaderOutcome.keyCheckValue(kcv);
+        return ReaderOutcome.keyCheckValue(data.toString());
     }
 
     private static Map<String, String> strings(Object table) {

@@ -22,12 +22,38 @@ public final class JniKeyLoaderBackend implements KeyLoaderBackend {
         this.loader = loader;
     }
 
+    /** The key type goes into the load's B0 (index digit, then the type's), as the vendor SDK sends it. */
     @Override
-    public Result load(String keyBlock, int keyIndex, String ksn, String expectedKcv, int timeoutMs) {
-        return call(() -> {
-            KeyLoadResult r = loader.sendTr31Key(keyBlock, keyIndex, ksn, expectedKcv, timeoutMs);
-            return Result.loaded(r.getReaderKcv(), r.getKcvVerification(), r.getKeyUsage(), r.getWarnings());
-        });
+    public Result load(String keyBlock, int keyIndex, String ksn, QPOSService.TR31KeyType keyType, String expectedKcv,
+            int timeoutMs) {
+        int type = keyType == null ? NativeKeyLoader.NO_KEY_TYPE : keyType.ordinal();
+        return call(() -> loaded(loader.sendTr31Key(keyBlock, keyIndex, type, ksn, expectedKcv, timeoutMs)));
+    }
+
+    /** The chunked frames (0x40/0x20, closed by 0x40/0x21) of the vendor's {@code sendTR31Key}. */
+    @Override
+    public Result sendChunked(String wireHex, String expectedKcv, int timeoutMs) {
+        return call(() -> loaded(loader.sendTr31KeyChunked(wireHex, expectedKcv, timeoutMs)));
+    }
+
+    /**
+     * CMD 0x23/0x20 with the type's ordinal, as the vendor's 2-argument {@code getKeyCheckValue}
+     * sends it ({@code len} 3, 10 for KSN types); {@code timeoutSecs} and {@code len} of the
+     * vendor's 4-argument form are not passed on: keybridge's own connection waits its own timeout.
+     */
+    @Override
+    public Result checkValues(int keyIndex, QPOSService.CHECKVALUE_KEYTYPE type, int timeoutSecs, int len) {
+        return call(() -> Result.checkValueTable(loader.checkValues(keyIndex, type.ordinal())));
+    }
+
+    /** 0x40/0x00 chunks of the envelope, closed by 0x40/0x10, as the vendor's {@code loadSessionKeyByTR_34}. */
+    @Override
+    public Result loadSessionKeyByTr34(String envelopeHex) {
+        return call(() -> Result.updateResult(loader.sendTr34Envelope(envelopeHex)));
+    }
+
+    private static Result loaded(KeyLoadResult r) {
+        return Result.loaded(r.getReaderKcv(), r.getKcvVerification(), r.getKeyUsage(), r.getWarnings());
     }
 
     @Override

@@ -8,6 +8,8 @@ public final class KeyLoadReport {
     /** Which {@link QPOSService} call this reports. */
     public enum Operation {
         SEND_TR31_KEY, UPDATE_KEY_BY_TR31, GET_KEY_CHECK_VALUE, GET_QPOS_ID, GET_QPOS_INFO,
+        /** {@code loadSessionKeyByTR_34}: a KEK by TR-34. */
+        LOAD_SESSION_KEY_BY_TR34,
         /** A connect or open method keybridge's own connection cannot serve. */
         CONNECT
     }
@@ -61,6 +63,11 @@ public final class KeyLoadReport {
 
     /** Null on success. */
     public QPOSService.Error getError() { return result.error; }
+
+    /** For {@code loadSessionKeyByTR_34}: the vendor's {@code UpdateInformationResult} of the reader's answer; null otherwise. */
+    public QPOSService.UpdateInformationResult getUpdateResult() {
+        return result.updateResult == null ? null : QPOSService.UpdateInformationResult.valueOf(result.updateResult);
+    }
 
     /** Why the call failed (names the field and position for a malformed block); null on success. */
     public String getMessage() { return result.message; }

@@ -19,15 +19,48 @@ public interface KeyLoaderBackend extends AutoCloseable {
      * block's KC optional block, {@code expectedKcv}). {@code ksn} and {@code expectedKcv} (hex)
      * may be null; {@code timeoutMs <= 0} keeps the default.
      */
-    Result load(String keyBlock, int keyIndex, String ksn, String expectedKcv, int timeoutMs);
+    default Result load(String keyBlock, int keyIndex, String ksn, String expectedKcv, int timeoutMs) {
+        return load(keyBlock, keyIndex, ksn, null, expectedKcv, timeoutMs);
+    }
 
     /**
-     * As {@link #load(String, int, String, String, int)}, with the vendor's key type (may be null).
-     * Backends that cannot pass it on ignore it: the block's header says what the key is.
+     * As {@link #load(String, int, String, String, int)}, as the vendor's key type (null: none),
+     * which the load's B0 carries as the vendor SDK sends it.
      */
-    default Result load(String keyBlock, int keyIndex, String ksn, QPOSService.TR31KeyType keyType, String expectedKcv,
-            int timeoutMs) {
-        return load(keyBlock, keyIndex, ksn, expectedKcv, timeoutMs);
+    Result load(String keyBlock, int keyIndex, String ksn, QPOSService.TR31KeyType keyType, String expectedKcv, int timeoutMs);
+
+    /**
+     * The vendor's {@code sendTR31Key(String)}: {@code wireHex} is hex of the key block's ASCII,
+     * sent in chunks into key index 0, then its KCV compared as for {@link #load}. Backends that
+     * cannot send the chunked frames (the app's own SDK object, whose only load call is
+     * {@code updateKeyByTR_31}) load the same block with the direct load into key index 0.
+     */
+    default Result sendChunked(String wireHex, String expectedKcv, int timeoutMs) {
+        String block;
+        try {
+            block = QPOSService.asciiKeyBlock(wireHex);
+        } catch (IllegalArgumentException e) {
+            return Result.failed(QPOSService.Error.INPUT_INVALID.name(), e.getMessage());
+        }
+        return load(block, 0, null, null, expectedKcv, timeoutMs);
+    }
+
+    /**
+     * The vendor's {@code getKeyCheckValue(keyIndex, type[, timeoutSecs, len])}: its
+     * {@code onGetKeyCheckValue} table ({@link Result#checkValueTable}). Backends that cannot read
+     * it by type report CMD_NOT_AVAILABLE.
+     */
+    default Result checkValues(int keyIndex, QPOSService.CHECKVALUE_KEYTYPE type, int timeoutSecs, int len) {
+        return Result.failed(QPOSService.Error.CMD_NOT_AVAILABLE.name(), "this backend does not read check values by type");
+    }
+
+    /**
+     * The vendor's {@code loadSessionKeyByTR_34(hex)}: the SDK's TR-34 envelope, sent as the SDK
+     * sends it; the reader's answer as {@link Result#updateResult} (success for UPDATE_SUCCESS,
+     * the reader's refusal for the others). Backends that cannot send it report CMD_NOT_AVAILABLE.
+     */
+    default Result loadSessionKeyByTr34(String envelopeHex) {
+        return Result.failed(QPOSService.Error.CMD_NOT_AVAILABLE.name(), "this backend does not send TR-34 envelopes");
     }
 
     /** Reads the reader's KCV of a key index. */
@@ -84,9 +117,17 @@ public interface KeyLoaderBackend extends AutoCloseable {
         public final QPOSService.Error error;
         /** Readable reason of a failure; null on success. */
         public final String message;
+        /** TR-34 envelopes: the vendor's {@code UpdateInformationResult} name of the reader's answer; null otherwise. */
+        public final String updateResult;
 
         private Result(boolean success, String readerKcv, String kcvVerification, String keyUsage, List<String> warnings,
                 Map<String, String> deviceInfo, boolean refused, QPOSService.Error error, String message) {
+            this(success, readerKcv, kcvVerification, keyUsage, warnings, deviceInfo, refused, error, message, null);
+        }
+
+        private Result(boolean success, String readerKcv, String kcvVerification, String keyUsage, List<String> warnings,
+                Map<String, String> deviceInfo, boolean refused, QPOSService.Error error, String message, String updateResult) {
+            this.updateResult = updateResult;
             this.success = success;
             this.refused = refused;
             this.readerKcv = readerKcv;
@@ -100,6 +141,16 @@ public interface KeyLoaderBackend extends AutoCloseable {
 
         public static Result loaded(String readerKcv, String kcvVerification, String keyUsage, List<String> warnings) {
             return new Result(true, readerKcv, kcvVerification, keyUsage, warnings, null, false, null, null);
+        }
+
+        /**
+         * The reader's answer to a TR-34 envelope: {@code UPDATE_SUCCESS} is success, any other
+         * {@code UpdateInformationResult} name the reader's refusal.
+         */
+        public static Result updateResult(String name) {
+            boolean success = QPOSService.UpdateInformationResult.UPDATE_SUCCESS.name().equals(name);
+            return new Result(success, null, null, null, null, null, !success, success ? null : QPOSService.Error.UNKNOWN,
+                    success ? null : "the reader refused the TR-34 envelope: " + name, name);
         }
 
         public static Result keyCheckValue(String readerKcv) {

@@ -593,9 +593,15 @@ public final class QPOSService extends MPOSService implements AutoCloseable {
         nextExpectedKcv.set(kcvHex == null ? null : kcvHex.trim());
     }
 
-    /** Loads a TR-31 key block into key index 0 → {@code onRequestSendTR31KeyResult}. */
+    /**
+     * Loads a TR-31 key block into key index 0 on the vendor's chunked path (CMD 0x40/0x20 chunks
+     * of 64 bytes, closed by 0x40/0x21) → {@code onRequestSendTR31KeyResult}. The argument is, as
+     * for the vendor, hex of the bytes to send (the block's ASCII); an ASCII block as AWS returns
+     * it is taken too and sent as those same bytes.
+     */
     public void sendTR31Key(String keyBlock) {
-        load(KeyLoadReport.Operation.SEND_TR31_KEY, 0, keyBlock, null, null, 0,
+        String expectedKcv = nextExpectedKcv.getAndSet(null);
+        submit(KeyLoadReport.Operation.SEND_TR31_KEY, 0, () -> backend.sendChunked(wireHex(keyBlock), expectedKcv, 0),
                 (l, loaded, r) -> l.onRequestSendTR31KeyResult(loaded));
     }
 
@@ -645,34 +651,43 @@ public final class QPOSService extends MPOSService implements AutoCloseable {
     /** Reads the reader's KCV of {@code keyIndex} → {@code onGetKeyCheckValue} with {@code keyIndex} and {@code kcv}. */
     public void getKeyCheckValue(int keyIndex) {
         submit(KeyLoadReport.Operation.GET_KEY_CHECK_VALUE, keyIndex, () -> backend.keyCheckValue(keyIndex),
-                (l, read, r) -> l.onGetKeyCheckValue(checkValues(r, null)));
+                (l, read, r) -> l.onGetKeyCheckValue(checkValues(r)));
     }
 
     /**
-     * The vendor's form → {@code onGetKeyCheckValue} with the vendor's table. With the app's own SDK
-     * object the vendor reads it (every type); on keybridge's own connection the value is the
-     * key index's KCV under {@code <TYPE>_KCV}, and KSN types are CMD_NOT_AVAILABLE. A reader that
-     * answers with a failure gives an empty value, as the vendor SDK reports it.
+     * The vendor's form → {@code onGetKeyCheckValue} with the vendor's table, read as the vendor
+     * reads it (CMD 0x23/0x20 with the type's ordinal; all types: 9 KCVs, then 3 KSNs), plus
+     * keybridge's {@code keyIndex} and (single types) {@code kcv}. A reader that answers with a
+     * failure gives an empty value, as the vendor SDK reports it.
      */
     public void getKeyCheckValue(int keyIndex, CHECKVALUE_KEYTYPE type) {
         getKeyCheckValue(keyIndex, type, 0, 0);
     }
 
-    /** As {@link #getKeyCheckValue(int, CHECKVALUE_KEYTYPE)}; {@code timeout} (s) and {@code len} (bytes per KCV) go to the vendor's call. */
+    /**
+     * As {@link #getKeyCheckValue(int, CHECKVALUE_KEYTYPE)}; {@code timeout} (s) and {@code len}
+     * (bytes per KCV) go to the vendor's call with the app's own SDK object.
+     */
     public void getKeyCheckValue(int keyIndex, CHECKVALUE_KEYTYPE type, int timeout, int len) {
         if (type == null) {
             throw new IllegalArgumentException("the key type must not be null");
         }
-        DspreadSdkBackend vendor = vendorBackend();
-        if (vendor != null) {
-            submit(KeyLoadReport.Operation.GET_KEY_CHECK_VALUE, keyIndex, () -> vendor.checkValues(keyIndex, type, timeout, len),
-                    (l, read, r) -> l.onGetKeyCheckValue(vendorTable(keyIndex, type, r)));
-            return;
-        }
-        String named = type == CHECKVALUE_KEYTYPE.DUKPT_MKSK_ALLTYPE ? null : type.tableKey();
-        submit(KeyLoadReport.Operation.GET_KEY_CHECK_VALUE, keyIndex, () -> type.isKsn()
-                ? KeyLoaderBackend.Result.failed(Error.CMD_NOT_AVAILABLE.name(), "keybridge's own connection reads key check values, not KSNs (" + type + ")")
-                : backend.keyCheckValue(keyIndex), (l, read, r) -> l.onGetKeyCheckValue(checkValues(r, named)));
+        submit(KeyLoadReport.Operation.GET_KEY_CHECK_VALUE, keyIndex, () -> backend.checkValues(keyIndex, type, timeout, len),
+                (l, read, r) -> l.onGetKeyCheckValue(vendorTable(keyIndex, type, r)));
+    }
+
+    /**
+     * The vendor's TR-34 KEK load: {@code hex} is the hex of the SDK's envelope (built from the
+     * TR-34 token as the vendor's demo builds it), sent as the SDK sends it (0x40/0x00 chunks,
+     * 0x40/0x10 close) → {@code onRequestUpdateWorkKeyResult} with the reader's answer:
+     * UPDATE_SUCCESS, UPDATE_FAIL, UPDATE_PACKET_VEFIRY_ERROR or UPDATE_PACKET_LEN_ERROR (the
+     * reader's word, as in the SDK; link problems are {@code onError}). With the token as AWS
+     * returns it, {@code NativeKeyLoader.loadKekTr34} builds the envelope and proves the KEK by its
+     * KCV. Not available through the app's own SDK object (call its own method there).
+     */
+    public void loadSessionKeyByTR_34(String hex) {
+        submit(KeyLoadReport.Operation.LOAD_SESSION_KEY_BY_TR34, 0, () -> backend.loadSessionKeyByTr34(hex),
+                (l, updated, r) -> l.onRequestUpdateWorkKeyResult(r.getUpdateResult()));
     }
 
     /** The reader's POS id → {@code onQposIdResult} with {@code posId} and {@code psamId}. */
@@ -869,6 +884,19 @@ public final class QPOSService extends MPOSService implements AutoCloseable {
     }
 
     /**
+     * The hex of the bytes {@code sendTR31Key} sends: the argument itself when it is hex (the
+     * vendor's form; hex starts with a digit), else the hex of an ASCII block (AWS's form).
+     */
+    static String wireHex(String keyBlock) {
+        String block = asciiKeyBlock(keyBlock);
+        StringBuilder hex = new StringBuilder(block.length() * 2);
+        for (byte b : block.getBytes(StandardCharsets.US_ASCII)) {
+            hex.append(String.format("%02X", b));
+        }
+        return hex.toString();
+    }
+
+    /**
      * The ASCII key block of an ASCII or hex-of-ASCII argument. Throws IllegalArgumentException for
      * null, empty, or hex that is not printable ASCII.
      */
@@ -979,15 +1007,11 @@ public final class QPOSService extends MPOSService implements AutoCloseable {
         }
     }
 
-    /** {@code keyIndex}, {@code kcv} and, if given, the same KCV under the vendor's {@code <TYPE>_KCV} name. */
-    private static Hashtable<String, String> checkValues(KeyLoadReport report, String typeName) {
+    /** {@code keyIndex} and {@code kcv}: keybridge's own form of the table. */
+    private static Hashtable<String, String> checkValues(KeyLoadReport report) {
         Hashtable<String, String> kcv = new Hashtable<>();
-        String value = report.getReaderKcv() == null ? NO_VALUE : report.getReaderKcv();
         kcv.put("keyIndex", Integer.toString(report.getKeyIndex()));
-        kcv.put("kcv", value);
-        if (typeName != null) {
-            kcv.put(typeName, value);
-        }
+        kcv.put("kcv", report.getReaderKcv() == null ? NO_VALUE : report.getReaderKcv());
         return kcv;
     }
 

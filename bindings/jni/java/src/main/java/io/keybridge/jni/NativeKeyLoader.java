@@ -81,12 +81,102 @@ public final class NativeKeyLoader implements AutoCloseable {
      */
     public KeyLoadResult sendTr31Key(String keyBlock, int keyIndex, String ksn, String expectedKcv, int timeoutMs)
             throws ReaderException {
+        return sendTr31Key(keyBlock, keyIndex, NO_KEY_TYPE, ksn, expectedKcv, timeoutMs);
+    }
+
+    /** {@code keyType} of a load that names none: B0 is the bare key index. */
+    public static final int NO_KEY_TYPE = -1;
+
+    /**
+     * As {@link #sendTr31Key(String, int, String, String, int)}, loading the key as the vendor's
+     * {@code TR31KeyType} with this code (0 NEW_KEY_ALL, 1 NEW_KEY_TMK, 2 NEW_KEY_PIN, 3
+     * NEW_KEY_DATA; {@link #NO_KEY_TYPE} for none): the load's B0 is then the key index's digit
+     * followed by the type's, as the vendor's {@code updateKeyByTR_31(keyIndex, block, keyType, timeout)}
+     * sends it (so key index 0 takes no type but NEW_KEY_ALL).
+     */
+    public KeyLoadResult sendTr31Key(String keyBlock, int keyIndex, int keyType, String ksn, String expectedKcv, int timeoutMs)
+            throws ReaderException {
         lock.readLock().lock();
         try {
-            return nativeSend(handle, keyBlock, keyIndex, ksn, expectedKcv, timeoutMs);
+            return nativeSend(handle, keyBlock, keyIndex, keyType, ksn, expectedKcv, timeoutMs);
         } finally {
             lock.readLock().unlock();
         }
+    }
+
+    /**
+     * The vendor's {@code sendTR31Key(String)}: {@code wireHex} is hex of the bytes to send (the
+     * key block's ASCII, {@code 4430313132…} for {@code D0112…}), as the vendor SDK decodes its
+     * argument; sent in 64-byte chunks (CMD 0x40/0x20) and closed with CMD 0x40/0x21, into key
+     * index 0. The reader's KCV is then read and compared as for every load.
+     */
+    public KeyLoadResult sendTr31KeyChunked(String wireHex, String expectedKcv, int timeoutMs) throws ReaderException {
+        lock.readLock().lock();
+        try {
+            return nativeSendChunked(handle, wireHex, expectedKcv, timeoutMs);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Loads a KEK by TR-34: {@code token} is the TR-34 key block as AWS Payment Cryptography's
+     * {@code ExportKey} returns it (DER), {@code expectedKcv} the KEK's KCV as AWS reports it (hex,
+     * at least 3 bytes). keybridge builds the vendor SDK's envelope, sends it as
+     * {@code loadSessionKeyByTR_34} does and reads the KEK's check value: returns the reader's KCV
+     * of the KEK (upper-case hex) only when it matches. A token that does not read throws
+     * {@link IllegalArgumentException} (nothing sent); the reader's refusal a {@link ReaderException}
+     * whose {@link ReaderException#isRefused()} is true.
+     */
+    public String loadKekTr34(byte[] token, String expectedKcv) throws ReaderException {
+        lock.readLock().lock();
+        try {
+            return nativeLoadKekTr34(handle, token, expectedKcv);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** As {@link #loadKekTr34(byte[], String)}, the token in hex (AWS's {@code KeyMaterial}). */
+    public String loadKekTr34(String tokenHex, String expectedKcv) throws ReaderException {
+        return loadKekTr34(hexBytes(tokenHex, "the TR-34 token"), expectedKcv);
+    }
+
+    /**
+     * The vendor's {@code loadSessionKeyByTR_34(hex)}: sends the bytes {@code envelopeHex} decodes to
+     * (the SDK's TR-34 envelope) in 0x40/0x00 chunks, closed by 0x40/0x10, and returns the vendor's
+     * {@code UpdateInformationResult} name for the reader's answer: {@code UPDATE_SUCCESS},
+     * {@code UPDATE_FAIL}, {@code UPDATE_PACKET_VEFIRY_ERROR} or {@code UPDATE_PACKET_LEN_ERROR}. As
+     * in the SDK this is the reader's word only; {@link #loadKekTr34} also proves the KEK by its KCV.
+     */
+    public String sendTr34Envelope(String envelopeHex) throws ReaderException {
+        byte[] envelope = hexBytes(envelopeHex, "the TR-34 envelope");
+        lock.readLock().lock();
+        try {
+            return nativeSendTr34Envelope(handle, envelope);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** {@code hex} decoded; IllegalArgumentException naming {@code what} and the position otherwise. */
+    private static byte[] hexBytes(String hex, String what) {
+        if (hex == null) {
+            throw new IllegalArgumentException(what + " must not be null");
+        }
+        String text = hex.trim();
+        if (text.length() % 2 != 0) {
+            throw new IllegalArgumentException(what + " has an odd number of hex digits (" + text.length() + ")");
+        }
+        byte[] bytes = new byte[text.length() / 2];
+        for (int i = 0; i < text.length(); i++) {
+            int digit = Character.digit(text.charAt(i), 16);
+            if (digit < 0) {
+                throw new IllegalArgumentException(what + ": non-hex character at position " + i);
+            }
+            bytes[i / 2] |= (byte) (i % 2 == 0 ? digit << 4 : digit);
+        }
+        return bytes;
     }
 
     /** The reader's device information: POS id, PSAM id. */
@@ -107,6 +197,27 @@ public final class NativeKeyLoader implements AutoCloseable {
         } finally {
             lock.readLock().unlock();
         }
+    }
+
+    /**
+     * The vendor's {@code getKeyCheckValue(keyIndex, type)}: CMD 0x23/0x20 with the type's ordinal
+     * {@code checkValueType} (0 MKSK_TMK … 11 DUKPT_PIN_KSN, 12 DUKPT_MKSK_ALLTYPE), read as the
+     * vendor SDK reads the answer into its {@code onGetKeyCheckValue} table: {@code <TYPE>_KCV}
+     * (KSN types: {@code <TYPE>}) → upper-case hex, one row, or twelve for all types.
+     */
+    public java.util.Map<String, String> checkValues(int keyIndex, int checkValueType) throws ReaderException {
+        String[] flat;
+        lock.readLock().lock();
+        try {
+            flat = nativeCheckValues(handle, keyIndex, checkValueType);
+        } finally {
+            lock.readLock().unlock();
+        }
+        java.util.Map<String, String> table = new java.util.LinkedHashMap<>();
+        for (int i = 0; i + 1 < flat.length; i += 2) {
+            table.put(flat[i], flat[i + 1]);
+        }
+        return table;
     }
 
     /**
@@ -197,10 +308,19 @@ public final class NativeKeyLoader implements AutoCloseable {
 
     private static native long nativeOpenCommands(ReaderCommands commands, int timeoutMs, boolean lenient);
 
-    private static native KeyLoadResult nativeSend(long handle, String block, int keyIndex, String ksn, String expectedKcv,
-            int timeoutMs) throws ReaderException;
+    private static native KeyLoadResult nativeSend(long handle, String block, int keyIndex, int keyType, String ksn,
+            String expectedKcv, int timeoutMs) throws ReaderException;
+
+    private static native KeyLoadResult nativeSendChunked(long handle, String wireHex, String expectedKcv, int timeoutMs)
+            throws ReaderException;
+
+    private static native String[] nativeCheckValues(long handle, int keyIndex, int checkValueType) throws ReaderException;
 
     private static native DeviceInfo nativeDeviceInfo(long handle) throws ReaderException;
+
+    private static native String nativeLoadKekTr34(long handle, byte[] token, String expectedKcv) throws ReaderException;
+
+    private static native String nativeSendTr34Envelope(long handle, byte[] envelope) throws ReaderException;
 
     private static native String nativeKeyCheckValue(long handle, int keyIndex) throws ReaderException;
 

@@ -12,11 +12,22 @@ package io.keybridge.jni;
  * the commands were started.
  */
 public interface ReaderCommands {
-    /** Starts loading an ASCII key block into {@code keyIndex}; {@code ksn} is null unless given. */
-    void startLoad(int keyIndex, String keyBlock, String ksn) throws Exception;
+    /**
+     * Starts loading an ASCII key block into {@code keyIndex}, as the load frame keybridge wrote
+     * says: {@code ksn} (hex) is the KSN frame's KSN, null when none follows; {@code keyType} the
+     * vendor's {@code TR31KeyType} code its B0 carries (0–3), or -1 for none; {@code timeoutSecs}
+     * the frame's TIMEOUT byte. The SDK call that sends those frames answers both the load and
+     * its KSN frame.
+     */
+    void startLoad(int keyIndex, String keyBlock, String ksn, int keyType, int timeoutSecs) throws Exception;
 
-    /** Starts reading the KCV of {@code keyIndex}. */
-    void startKeyCheckValue(int keyIndex) throws Exception;
+    /**
+     * Starts reading a check value of {@code keyIndex}: {@code checkValueType} is the vendor's
+     * {@code CHECKVALUE_KEYTYPE} ordinal (0 MKSK_TMK … 11 DUKPT_PIN_KSN, 12 DUKPT_MKSK_ALLTYPE).
+     * Answered by {@link ReaderOutcome#keyCheckValue} with the answer's DATA in hex: the value, or
+     * for all types the 9 KCVs then the 3 KSNs in ordinal order.
+     */
+    void startKeyCheckValue(int keyIndex, int checkValueType) throws Exception;
 
     /**
      * Starts reading the reader's POS and PSAM ids (answered by {@link ReaderOutcome#deviceInfo}),

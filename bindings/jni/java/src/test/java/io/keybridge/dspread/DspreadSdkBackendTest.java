@@ -22,6 +22,8 @@ import org.junit.jupiter.api.Test;
  * keybridge loading keys through the app's own Dspread SDK object (one reader connection), here
  * the test stand-in {@code com.dspread.xpos.QPOSService}, which behaves as NOTES-dspread-sdk.md says
  * the vendor's does (its frames, its check value table, its threads) and talks to the simulator.
+ * Every test ends with 0 deviations in the simulator's log ({@link Simulator#close()} fails
+ * otherwise).
  */
 class DspreadSdkBackendTest {
     /** The app's own listener on the vendor SDK: it must see its callbacks and none of keybridge's. */
@@ -150,8 +152,8 @@ class DspreadSdkBackendTest {
 
     /**
      * Provisioning over the app's SDK object: the POS id from its getQposId, the DUKPT load with its
-     * KSN through its updateKeyByTR_31 (the load and the KSN frame), the IPEK check values through
-     * its getKeyCheckValue; the app sees none of it.
+     * KSN through its updateKeyByTR_31 (the load and the KSN frame), the PIN IPEK's check value
+     * and the KSN it holds through its getKeyCheckValue; the app sees none of it.
      */
     @Test
     void provisionsFromTheKeyServiceThroughTheAppsSdkObject() throws Exception {
@@ -163,8 +165,24 @@ class DspreadSdkBackendTest {
             assertTrue(result.isAllVerified(), result.toString());
             assertEquals("0B01", result.getReport().getPosId());
             assertEquals(List.of("updateKeyByTR_31:true"), s.keys.events);
-            assertEquals(4, s.sdk.framesSent(), "the POS id, the load, its KSN and the check values, each once");
+            assertEquals(5, s.sdk.framesSent(), "the POS id, the load, its KSN frame, the IPEK's KCV and the KSN, each once");
             assertEquals(List.of("connected"), s.app.events);
+        }
+    }
+
+    /**
+     * The vendor's key type reaches the SDK's own overload: B0 carries it (index 1 as NEW_KEY_PIN
+     * is 12) and the SDK's frames are the ones keybridge's loader wrote, so the simulator logs no
+     * deviation.
+     */
+    @Test
+    void aTypedLoadGoesThroughTheSdksTypedOverload() throws Exception {
+        try (Simulator sim = Simulator.tcp(); Setup s = new Setup(sim, 0)) {
+            s.pos.updateKeyByTR_31(1, TestBlocks.getPinBlock(), QPOSService.TR31KeyType.NEW_KEY_PIN, 5);
+            KeyLoadReport report = s.keys.next();
+            assertTrue(report.isKcvVerified(), report.toString());
+            assertEquals(2, s.sdk.framesSent(), "the typed load and the PIN key's check value read");
+            // Simulator.close() fails on any deviation.
         }
     }
 
@@ -202,12 +220,13 @@ class DspreadSdkBackendTest {
 
     /**
      * The reader's answer to the load is lost: the SDK reports NO_RESPONSE (after its own wait),
-     * and the slot's check value settles it, without loading again.
+     * and the slot's check value settles it at once, without loading again. keybridge's own wait
+     * (30 s, the default) does not run out first: its report comes well within the 20 s the
+     * recorder waits.
      */
     @Test
     void aLostLoadAnswerIsSettledByTheSlotsKcv() throws Exception {
-        // keybridge waits longer than the SDK's own 6 s (5 s and its margin) for the load's answer.
-        try (Simulator sim = Simulator.tcp("--drop", "1"); Setup s = new Setup(sim, 8_000)) {
+        try (Simulator sim = Simulator.tcp("--drop", "1"); Setup s = new Setup(sim, 0)) {
             s.pos.updateKeyByTR_31(2, TestBlocks.getPinBlock());
             KeyLoadReport report = s.keys.next();
             assertTrue(report.isSuccess(), report.toString());

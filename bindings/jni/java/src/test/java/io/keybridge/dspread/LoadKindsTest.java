@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * Every kind of load issue 19 names, through the Dspread-compatible API on keybridge's own
  * connection, with the outcome the vendor SDK's app would hear: {@code true} only for a key the
  * reader holds, {@code false} for a key it refused or whose KCV is not the one known, and what
- * the report says was verified.
+ * the report says was verified. Every test ends with 0 deviations in the simulator's log
+ * ({@link Simulator#close()} fails otherwise): each frame was one the vendor SDK sends.
  */
 class LoadKindsTest {
     private static final byte[] TDES_KBPK = hex("0123456789ABCDEFFEDCBA9876543210");
@@ -144,7 +145,7 @@ class LoadKindsTest {
             String kcv = kcv(TDES_KEY, KcvAlgorithm.TDES);
             assertTrue(load(pos, listener, 8, null, block(TDES_KBPK, "B0000P0TE00E0000", TDES_KEY), kcv).isSuccess());
             pos.getKeyCheckValue(8, QPOSService.CHECKVALUE_KEYTYPE.MKSK_PIK);
-            assertEquals(kcv, listener.next().getReaderKcv());
+            assertEquals(kcv, listener.next().getDeviceInfo().get("MKSK_PIK_KCV"));
             assertEquals(List.of("updateKeyByTR_31:true", "kcv:8:" + kcv), listener.events);
         }
     }
@@ -178,6 +179,35 @@ class LoadKindsTest {
         }
     }
 
+    /**
+     * The vendor's key type goes into B0 (index digit, then the type's: 12 for index 1 as
+     * NEW_KEY_PIN), with and without a KSN; the KSN frame's prefix follows the type (3 for
+     * NEW_KEY_DATA), and the check value read is the one the type wrote (DUKPT_TRK_IPEK). The
+     * simulator checks each frame against the SDK's and logs none as a deviation.
+     */
+    @Test
+    void theVendorsKeyTypeReachesTheWire() throws Exception {
+        try (Simulator sim = Simulator.tcp(); QPOSService pos = open(sim)) {
+            QPOSServiceTest.Recorder listener = new QPOSServiceTest.Recorder();
+            pos.initListener(listener);
+            String kcv = kcv(TDES_KEY, KcvAlgorithm.TDES);
+            pos.setExpectedKcv(kcv);
+            pos.updateKeyByTR_31(1, block(TDES_KBPK, "B0000P0TE00E0000", TDES_KEY), QPOSService.TR31KeyType.NEW_KEY_PIN, 5);
+            assertTrue(listener.next().isKcvVerified());
+            pos.setExpectedKcv(kcv);
+            pos.updateKeyByTR_31(2, TDES_KSN, block(TDES_KBPK, "B0000B1TX00E0000", TDES_KEY), QPOSService.TR31KeyType.NEW_KEY_DATA);
+            assertTrue(listener.next().isKcvVerified());
+            pos.getKeyCheckValue(2, QPOSService.CHECKVALUE_KEYTYPE.DUKPT_TRK_IPEK);
+            assertEquals(kcv, listener.next().getDeviceInfo().get("DUKPT_TRK_IPEK_KCV"));
+            pos.getKeyCheckValue(2, QPOSService.CHECKVALUE_KEYTYPE.DUKPT_TRK_KSN);
+            assertEquals(TDES_KSN, listener.next().getDeviceInfo().get("DUKPT_TRK_KSN"));
+            assertEquals(List.of("updateKeyByTR_31:true", "updateKeyByTR_31:true", "kcv:2:" + kcv, "kcv:2:" + TDES_KSN),
+                    listener.events);
+            pos.close();
+            assertEquals(List.of(), sim.deviations());
+        }
+    }
+
     /** The vendor's sendTR31Key takes the hex of the bytes it sends: the hex of the ASCII block. */
     @Test
     void sendTr31KeyTakesTheHexOfTheBlock() throws Exception {
@@ -192,6 +222,9 @@ class LoadKindsTest {
             pos.sendTR31Key(hexOfAscii.toString());
             assertTrue(listener.next().isKcvVerified());
             assertEquals(List.of("sendTR31Key:true"), listener.events);
+            // The chunks (0x40/0x20, offsets in units of 16 bytes) and the close (0x40/0x21) as the SDK sends them.
+            pos.close();
+            assertEquals(List.of(), sim.deviations());
         }
     }
 }
