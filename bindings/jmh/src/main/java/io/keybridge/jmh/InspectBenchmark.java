@@ -1,5 +1,6 @@
 package io.keybridge.jmh;
 
+import io.keybridge.KeyBlockException;
 import io.keybridge.Tr31KeyBlock;
 import io.keybridge.Tr31Profile;
 import io.keybridge.UniffiRustCallStatus;
@@ -44,7 +45,7 @@ public class InspectBenchmark {
     private Tr31KeyBlock held;
 
     @Setup(Level.Trial)
-    public void parseOnce() {
+    public void parseOnce() throws KeyBlockException {
         held = Tr31KeyBlock.Companion.parseWith(BLOCK, lenient);
     }
 
@@ -61,7 +62,7 @@ public class InspectBenchmark {
 
     /** JNA: the whole inspect through the uniffi bindings (parseWith + header + close). */
     @Benchmark
-    public int jnaInspect() {
+    public int jnaInspect() throws KeyBlockException {
         try (Tr31KeyBlock block = Tr31KeyBlock.Companion.parseWith(BLOCK, lenient)) {
             return block.header().getOptionalBlocks().size();
         }
