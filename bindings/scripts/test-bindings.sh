@@ -118,7 +118,7 @@ kotlin_consumer() {
 check "a program with only keybridge-kotlin and its dependencies on the class path loads the library from keybridge-java" \
     kotlin_consumer
 check "keybridge-java carries the linux-x86-64 library" \
-    bash -c "unzip -l '$target_dir/maven/full/keybridge-java/keybridge-java-0.1.0.jar' | grep -q ' linux-x86-64/libkeybridge_ffi.so$'"
+    bash -c "jar tf '$target_dir/maven/full/keybridge-java/keybridge-java-0.1.0.jar' | grep -qx 'linux-x86-64/libkeybridge_ffi.so'"
 
 # --- the lean variant (the device build): no AWS client, its own generated bindings ----------
 lean() {
