@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Per-call overhead from Java and Kotlin, with JMH (bindings/jmh: InspectBenchmark): one key block
 # inspect through JNI (keybridge-java's Tr31Header.inspect) and through the uniffi Kotlin bindings
-# over JNA, and the parts of the JNA call, against the release cdylib (features
-# aws,service-client,java, as generate.sh). Compare with `cargo bench -p keybridge-ffi --bench inspect`
+# over JNA, and the parts of the JNA call, against the library keybridge-java ships
+# (build-java-jar.sh: shipped profile, features aws,service-client,serial,java,quiet, a superset of
+# the generated bindings' aws,service-client,java). Compare with `cargo bench -p keybridge-ffi --bench inspect`
 # (the same calls in Rust). Not part of the tests: a benchmark, not an assertion.
 # bindings/README.md, "Call overhead from the JVM", has the figures. Extra arguments go to JMH
 # (e.g. `-f 3 -wi 5 -i 10`, or a benchmark name pattern).
@@ -16,10 +17,10 @@ source bindings/scripts/jvm-env.sh
 bindings/scripts/setup-jvm-tools.sh
 bindings/scripts/generate.sh kotlin-jvm
 bindings/scripts/build-java-jar.sh --library-only
-cargo build --quiet --release -p keybridge-ffi --lib --no-default-features --features aws,service-client,java # as generate.sh
+library="$target_dir/java/native/linux-x86-64"
 
-kb_mvn -q package -DskipTests -Dmaven.javadoc.skip=true -pl bindings/jmh -am
-jmh="$target_dir/maven/full/keybridge-jmh"
-# JMH's forks inherit these JVM options: both paths load the release library.
-java -Djna.library.path="$target_dir/release" -Djava.library.path="$target_dir/release" \
+kb_mvn -q package -DskipTests -Dmaven.javadoc.skip=true -Ddokka.skip=true -Dkeybridge.variant=bench -pl bindings/jmh -am
+jmh="$target_dir/maven/bench/keybridge-jmh"
+# JMH's forks inherit these JVM options: both paths load the shipped library.
+java -Djna.library.path="$library" -Djava.library.path="$library" \
     -cp "$jmh/classes:$(cat "$jmh/classpath.txt")" org.openjdk.jmh.Main "$@"
