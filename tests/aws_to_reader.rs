@@ -3,7 +3,7 @@
 
 use keybridge::SecretBytes;
 use keybridge::crypto::CipherFamily;
-use keybridge::device::command::ReaderStatus;
+use keybridge::device::answer::ReaderStatus;
 use keybridge::export::{ExportError, ExportHeaders, ExportedKeyBlock, KeyAlgorithm, ModesOfUse};
 use keybridge::kcv::{self, KcvMethod};
 use keybridge::loader::{KcvCheck, LoadError, LoadRequest};

@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use keybridge::device::command::ReaderStatus;
-use keybridge::loader::{KcvCheck, LoadError, LoadMethod, LoadRequest, LoadWarning, LoaderConfig};
+use keybridge::device::answer::ReaderStatus;
+use keybridge::loader::{CheckValueType, KcvCheck, LoadError, LoadMethod, LoadRequest, LoadWarning, LoaderConfig};
 use keybridge::tr31::{
     Algorithm, Exportability, Header, KeyUsage, ModeOfUse, OptionalBlock, Version, WrapOptions, wrap,
 };
@@ -49,7 +49,10 @@ fn version_d_p0_loads_and_the_kcv_matches() {
             .send_tr31_key_with(&p0_block(kek().as_bytes(), &WORKING_KEY, false), &request)
             .unwrap();
         assert_eq!((outcome.slot, outcome.kcv_check), (7, KcvCheck::MatchedExpected));
-        assert_eq!(loader.key_check_value(7).unwrap(), aes_kcv(&WORKING_KEY));
+        assert_eq!(
+            loader.key_check_value(7, CheckValueType::MkskPik).unwrap(),
+            aes_kcv(&WORKING_KEY)
+        );
         assert_eq!(handle.slot_kcv(7), Some(aes_kcv(&WORKING_KEY)));
     }
 }
@@ -95,7 +98,7 @@ fn recoverable_faults_end_in_a_verified_success() {
             drop_responses: 1,
             ..Faults::default()
         },
-        // The load answer and both polls lost: the slot's KCV shows the key, which is success.
+        // The load's answer and two check-value answers lost: the third read shows the key.
         Faults {
             drop_responses: 3,
             ..Faults::default()
@@ -439,8 +442,11 @@ fn b1_keys_load_with_a_ks_block_or_a_ksn() {
             ksn: Some("FFFF9876543210E00000".into()),
             ..LoadRequest::default()
         };
-        loader.send_tr31_key_with(&plain, &request).unwrap();
+        let outcome = loader.send_tr31_key_with(&plain, &request).unwrap();
+        assert_eq!(outcome.check_value_type, Some(CheckValueType::DukptPinIpek));
+        assert_eq!(hex::encode_upper(&outcome.reader_ksn), "FFFF9876543210E00000");
         assert!(handle.slot_kcv(1).is_some() && handle.slot_kcv(2).is_some(), "{link:?}");
+        assert_eq!(handle.slot_ksn(2).as_deref(), Some("FFFF9876543210E00000"));
     }
 }
 
@@ -479,7 +485,10 @@ fn pty_clients_may_reconnect_and_read_what_was_loaded() {
     drop(loader);
     let mut again =
         keybridge::loader::KeyLoader::open_serial(handle.endpoint(), &Default::default(), fast_config()).unwrap();
-    assert_eq!(again.key_check_value(0).unwrap(), aes_kcv(&WORKING_KEY));
-    let err = again.key_check_value(1).unwrap_err();
+    assert_eq!(
+        again.key_check_value(0, CheckValueType::MkskPik).unwrap(),
+        aes_kcv(&WORKING_KEY)
+    );
+    let err = again.key_check_value(1, CheckValueType::MkskPik).unwrap_err();
     assert!(matches!(err, LoadError::Reader(ReaderStatus::KeyNotFound)), "{err}");
 }

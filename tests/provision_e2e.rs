@@ -15,7 +15,7 @@ use keybridge_e2e::{LINKS, Link, connect, fast_config};
 use keybridge_service::Overrides;
 use keybridge_service::audit::{self, Filter, Record};
 use keybridge_service::config::Config;
-use keybridge_service::testing::{Fixture, Running, enrol};
+use keybridge_service_testing::{Fixture, Running, enrol};
 use keybridge_testkit::emulator::Faults as AwsFaults;
 use keybridge_testkit::simulator::{FalseAnswer, Faults, SimulatorConfig, SimulatorHandle};
 use sqlx::AnyPool;

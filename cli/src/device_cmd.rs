@@ -5,7 +5,8 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use keybridge::device::transport::SerialConfig;
 use keybridge::loader::{
-    KcvCheck, KeyLoadOutcome, KeyLoader, LoadError, LoadMethod, LoadPolicy, LoadRequest, LoaderConfig,
+    CheckValueType, KcvCheck, KeyLoadOutcome, KeyLoader, LoadError, LoadMethod, LoadPolicy, LoadRequest, LoaderConfig,
+    Tr31KeyType,
 };
 use serde::Serialize;
 
@@ -33,9 +34,14 @@ pub enum DeviceCommand {
         /// The key's legacy KCV (hex) to compare with the reader's.
         #[arg(long)]
         expect_kcv: Option<String>,
-        /// KSN of a B1 key without a KS block.
+        /// KSN of a DUKPT (B1) key, hex: 20 digits (TDES) or 24 (AES). Sent in the KSN frame after
+        /// the load. Optional when the block carries a KS or IK optional block.
         #[arg(long)]
         ksn: Option<String>,
+        /// The vendor's TR31KeyType to load the key as: all, tmk, pin or data (B0 = index digit
+        /// then the type's code; needs --slot 1–9).
+        #[arg(long, value_parser = parse_key_type)]
+        key_type: Option<Tr31KeyType>,
         /// Send 64-byte chunks (CMD 0x40) instead of one load command (slot 0 only).
         #[arg(long)]
         chunked: bool,
@@ -52,12 +58,18 @@ pub enum DeviceCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Print the KCV of the key in a slot.
+    /// Print the reader's check values of a slot, as the vendor SDK's getKeyCheckValue reads
+    /// them: one value, or for `--type all` the table of 9 KCVs and 3 KSNs.
     Kcv {
         #[command(flatten)]
         target: Target,
         #[arg(long, default_value_t = 0)]
         slot: u8,
+        /// The vendor's CHECKVALUE_KEYTYPE: MKSK_TMK, MKSK_PIK, MKSK_TDK, MKSK_MCK, TCK, MAGK,
+        /// DUKPT_TRK_IPEK, DUKPT_EMV_IPEK, DUKPT_PIN_IPEK, DUKPT_TRK_KSN, DUKPT_EMV_KSN,
+        /// DUKPT_PIN_KSN, or all (DUKPT_MKSK_ALLTYPE).
+        #[arg(long = "type", default_value = "all", value_parser = parse_check_value_type)]
+        kind: CheckValueType,
     },
 }
 
@@ -84,6 +96,18 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
         Ok(secs) if (0.01..=255.0).contains(&secs) => Ok(Duration::from_secs_f64(secs)),
         _ => Err("expected a number of seconds from 0.01 to 255".into()),
     }
+}
+
+fn parse_key_type(text: &str) -> Result<Tr31KeyType, String> {
+    Tr31KeyType::from_name(text).ok_or_else(|| "expected all, tmk, pin or data".into())
+}
+
+fn parse_check_value_type(text: &str) -> Result<CheckValueType, String> {
+    if text.eq_ignore_ascii_case("all") {
+        return Ok(CheckValueType::DukptMkskAllType);
+    }
+    CheckValueType::from_name(text)
+        .ok_or_else(|| "expected a CHECKVALUE_KEYTYPE name (MKSK_PIK, DUKPT_PIN_KSN, …) or all".into())
 }
 
 impl Target {
@@ -123,9 +147,17 @@ pub fn run(command: DeviceCommand) -> CliResult {
                 Ok(())
             }
         }
-        DeviceCommand::Kcv { target, slot } => {
+        DeviceCommand::Kcv { target, slot, kind } => {
             let mut loader = target.open(LoaderConfig::default()).map_err(describe)?;
-            println!("{}", hex::encode_upper(loader.key_check_value(slot).map_err(describe)?));
+            let values = loader.check_values(slot, kind).map_err(describe)?;
+            match &values[..] {
+                [(_, value)] => println!("{}", hex::encode_upper(value)),
+                table => {
+                    for (name, value) in table {
+                        println!("{name} {}", hex::encode_upper(value));
+                    }
+                }
+            }
             Ok(())
         }
         DeviceCommand::SendTr31 {
@@ -134,6 +166,7 @@ pub fn run(command: DeviceCommand) -> CliResult {
             slot,
             expect_kcv,
             ksn,
+            key_type,
             chunked,
             lenient,
             allow_weak,
@@ -164,7 +197,8 @@ pub fn run(command: DeviceCommand) -> CliResult {
                 slot,
                 expected_kcv,
                 ksn,
-                timeout: None,
+                key_type,
+                ..LoadRequest::default()
             };
             let block = block_arg(&block)?;
             let mut loader = target.open(config).map_err(describe)?;
@@ -194,7 +228,11 @@ pub struct OutcomeJson {
     pub version: keybridge::tr31::Version,
     pub key_usage: keybridge::tr31::KeyUsage,
     pub algorithm: keybridge::tr31::Algorithm,
+    /// The vendor's CHECKVALUE_KEYTYPE read for the key (null when none covers its usage).
+    pub check_value_type: Option<&'static str>,
     pub reader_kcv: String,
+    /// The KSN the reader reports for a DUKPT key loaded with a KSN frame (empty otherwise).
+    pub reader_ksn: String,
     pub kcv_check: &'static str,
     /// Whether the reader's KCV proved it holds the key.
     pub verified: bool,
@@ -210,7 +248,9 @@ impl From<&KeyLoadOutcome> for OutcomeJson {
             version: o.version,
             key_usage: o.key_usage,
             algorithm: o.algorithm,
+            check_value_type: o.check_value_type.map(CheckValueType::name),
             reader_kcv: hex::encode_upper(&o.reader_kcv),
+            reader_ksn: hex::encode_upper(&o.reader_ksn),
             kcv_check: match o.kcv_check {
                 KcvCheck::MatchedKeyBlock => "matched_key_block",
                 KcvCheck::MatchedExpected => "matched_expected",
@@ -243,7 +283,14 @@ pub fn print_outcome(o: &KeyLoadOutcome) {
         KcvCheck::MatchedExpected => "matches the expected KCV",
         KcvCheck::Unverified => "not verified",
     };
-    println!("reader KCV: {} ({check})", hex::encode_upper(&o.reader_kcv));
+    let read = o.check_value_type.map_or("none", CheckValueType::name);
+    println!(
+        "reader KCV: {} ({check}; check value {read})",
+        hex::encode_upper(&o.reader_kcv)
+    );
+    if !o.reader_ksn.is_empty() {
+        println!("reader KSN: {}", hex::encode_upper(&o.reader_ksn));
+    }
     for warning in &o.warnings {
         println!("warning: {warning}");
     }

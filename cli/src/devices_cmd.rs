@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand};
 use keybridge_service::devices::{self, NewDevice};
-use keybridge_service::{tokens, view};
+use keybridge_service::{generations, tokens, view};
 
 use crate::aws_cmd::runtime;
 use crate::output::{CliResult, print_json};
@@ -12,7 +12,7 @@ use crate::service_args::{ADMIN_INSTANCE, ServiceArgs, open, time};
 pub enum DevicesCommand {
     /// Register a reader by its POS id, with its KEK and key profile.
     Add(AddArgs),
-    /// List the registered readers.
+    /// List the registered readers, with the key generation each holds.
     List(ListArgs),
     /// Show a reader: registration, tokens, and what each slot should hold.
     Show(ShowArgs),
@@ -39,6 +39,12 @@ pub struct AddArgs {
 
 #[derive(Args)]
 pub struct ListArgs {
+    /// Only the stale readers: those holding keys of an older generation than their profile's.
+    #[arg(long)]
+    stale: bool,
+    /// Only this group's readers.
+    #[arg(long)]
+    group: Option<String>,
     /// One JSON object per line.
     #[arg(long)]
     json: bool,
@@ -81,18 +87,36 @@ pub fn run(command: DevicesCommand) -> CliResult {
             }
             DevicesCommand::List(args) => {
                 let (_, pool) = open(&args.service).await?;
-                for device in devices::list(&pool).await? {
+                let registered = devices::list(&pool).await?;
+                let mut held = generations::devices(&pool, args.group.as_deref()).await?;
+                if args.stale {
+                    held.retain(|d| d.stale);
+                }
+                for generation in &held {
+                    let Some(device) = registered.iter().find(|d| d.pos_id == generation.pos_id) else {
+                        continue;
+                    };
                     if args.json {
-                        print_json(&device)?;
+                        print_json(&serde_json::json!({ "device": device, "generation": generation }))?;
                     } else {
                         let status = device
                             .revoked_at
                             .map_or("active".to_owned(), |t| format!("revoked {}", time(t)));
+                        let keys = match generation.held_generation {
+                            None => "no keys loaded".to_owned(),
+                            Some(g) if generation.stale => {
+                                format!("STALE: holds generation {g} of {}", generation.current_generation)
+                            }
+                            Some(g) => format!("holds generation {g}"),
+                        };
                         println!(
-                            "{:<24} {:<12} {:<12} {}  {}",
-                            device.pos_id, device.group, device.profile, device.kek, status
+                            "{:<24} {:<12} {:<12} {}  {status}  {keys}",
+                            device.pos_id, device.group, device.profile, device.kek
                         );
                     }
+                }
+                if args.stale && !args.json {
+                    eprintln!("{} stale reader(s)", held.len());
                 }
             }
             DevicesCommand::Show(args) => {
@@ -112,8 +136,12 @@ pub fn run(command: DevicesCommand) -> CliResult {
                     println!("KEK      {}", device.kek);
                     println!("since    {}", view.registered_at);
                     for token in &tokens {
-                        let state = token.revoked_at.map_or("active", |_| "revoked");
-                        println!("token    {} {state}, expires {}", token.id, time(token.expires_at));
+                        println!(
+                            "token    {} {}, expires {}",
+                            token.id,
+                            token.state.as_str(),
+                            time(token.expires_at)
+                        );
                     }
                     for slot in &view.slots {
                         let report = slot.report.as_ref().map_or("not reported".to_owned(), |r| {

@@ -52,6 +52,9 @@ pub struct EmulatorArgs {
     /// Refuse new keys with ServiceQuotaExceededException beyond this many.
     #[arg(long)]
     max_keys: Option<usize>,
+    /// Throttle calls above this many per second, over all clients (an account's quota).
+    #[arg(long)]
+    account_calls_per_second: Option<u32>,
 }
 
 pub fn run(args: EmulatorArgs) -> CliResult {
@@ -93,6 +96,7 @@ pub fn run(args: EmulatorArgs) -> CliResult {
             delay: Duration::from_millis(args.delay_ms),
             deny: args.deny,
             max_keys: args.max_keys,
+            account_calls_per_second: args.account_calls_per_second,
         },
     })?;
     let mut out = std::io::stdout().lock();

@@ -16,12 +16,14 @@ mod fleet_demo;
 mod kcv_cmd;
 mod load_cmd;
 mod output;
+mod profiles_cmd;
 mod provision_cmd;
 mod serve_cmd;
 mod service_args;
 mod simulate_cmd;
 mod tokens_cmd;
 mod tr31_cmd;
+mod tr34_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -39,6 +41,9 @@ enum Command {
     /// Inspect, unwrap and wrap TR-31 key blocks.
     #[command(subcommand)]
     Tr31(tr31_cmd::Tr31Command),
+    /// Inspect and unwrap TR-34 key tokens (a reader's own KEK from AWS).
+    #[command(subcommand)]
+    Tr34(tr34_cmd::Tr34Command),
     /// Compute a key check value.
     Kcv(kcv_cmd::KcvArgs),
     /// AWS Payment Cryptography: export keys as validated TR-31 key blocks.
@@ -66,6 +71,9 @@ enum Command {
     /// The key service's bearer tokens.
     #[command(subcommand)]
     Tokens(tokens_cmd::TokensCommand),
+    /// The key service's profiles and their key generations (rotation).
+    #[command(subcommand)]
+    Profiles(profiles_cmd::ProfilesCommand),
     /// Read the key service's audit trail.
     Audit(audit_cmd::AuditArgs),
 }
@@ -76,24 +84,33 @@ struct DemoArgs {
     /// gets a PIN key and its own DUKPT initial key through the service (default 20).
     #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "20")]
     fleet: Option<usize>,
+    /// With --fleet: then rotate the fleet's profile to new keys, list the stale readers,
+    /// provision them again and check none is left stale.
+    #[arg(long, requires = "fleet")]
+    rotate: bool,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Tr31(command) => tr31_cmd::run(command),
+        Command::Tr34(command) => tr34_cmd::run(command),
         Command::Kcv(args) => kcv_cmd::run(args),
         Command::Aws(command) => aws_cmd::run(command),
         Command::AwsEmulator(args) => emulator_cmd::run(args),
         Command::Load(args) => load_cmd::run(args),
         Command::Device(command) => device_cmd::run(command),
         Command::Simulate(args) => simulate_cmd::run(args),
-        Command::Demo(DemoArgs { fleet: None }) => demo_cmd::run(),
-        Command::Demo(DemoArgs { fleet: Some(size) }) => fleet_demo::run(size),
+        Command::Demo(DemoArgs { fleet: None, .. }) => demo_cmd::run(),
+        Command::Demo(DemoArgs {
+            fleet: Some(size),
+            rotate,
+        }) => fleet_demo::run(size, rotate),
         Command::Provision(args) => provision_cmd::run(args),
         Command::Serve(args) => serve_cmd::run(args),
         Command::Devices(command) => devices_cmd::run(command),
         Command::Tokens(command) => tokens_cmd::run(command),
+        Command::Profiles(command) => profiles_cmd::run(command),
         Command::Audit(args) => audit_cmd::run(args),
     };
     match result {

@@ -15,6 +15,7 @@ pub fn with_remedy(message: impl std::fmt::Display, remedy: Option<keybridge::tr
     use keybridge::tr31::Remedy;
     match remedy {
         Some(Remedy::AllowWeakWrapping) => format!("{message}; pass --allow-weak to accept it"),
+        Some(Remedy::DefaultProfile) => format!("{message}; drop --strict to accept it (with a warning)"),
         Some(Remedy::LenientProfile) => format!("{message}; pass --lenient to accept it"),
         None => message.to_string(),
     }

@@ -1,5 +1,6 @@
 //! `keybridge simulate`: run the reader simulator on a pty or a TCP port until killed or until
-//! standard input closes (when it is a pipe or a terminal).
+//! standard input closes (when it is a pipe or a terminal). At exit it prints its deviation log:
+//! `deviations: N`, then one line per frame a real reader would not accept.
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -45,9 +46,12 @@ pub struct FaultArgs {
     /// Wait this many milliseconds before every answer.
     #[arg(long, default_value_t = 0)]
     delay_ms: u64,
-    /// Answer busy N times first.
+    /// Answer "still working" (0x23) N times first.
     #[arg(long, default_value_t = 0)]
     busy: u32,
+    /// A slow reader: answer every command "still working" (0x23) N times before its result.
+    #[arg(long, default_value_t = 0)]
+    slow: u32,
     /// Answer key loads with this status: mac-error, not-supported, device-error, timeout,
     /// declined, cancelled, usage-not-allowed, version-not-allowed, invalid-input.
     #[arg(long)]
@@ -82,6 +86,7 @@ impl FaultArgs {
             corrupt_responses: self.corrupt,
             delay: Duration::from_millis(self.delay_ms),
             busy: self.busy,
+            slow: self.slow,
             disconnect_mid_frame: self.disconnect_mid_frame,
             garbage_first: self.garbage,
         })
@@ -110,6 +115,7 @@ pub fn run(args: SimulateArgs) -> CliResult {
         (None, None) => SimulatorConfig::default(),
     };
     config.faults = args.faults.faults()?;
+    config.panic_on_deviation = false;
     if let Some(pos_id) = &args.pos_id {
         config.pos_id = hex::decode(pos_id)
             .ok()
@@ -130,7 +136,12 @@ pub fn run(args: SimulateArgs) -> CliResult {
     };
     std::io::stdout().flush()?;
     wait_until_done(&handle);
-    handle.stop();
+    let deviations = handle.finish();
+    println!("deviations: {}", deviations.len());
+    for deviation in &deviations {
+        println!("deviation: {deviation}");
+    }
+    std::io::stdout().flush()?;
     Ok(())
 }
 

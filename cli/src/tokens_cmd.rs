@@ -12,16 +12,16 @@ use crate::service_args::{ADMIN_INSTANCE, ServiceArgs, open, time};
 
 #[derive(Subcommand)]
 pub enum TokensCommand {
-    /// Create a device token (one reader) or an operator token (a group of readers).
+    /// Create a device token (one reader), an operator token (a group of readers) or an admin token.
     Create(CreateArgs),
-    /// List tokens (never their secrets).
+    /// List tokens (never their secrets) and their state: active, expired or revoked.
     List(ListArgs),
     /// Revoke a token by id.
     Revoke(RevokeArgs),
 }
 
 #[derive(Args)]
-#[command(group(ArgGroup::new("scope").required(true).args(["device", "operator"])))]
+#[command(group(ArgGroup::new("scope").required(true).args(["device", "operator", "admin"])))]
 pub struct CreateArgs {
     /// The POS id the token acts for.
     #[arg(long)]
@@ -29,6 +29,9 @@ pub struct CreateArgs {
     /// The group of readers the token acts on.
     #[arg(long)]
     operator: Option<String>,
+    /// An admin token: rotates profiles and lists every reader over the API, never gets keys.
+    #[arg(long)]
+    admin: bool,
     /// A note for people (who holds it).
     #[arg(long, default_value = "")]
     label: String,
@@ -68,7 +71,7 @@ pub fn run(command: TokensCommand) -> CliResult {
                 let scope = match (args.device, args.operator) {
                     (Some(device), _) => Scope::Device(device),
                     (None, Some(group)) => Scope::Operator(group),
-                    (None, None) => unreachable!("clap requires one of --device and --operator"),
+                    (None, None) => Scope::Admin,
                 };
                 let created = tokens::create(&pool, scope, &args.label, args.expires_in, ADMIN_INSTANCE).await?;
                 if args.json {
@@ -93,9 +96,10 @@ pub fn run(command: TokensCommand) -> CliResult {
                         print_json(&token)?;
                     } else {
                         let target = token.device_id.clone().or(token.group.clone()).unwrap_or_default();
-                        let state = token
-                            .revoked_at
-                            .map_or("active".to_owned(), |t| format!("revoked {}", time(t)));
+                        let state = match token.revoked_at {
+                            Some(t) => format!("revoked {}", time(t)),
+                            None => token.state.as_str().to_owned(),
+                        };
                         println!(
                             "{}  {:<8} {:<24} expires {}  {state}  {}",
                             token.id,

@@ -2,19 +2,21 @@
 
 use clap::{Args, Subcommand};
 use keybridge::SecretBytes;
-use keybridge::tr31::{self, Header, KeyBlock, OptionalValue, Profile, WrapOptions};
+use keybridge::tr31::{self, Header, KeyBlock, OptionalValue, Profile, Strictness, Tr31Warning, WrapOptions};
 use serde::Serialize;
 
 use crate::output::{CliResult, block_arg, print_json, print_warnings, with_remedy};
 
 #[derive(Subcommand)]
 pub enum Tr31Command {
-    /// Decode the header and optional blocks of a key block (no key needed).
+    /// Decode the header and optional blocks of a key block (no key needed). Any block that can
+    /// be parsed is shown: what the chosen profile would refuse on unwrap (weak wrapping, a
+    /// relaxation it does not apply) is a warning here.
     Inspect {
         /// The key block, or `-` to read it from standard input.
         block: String,
         #[command(flatten)]
-        profile: ProfileArgs,
+        strictness: StrictnessArgs,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -50,13 +52,34 @@ pub enum Tr31Command {
     },
 }
 
+/// Which profile reads the block. Without either flag: X9.143, and key lengths that are not
+/// obfuscated, as HSMs write them (with a warning).
 #[derive(Args)]
-pub struct ProfileArgs {
-    /// Accept what HSMs, ISO 20038 and older systems emit outside X9.143: no key length
-    /// obfuscation, lower-case hex, text in hex optional blocks, usage and mode pairs outside the
-    /// X9.143 table (each such pair is named in a warning).
+pub struct StrictnessArgs {
+    /// ANSI X9.143 as written: also refuse a key length that is not obfuscated.
+    #[arg(long, conflicts_with = "lenient")]
+    strict: bool,
+    /// Also accept what ISO 20038 and older systems emit outside X9.143: lower-case hex, text in
+    /// hex optional blocks, usage and mode pairs outside the X9.143 table, HMAC keys without HM.
+    /// Every relaxation applied is a warning naming it and its position.
     #[arg(long)]
     lenient: bool,
+}
+
+impl StrictnessArgs {
+    fn strictness(&self) -> Strictness {
+        match (self.strict, self.lenient) {
+            (true, _) => Strictness::Strict,
+            (_, true) => Strictness::Lenient,
+            _ => Strictness::Default,
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct ProfileArgs {
+    #[command(flatten)]
+    strictness: StrictnessArgs,
     /// Accept version A and AES keys under TDES KBPKs.
     #[arg(long)]
     allow_weak: bool,
@@ -64,7 +87,7 @@ pub struct ProfileArgs {
 
 impl ProfileArgs {
     fn profile(&self) -> Profile {
-        Profile::preset(self.lenient, self.allow_weak)
+        Profile::preset(self.strictness.strictness(), self.allow_weak)
     }
 }
 
@@ -115,7 +138,11 @@ impl<'a> HeaderJson<'a> {
 
 pub fn run(command: Tr31Command) -> CliResult {
     match command {
-        Tr31Command::Inspect { block, profile, json } => inspect(&block, &profile.profile(), json),
+        Tr31Command::Inspect {
+            block,
+            strictness,
+            json,
+        } => inspect(&block, strictness.strictness(), json),
         Tr31Command::Unwrap {
             kbpk,
             block,
@@ -138,10 +165,25 @@ fn refused(error: tr31::Tr31Error) -> String {
     with_remedy(error, remedy)
 }
 
-fn inspect(text: &str, profile: &Profile, json: bool) -> CliResult {
-    let block = KeyBlock::parse(&block_arg(text)?, profile).map_err(refused)?;
+/// The warnings to print for a block: weak wrapping, then every relaxation applied.
+fn warning_lines(header: &Header, warnings: &[Tr31Warning]) -> Vec<String> {
+    tr31::reported_warnings(header, warnings)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+fn inspect(text: &str, strictness: Strictness, json: bool) -> CliResult {
+    let text = block_arg(text)?;
+    // Read with every relaxation and weak wrapping, so any block that parses is shown; each
+    // relaxation applied is a warning, and so is a refusal of the profile unwrap would use.
+    let shown = Profile::LENIENT.with_weak_wrapping();
+    let block = KeyBlock::parse(&text, &shown).map_err(refused)?;
     let header = block.header();
-    let warnings: Vec<String> = block.warnings().iter().map(ToString::to_string).collect();
+    let mut warnings = warning_lines(header, block.warnings());
+    if let Err(e) = KeyBlock::parse(&text, &Profile::preset(strictness, false)) {
+        warnings.push(format!("unwrap would refuse it: {}", refused(e)));
+    }
     if json {
         #[derive(Serialize)]
         struct Inspect<'a> {
@@ -152,7 +194,7 @@ fn inspect(text: &str, profile: &Profile, json: bool) -> CliResult {
         }
         return print_json(&Inspect {
             length: block.len(),
-            header: HeaderJson::new(header, profile, true),
+            header: HeaderJson::new(header, &shown, true),
             warnings,
         });
     }
@@ -188,7 +230,7 @@ fn unwrap(kbpk: &str, text: &str, profile: &Profile, json: bool) -> CliResult {
     let kbpk = SecretBytes::from_hex(kbpk).map_err(|e| format!("--kbpk: {e}"))?;
     let unwrapped = tr31::unwrap(kbpk.as_bytes(), &block_arg(text)?, profile).map_err(refused)?;
     let kcv = unwrapped.kcv().map(hex::encode_upper);
-    let warnings: Vec<String> = unwrapped.warnings.iter().map(ToString::to_string).collect();
+    let warnings = warning_lines(&unwrapped.header, &unwrapped.warnings);
     if json {
         #[derive(Serialize)]
         struct UnwrapJson<'a> {

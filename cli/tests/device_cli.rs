@@ -1,69 +1,16 @@
 //! The built `keybridge` binary: `demo`, and `device …` against `simulate --tcp 0` / `--pty`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+
+mod support;
+use support::{BIN, Simulator, keybridge};
 
 use keybridge::crypto::CipherFamily;
 use keybridge::kcv::{KcvMethod, kcv};
 use keybridge::tr31::{Algorithm, Exportability, Header, KeyUsage, ModeOfUse, Version, WrapOptions, wrap};
 
-const BIN: &str = env!("CARGO_BIN_EXE_keybridge");
 const KEK: &str = "8899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF0011223344556677";
 const KEY: [u8; 16] = [0x42; 16];
-
-fn keybridge(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().expect("run keybridge")
-}
-
-/// A running `keybridge simulate`; closing its stdin ends it.
-struct Simulator {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    first_line: String,
-}
-
-impl Simulator {
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(BIN)
-            .arg("simulate")
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start simulator");
-        let mut first_line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first_line)
-            .unwrap();
-        let stdin = child.stdin.take();
-        Self {
-            child,
-            stdin,
-            first_line: first_line.trim().to_owned(),
-        }
-    }
-
-    /// The `HOST:PORT` a `--tcp` simulator printed.
-    fn tcp_address(&self) -> String {
-        let address = self.first_line.strip_prefix("listening on ");
-        address.expect(&self.first_line).to_owned()
-    }
-
-    /// Closes stdin and waits (bounded) for the process to exit by itself.
-    fn finish(mut self) -> bool {
-        drop(self.stdin.take());
-        let end = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < end {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status.success();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        false
-    }
-}
 
 fn p0_block(kek: &[u8]) -> String {
     let header = Header::new(
@@ -125,8 +72,12 @@ fn send_tr31_over_tcp_against_the_simulator() {
     assert_eq!(json["kcv_check"], "matched_expected");
     assert_eq!(json["slot"], 4);
 
-    let out = keybridge(&["device", "kcv", "--tcp", &addr, "--slot", "4"]);
+    let out = keybridge(&["device", "kcv", "--tcp", &addr, "--slot", "4", "--type", "MKSK_PIK"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), key_kcv());
+    let out = keybridge(&["device", "kcv", "--tcp", &addr, "--slot", "4"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains(&format!("MKSK_PIK_KCV {}", key_kcv())), "{table}");
+    assert_eq!(table.lines().count(), 12, "9 KCVs and 3 KSNs: {table}");
 
     let out = keybridge(&["device", "send-tr31", "--tcp", &addr, &p0_block(&[0x01; 32])]);
     assert!(!out.status.success());

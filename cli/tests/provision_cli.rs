@@ -5,7 +5,7 @@
 use std::process::{Command, Output};
 
 use keybridge_service::Overrides;
-use keybridge_service::testing::{Fixture, Running, enrol};
+use keybridge_service_testing::{Fixture, Running, enrol};
 use keybridge_testkit::emulator::Faults;
 use keybridge_testkit::simulator::{self, SimulatorConfig, SimulatorHandle};
 
@@ -153,4 +153,29 @@ fn the_fleet_demo_provisions_every_reader_with_distinct_ksns() {
         .collect();
     assert_eq!(ksns.len(), 6, "{stdout}");
     assert!(stdout.contains("12 export") && stdout.contains("12 report"), "{stdout}");
+}
+
+#[test]
+fn the_fleet_demo_rotates_and_leaves_no_reader_stale() {
+    let out = Command::new(BIN)
+        .args(["demo", "--fleet", "4", "--rotate"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in [
+        "rotated profile \"fleet\" to generation 2",
+        "stale readers (GET /v1/devices?stale=true): 4 of 4",
+        "stale readers after reprovisioning: 0",
+        "1 profile_rotated",
+        "none stale",
+    ] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+    // Both rounds verified every slot: 4 readers x 2 slots x 2 rounds.
+    assert!(stdout.contains("16 export") && stdout.contains("16 report"), "{stdout}");
 }

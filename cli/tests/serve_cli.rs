@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use keybridge::service_api::KeyRequestResponse;
-use keybridge_service::testing::{Client, Fixture, Method};
+use keybridge_service_testing::{Client, Fixture, Method};
 use keybridge_testkit::emulator::{DEFAULT_ACCESS_KEY_ID, DEFAULT_REGION, DEFAULT_SECRET_ACCESS_KEY, Faults};
 use sqlx::Row;
 
@@ -233,4 +233,115 @@ async fn serve_needs_only_an_aws_endpoint_and_a_database_path() {
         .post_json("/v1/devices/POS-1/key-requests", &serde_json::json!({}))
         .await;
     assert_eq!((reply.status, reply.error_code().as_str()), (401, "unauthenticated"));
+}
+
+#[tokio::test]
+async fn profiles_rotate_marks_holders_stale_and_tokens_list_shows_real_states() {
+    let fixture = Fixture::start(Faults::default());
+    let config_path = fixture.dir().join("keybridge.toml");
+    std::fs::write(&config_path, fixture.config_toml(&fixture.sqlite("kb.db"))).unwrap();
+    let config = config_path.display().to_string();
+    keybridge(
+        &config,
+        &["devices", "add", "POS-1", "--kek", Fixture::KEK, "--profile", "fleet"],
+    );
+    keybridge(
+        &config,
+        &["devices", "add", "POS-2", "--kek", Fixture::KEK, "--profile", "fleet"],
+    );
+    let created = keybridge(&config, &["tokens", "create", "--device", "POS-1", "--json"]);
+    let created: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+    keybridge(
+        &config,
+        &[
+            "tokens",
+            "create",
+            "--device",
+            "POS-1",
+            "--expires-in",
+            "1ms",
+            "--label",
+            "brief",
+        ],
+    );
+    let revoked = keybridge(&config, &["tokens", "create", "--admin", "--json"]);
+    let revoked: serde_json::Value = serde_json::from_slice(&revoked.stdout).unwrap();
+    keybridge(&config, &["tokens", "revoke", revoked["id"].as_str().unwrap()]);
+
+    // POS-1 loads generation 1 through a server, and reports it.
+    let server = Server::start(&["--config", &config]);
+    let device = Client::new(&server.url, None).with_token(&token);
+    let answer: KeyRequestResponse = device
+        .post_json("/v1/devices/POS-1/key-requests", &serde_json::json!({}))
+        .await
+        .json();
+    let slots: Vec<serde_json::Value> = answer
+        .keys
+        .iter()
+        .map(
+            |k| serde_json::json!({"slot": k.slot, "outcome": "loaded", "readerKcv": fixture.reader_kcv(&k.key_block)}),
+        )
+        .collect();
+    let reply = device
+        .post_json(
+            &format!("/v1/key-requests/{}/report", answer.request_id),
+            &serde_json::json!({ "slots": slots }),
+        )
+        .await;
+    assert_eq!(reply.status, 200);
+    drop(server);
+
+    let rotated = keybridge(
+        &config,
+        &[
+            "profiles",
+            "rotate",
+            "fleet",
+            "--slot",
+            &format!("0={}", Fixture::ROTATED_PIN),
+            "--slot",
+            &format!("1={}", Fixture::ROTATED_BDK),
+        ],
+    );
+    let rotated = String::from_utf8_lossy(&rotated.stdout);
+    assert!(
+        rotated.contains("generation 2; 1 reader(s) now hold older keys"),
+        "{rotated}"
+    );
+    let stale = keybridge(&config, &["devices", "list", "--stale"]);
+    let stale = String::from_utf8_lossy(&stale.stdout);
+    assert_eq!(stale.lines().count(), 1, "{stale}");
+    assert!(
+        stale.contains("POS-1") && stale.contains("STALE: holds generation 1 of 2"),
+        "{stale}"
+    );
+    let profiles = keybridge(&config, &["profiles", "list"]);
+    assert!(
+        String::from_utf8_lossy(&profiles.stdout).contains(&format!(
+            "generation 2    0={} 1={}",
+            Fixture::ROTATED_PIN,
+            Fixture::ROTATED_BDK
+        )),
+        "{}",
+        String::from_utf8_lossy(&profiles.stdout)
+    );
+
+    let tokens = keybridge(&config, &["tokens", "list"]);
+    let tokens = String::from_utf8_lossy(&tokens.stdout);
+    let state_of = |needle: &str| {
+        tokens
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle}: {tokens}"))
+            .to_owned()
+    };
+    assert!(state_of("brief").contains("  expired  "), "{tokens}");
+    assert!(state_of("admin").contains("  revoked "), "{tokens}");
+    assert!(
+        state_of(created["id"].as_str().unwrap()).contains("  active  "),
+        "{tokens}"
+    );
+    let audit = keybridge(&config, &["audit", "--json"]);
+    assert!(String::from_utf8_lossy(&audit.stdout).contains("\"profile_rotated\""));
 }

@@ -167,9 +167,9 @@ fn failures_are_one_line_without_key_material() {
     // A malformed block names the field and position.
     let line = failure_line(&run(&["tr31", "inspect", "D0112Q0AE00E0000"]));
     assert!(line.contains("key usage at position 5"), "{line}");
-    // Strict profile refuses the unobfuscated published block, and says which flag accepts it.
-    let line = failure_line(&run(&["tr31", "unwrap", "--kbpk", D_KBPK, D_BLOCK]));
-    assert!(line.contains("obfuscated") && line.contains("pass --lenient"), "{line}");
+    // The strict profile refuses the unobfuscated published block, and says what accepts it.
+    let line = failure_line(&run(&["tr31", "unwrap", "--strict", "--kbpk", D_KBPK, D_BLOCK]));
+    assert!(line.contains("obfuscated") && line.contains("drop --strict"), "{line}");
     // A bad hex key names the option, not the value.
     let line = failure_line(&run(&["kcv", "--key", "0123SECRET"]));
     assert!(line.contains("--key") && !line.contains("SECRET"), "{line}");
@@ -208,8 +208,125 @@ fn iso_20038s_own_example_unwraps_with_lenient_and_a_warning() {
         stderr.starts_with("warning: mode of use at position 8: 'V' is not allowed with key usage B0"),
         "{stderr}"
     );
+    // Its key length is not obfuscated either: both relaxations are told.
+    assert_eq!(stderr.lines().count(), 2, "{stderr}");
     let inspect = json(&run(&["tr31", "inspect", "--lenient", "--json", ISO_BLOCK]));
-    assert_eq!(inspect["warnings"].as_array().map(Vec::len), Some(1));
+    assert_eq!(inspect["warnings"].as_array().map(Vec::len), Some(2));
+}
+
+/// The default profile takes a key length that is not obfuscated, as HSMs write it, and says so:
+/// on stderr, or in `warnings` of `--json`.
+#[test]
+fn the_default_profile_unwraps_an_unobfuscated_block_with_a_warning() {
+    let out = run(&["tr31", "unwrap", "--kbpk", D_KBPK, D_BLOCK]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(D_KEY));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("warning: encrypted key at position 16: the key length is not obfuscated"),
+        "{stderr}"
+    );
+    let out = json(&run(&["tr31", "unwrap", "--json", "--kbpk", D_KBPK, D_BLOCK]));
+    let warnings = out["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1);
+    assert!(warnings[0].as_str().unwrap().contains("not obfuscated"));
+    let flags = run(&["tr31", "unwrap", "--strict", "--lenient", "--kbpk", D_KBPK, D_BLOCK]);
+    assert!(!flags.status.success(), "--strict and --lenient exclude each other");
+}
+
+/// Every relaxation `--lenient` applies is named with its position: here lower-case hex in the
+/// encrypted key and the MAC, and the real key length (moov-io/tr31's Apple example,
+/// rust-core/tests/vectors/peers/moov-io-tr31.tsv).
+#[test]
+fn lenient_names_each_relaxation_and_its_position() {
+    let block = "D0112D0AD00E00009ef4ff063d9757987d1768a1e317a6530de7d8ac81972c19a3659afb28e8d35f48aaa5b0f124e73893163e9a020ae5f3";
+    let kbpk = "000102030405060708090A0B0C0D0E0F";
+    let line = failure_line(&run(&["tr31", "unwrap", "--kbpk", kbpk, block]));
+    assert!(
+        line.contains("position 17") && line.contains("pass --lenient"),
+        "{line}"
+    );
+    let out = json(&run(&["tr31", "unwrap", "--lenient", "--json", "--kbpk", kbpk, block]));
+    assert_eq!(out["key"], "B9517FF24FD4C71833478D424C29751D");
+    let warnings: Vec<&str> = out["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str())
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "encrypted key at position 17: lower-case hex (X9.143 writes upper case); accepted by the lenient profile",
+            "MAC at position 82: lower-case hex (X9.143 writes upper case); accepted by the lenient profile",
+            "encrypted key at position 16: the key length is not obfuscated (X9.143 pads every key to its algorithm's longest); accepted as HSMs write it",
+        ]
+    );
+}
+
+/// `inspect` shows any block it can parse: version A without --allow-weak, with warnings that say
+/// it is weak and that unwrap would refuse it (naming the flag).
+#[test]
+fn inspect_shows_weak_blocks_with_warnings() {
+    let version_a = "A0072P0TE00E0000F5161ED902807AF26F1D62263644BD24192FDB3193C730301CEE8701";
+    let out = json(&run(&["tr31", "inspect", "--json", version_a]));
+    assert_eq!(out["version"], "A");
+    let warnings: Vec<&str> = out["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str())
+        .collect();
+    assert!(warnings[0].starts_with("weak wrapping accepted"), "{warnings:?}");
+    assert!(warnings.iter().any(|w| w.contains("not obfuscated")), "{warnings:?}");
+    assert!(
+        warnings.last().unwrap().starts_with("unwrap would refuse it")
+            && warnings.last().unwrap().contains("--allow-weak"),
+        "{warnings:?}"
+    );
+    let text = run(&["tr31", "inspect", version_a]);
+    assert!(text.status.success());
+    assert!(String::from_utf8_lossy(&text.stderr).contains("warning: weak wrapping accepted"));
+}
+
+/// An RSA private key (PKCS #1 DER, 2048 bits) wraps and unwraps in a block with algorithm R;
+/// a key that is not one is refused naming why.
+#[test]
+fn rsa_private_keys_wrap_and_unwrap() {
+    let published = include_str!("../../rust-core/tests/vectors/tr31-published.tsv");
+    let rsa_key = published
+        .lines()
+        .find(|l| l.starts_with("x9.143-2021-8.5"))
+        .and_then(|l| l.split('\t').nth(3))
+        .unwrap();
+    let kbpk = D_KBPK;
+    let wrapped = run(&[
+        "tr31",
+        "wrap",
+        "--kbpk",
+        kbpk,
+        "--header",
+        "D0000S0RS00N0000",
+        "--key",
+        rsa_key,
+    ]);
+    assert!(wrapped.status.success(), "{}", String::from_utf8_lossy(&wrapped.stderr));
+    let block = String::from_utf8(wrapped.stdout).unwrap().trim().to_owned();
+    assert!(block.starts_with("D") && &block[5..9] == "S0RS", "{block}");
+    let out = json(&run(&["tr31", "unwrap", "--strict", "--json", "--kbpk", kbpk, &block]));
+    assert_eq!(out["key"], rsa_key);
+    assert_eq!(out["warnings"].as_array().map(Vec::len), Some(0));
+    let line = failure_line(&run(&[
+        "tr31",
+        "wrap",
+        "--kbpk",
+        kbpk,
+        "--header",
+        "D0000S0RS00N0000",
+        "--key",
+        "3003020100",
+    ]));
+    assert!(line.contains("RSAPrivateKey"), "{line}");
 }
 
 /// Every remedy the CLI suggests is its own flag, not the library option behind it.

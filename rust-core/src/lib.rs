@@ -1,6 +1,7 @@
 //! keybridge: TR-31 key blocks from AWS Payment Cryptography into Dspread QPOS card readers.
 //!
 //! * [`tr31`] — the key block codec (parse, validate, wrap, unwrap).
+//! * `tr34` (feature `tr34`) — TR-34 key tokens: parse, verify and decrypt (KRD), build (KDH).
 //! * [`kcv`] — key check values.
 //! * [`secret`] — zeroizing, redacting containers for key material.
 //! * [`export`] — AWS Payment Cryptography export and its checks (client behind feature `aws`).
@@ -23,5 +24,7 @@ pub mod service_api;
 #[cfg(feature = "service-client")]
 pub mod service_client;
 pub mod tr31;
+#[cfg(feature = "tr34")]
+pub mod tr34;
 
 pub use secret::SecretBytes;

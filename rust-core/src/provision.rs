@@ -250,6 +250,7 @@ impl KeyLoader {
             expected_kcv,
             ksn: key.ksn.clone(),
             timeout,
+            ..LoadRequest::default()
         };
         ProvisionedSlot {
             slot: key.slot,

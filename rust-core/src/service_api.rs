@@ -255,6 +255,10 @@ pub enum ErrorCode {
     InvalidRequest,
     /// 413: the body is larger than the service accepts.
     BodyTooLarge,
+    /// 415: the body is not sent as JSON (`Content-Type: application/json`).
+    UnsupportedMediaType,
+    /// 408: the body did not arrive in time.
+    RequestTimeout,
     /// 401: no bearer token, or one the service does not know.
     Unauthenticated,
     /// 401: the token was revoked.
@@ -269,6 +273,8 @@ pub enum ErrorCode {
     UnknownDevice,
     /// 404: no such key request.
     UnknownRequest,
+    /// 404: no such key profile.
+    UnknownProfile,
     /// 404: no such route.
     NotFound,
     /// 405: the route does not take this method.
@@ -277,6 +283,8 @@ pub enum ErrorCode {
     RequestNotAnswered,
     /// 409: the slot was already reported with a different outcome or KCV.
     ReportConflict,
+    /// 409: the profile was rotated by someone else at the same moment.
+    RotationConflict,
     /// 422: the report names a slot the request did not issue.
     UnknownSlot,
     /// 500: the service's configuration cannot serve this device (profile missing, KSN space
@@ -301,6 +309,8 @@ const ERROR_CODES: &[(ErrorCode, &str, u16)] = &[
     (ErrorCode::MalformedJson, "malformed_json", 400),
     (ErrorCode::InvalidRequest, "invalid_request", 400),
     (ErrorCode::BodyTooLarge, "body_too_large", 413),
+    (ErrorCode::UnsupportedMediaType, "unsupported_media_type", 415),
+    (ErrorCode::RequestTimeout, "request_timeout", 408),
     (ErrorCode::Unauthenticated, "unauthenticated", 401),
     (ErrorCode::TokenRevoked, "token_revoked", 401),
     (ErrorCode::TokenExpired, "token_expired", 401),
@@ -308,10 +318,12 @@ const ERROR_CODES: &[(ErrorCode, &str, u16)] = &[
     (ErrorCode::DeviceRevoked, "device_revoked", 403),
     (ErrorCode::UnknownDevice, "unknown_device", 404),
     (ErrorCode::UnknownRequest, "unknown_request", 404),
+    (ErrorCode::UnknownProfile, "unknown_profile", 404),
     (ErrorCode::NotFound, "not_found", 404),
     (ErrorCode::MethodNotAllowed, "method_not_allowed", 405),
     (ErrorCode::RequestNotAnswered, "request_not_answered", 409),
     (ErrorCode::ReportConflict, "report_conflict", 409),
+    (ErrorCode::RotationConflict, "rotation_conflict", 409),
     (ErrorCode::UnknownSlot, "unknown_slot", 422),
     (ErrorCode::Misconfigured, "misconfigured", 500),
     (ErrorCode::Internal, "internal", 500),

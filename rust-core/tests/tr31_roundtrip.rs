@@ -2,8 +2,8 @@
 //! character tampering, and the failing case of each parse and unwrap rule.
 
 use keybridge::tr31::{
-    self, Algorithm, Exportability, Header, KeyBlock, KeyUsage, ModeOfUse, OptionalBlock, Profile, Tr31Error, Version,
-    WrapOptions, compat,
+    self, Algorithm, Exportability, Field, Header, KeyBlock, KeyUsage, ModeOfUse, OptionalBlock, Profile, Tr31Error,
+    Tr31Warning, Version, WrapOptions, compat,
 };
 
 const VERSIONS: [Version; 5] = [Version::A, Version::B, Version::C, Version::D, Version::E];
@@ -25,9 +25,23 @@ fn kbpk_for(version: Version, pick: usize) -> Vec<u8> {
     bytes(lengths[pick % lengths.len()], 0x5A)
 }
 
-/// Key lengths to try for an algorithm: all symmetric lengths, or a few for the others.
-fn key_lengths(algorithm: Algorithm) -> &'static [usize] {
-    algorithm.key_lengths().unwrap_or(&[20, 64])
+/// Keys to try for an algorithm: one of every symmetric length, a DER RSA private key, or two
+/// lengths for the algorithms without a fixed form.
+fn keys(algorithm: Algorithm, seed: u8) -> Vec<Vec<u8>> {
+    match algorithm.key_lengths() {
+        Some(lengths) => lengths.iter().map(|&n| bytes(n, seed)).collect(),
+        None if algorithm == Algorithm::Rsa => vec![rsa_key()],
+        None => vec![bytes(20, seed), bytes(64, seed)],
+    }
+}
+
+/// The X9.143:2021 8.5 example's RSA private key: 2048 bits, PKCS #1 DER.
+fn rsa_key() -> Vec<u8> {
+    include_str!("vectors/tr31-published.tsv")
+        .lines()
+        .find(|l| l.starts_with("x9.143-2021-8.5"))
+        .map(|l| hex::decode(l.split('\t').nth(3).unwrap()).unwrap())
+        .unwrap()
 }
 
 fn header_for(version: Version, usage: KeyUsage, algorithm: Algorithm, mode: ModeOfUse) -> Header {
@@ -45,9 +59,8 @@ fn every_valid_combination_round_trips() {
         for rule in compat::TABLE {
             for &algorithm in rule.algorithms {
                 for (m, &mode) in rule.modes.iter().enumerate() {
-                    for (k, &key_len) in key_lengths(algorithm).iter().enumerate() {
+                    for (k, key) in keys(algorithm, m as u8).into_iter().enumerate() {
                         let kbpk = kbpk_for(version, v + m + k);
-                        let key = bytes(key_len, m as u8);
                         let header = header_for(version, rule.usage, algorithm, mode);
                         let block = tr31::wrap(&kbpk, &header, &key, &WEAK_OK)
                             .unwrap_or_else(|e| panic!("{version} {} {algorithm} {mode}: {e}", rule.usage));
@@ -272,7 +285,7 @@ fn unwrap_rules_fail_with_typed_errors() {
         strict(&bytes(16, 0), &weak_block),
         Some(Tr31Error::WeakWrapping { .. })
     ));
-    // Unobfuscated blocks need the lenient profile.
+    // Unobfuscated blocks: the default profile takes them with a warning, the strict one refuses.
     let plain = WrapOptions {
         obfuscate_key_length: false,
         ..WrapOptions::default()
@@ -283,7 +296,141 @@ fn unwrap_rules_fail_with_typed_errors() {
         strict(&kbpk, &unobfuscated),
         Some(Tr31Error::UnobfuscatedKeyLength { position: 16 })
     ));
-    assert!(tr31::unwrap(&kbpk, &unobfuscated, &Profile::LENIENT).is_ok());
+    assert_eq!(
+        tr31::unwrap(&kbpk, &unobfuscated, &Profile::DEFAULT).unwrap().warnings,
+        [Tr31Warning::UnobfuscatedKeyLength { position: 16 }]
+    );
+    assert_eq!(
+        KeyBlock::parse(&unobfuscated, &Profile::STRICT)
+            .err()
+            .and_then(|e| e.remedy()),
+        Some(keybridge::tr31::Remedy::DefaultProfile)
+    );
+}
+
+/// The lenient profile tells every relaxation it applies, at the first character that needed it;
+/// the default profile refuses the same block naming the position and the remedy.
+#[test]
+fn every_relaxation_is_a_warning_with_its_position() {
+    let (kbpk, block) = sample_d();
+    let lower = format!("{}{}", &block[..20], block[20..].to_ascii_lowercase());
+    let first = 20 + block[20..].find(|c: char| c.is_ascii_uppercase()).unwrap();
+    let mac_at = 144 - 32;
+    let unwrapped = tr31::unwrap(&kbpk, &lower, &Profile::LENIENT).unwrap();
+    assert_eq!(
+        unwrapped.warnings[0],
+        Tr31Warning::LowercaseHex {
+            field: Field::EncryptedKey,
+            position: first
+        }
+    );
+    match unwrapped.warnings.get(1) {
+        None => {}
+        Some(Tr31Warning::LowercaseHex {
+            field: Field::Mac,
+            position,
+        }) => assert!(*position >= mac_at),
+        other => panic!("{other:?}"),
+    }
+    let refused = tr31::unwrap(&kbpk, &lower, &Profile::DEFAULT).unwrap_err();
+    assert_eq!(refused.remedy(), Some(keybridge::tr31::Remedy::LenientProfile));
+    assert!(refused.to_string().contains(&format!("position {first}")), "{refused}");
+
+    // Lower case and text in a hex-valued optional block, and a lower-case block length.
+    let tdes_kbpk = bytes(16, 5);
+    let lower_ks = seal_with(&tdes_kbpk, "B0000B1TX00N0200KS1400604B120F92abcdPB04");
+    assert_eq!(
+        tr31::unwrap(&tdes_kbpk, &lower_ks, &Profile::LENIENT).unwrap().warnings,
+        [Tr31Warning::LowercaseHex {
+            field: Field::OptionalBlocks,
+            position: 32
+        }]
+    );
+    assert!(matches!(
+        tr31::unwrap(&tdes_kbpk, &lower_ks, &Profile::DEFAULT),
+        Err(Tr31Error::NotHex {
+            position: 32,
+            byte: b'a',
+            ..
+        })
+    ));
+    let vendor = seal_with(&tdes_kbpk, "B0000B1TX00N0200KS14VENDOR-KSN 00001PB04");
+    assert_eq!(
+        tr31::unwrap(&tdes_kbpk, &vendor, &Profile::LENIENT).unwrap().warnings,
+        [Tr31Warning::TextInHexBlock {
+            id: "KS".into(),
+            position: 20
+        }]
+    );
+    let lower_length = seal_with(&tdes_kbpk, "B0000B1TX00N0200KS1e00604B120F9292800000ABCDEFPB0A000000");
+    assert_eq!(
+        tr31::unwrap(&tdes_kbpk, &lower_length, &Profile::LENIENT)
+            .unwrap()
+            .warnings,
+        [Tr31Warning::LowercaseHex {
+            field: Field::OptionalBlocks,
+            position: 19
+        }]
+    );
+    assert!(matches!(
+        KeyBlock::parse(&lower_length, &Profile::STRICT),
+        Err(Tr31Error::NotHex {
+            position: 19,
+            byte: b'e',
+            ..
+        })
+    ));
+    let hmac = seal_with(&bytes(32, 7), "D0000M7HG00N0000");
+    assert_eq!(
+        tr31::unwrap(&bytes(32, 7), &hmac, &Profile::DEFAULT).unwrap_err(),
+        Tr31Error::HmacWithoutHashBlock
+    );
+    assert_eq!(
+        tr31::unwrap(&bytes(32, 7), &hmac, &Profile::LENIENT).unwrap().warnings,
+        [Tr31Warning::HmacWithoutHashBlock]
+    );
+}
+
+/// A block sealed behind `header` as given, with a 24-byte key of 0x33 bytes (long enough that no
+/// TDES key length shows).
+fn seal_with(kbpk: &[u8], header: &str) -> String {
+    tr31::seal_unchecked(kbpk, header, &[0x33; 24]).unwrap()
+}
+
+/// An RSA private key (the X9.143:2021 8.5 example's, 2048 bits, PKCS #1 DER) wraps in a block with
+/// algorithm R and unwraps back under the strict profile; what is not such a key is refused.
+#[test]
+fn rsa_private_keys_wrap_and_unwrap() {
+    let rsa = rsa_key();
+    assert_eq!(rsa.len(), 1192);
+    let kbpk = bytes(16, 40);
+    for (usage, mode) in [
+        (KeyUsage::S0, ModeOfUse::SignOnly),
+        (KeyUsage::D1, ModeOfUse::DecryptOnly),
+        (KeyUsage::K2, ModeOfUse::Both),
+    ] {
+        let header = header_for(Version::D, usage, Algorithm::Rsa, mode);
+        let block = tr31::wrap(&kbpk, &header, &rsa, &WrapOptions::default()).unwrap();
+        let unwrapped = tr31::unwrap(&kbpk, &block, &Profile::STRICT).unwrap();
+        assert_eq!(unwrapped.key.as_bytes(), &rsa[..]);
+        assert_eq!(unwrapped.kcv(), None);
+    }
+    let header = header_for(Version::D, KeyUsage::S0, Algorithm::Rsa, ModeOfUse::SignOnly);
+    for not_a_key in [&rsa[..rsa.len() - 1], &rsa[..0], b"not DER at all"] {
+        assert!(matches!(
+            tr31::wrap(&kbpk, &header, not_a_key, &WrapOptions::default()),
+            Err(Tr31Error::AsymmetricKey {
+                algorithm: Algorithm::Rsa,
+                ..
+            } | Tr31Error::KeyLength { .. })
+        ));
+    }
+    // Sealed anyway, a block whose "RSA key" is not one is refused on unwrap.
+    let forged = tr31::seal_unchecked(&kbpk, "D0000S0RS00N0000", b"not DER at all").unwrap();
+    assert!(matches!(
+        tr31::unwrap(&kbpk, &forged, &Profile::STRICT),
+        Err(Tr31Error::AsymmetricKey { .. })
+    ));
 }
 
 #[test]

@@ -1,13 +1,15 @@
 //! Throughput and latency of the key service under load (a standalone benchmark, not a test):
 //! N concurrent clients, each a reader with its own device token on a keep-alive connection,
-//! request keys (one TDES DUKPT slot: an Initial Key ID allocation and three AWS calls) through
-//! one instance on SQLite and through two instances sharing one PostgreSQL, with the emulator
-//! holding every AWS call for 50 ms. The AWS rate limit is R calls/s in total (R/2 per instance
-//! with two).
+//! request keys (one TDES DUKPT slot: an Initial Key ID allocation and, with the `GetKey` cache,
+//! one AWS call) through one instance on SQLite and through two instances sharing one
+//! PostgreSQL, with the emulator holding every AWS call for 50 ms. The account quota R
+//! (`account_calls_per_second`) is shared by the instances. Then the same two instances at the
+//! default-sized quota of 50 calls/s, with the cache off (three calls per key, as before it) and
+//! on.
 //!
-//! Reported: requests/s and AWS calls/s (against R), client-side latency p50/p99, and the
-//! service's own time per request from its `Server-Timing` header: total minus the wait for the
-//! rate limit and minus the AWS calls.
+//! Reported: keys (requests)/s and AWS calls/s as the emulator counted them (against R),
+//! client-side latency p50/p99, and the service's own time per request from its `Server-Timing`
+//! header: total minus the wait for the rate limit and minus the AWS calls.
 //!
 //! `cargo bench -p keybridge-service --bench key_service` (env: CLIENTS=200, RATE=300,
 //! SECONDS=20, WARMUP=4).
@@ -15,8 +17,7 @@
 use std::time::{Duration, Instant};
 
 use keybridge_service::Overrides;
-use keybridge_service::gateway::CALLS_PER_EXPORT;
-use keybridge_service::testing::{Client, Fixture, Method, PgCluster, Running, enrol};
+use keybridge_service_testing::{Client, Fixture, Method, PgCluster, Running, enrol};
 use keybridge_testkit::emulator::Faults;
 
 fn setting(name: &str, default: u64) -> u64 {
@@ -45,15 +46,16 @@ fn percentile(values: &mut [f64], p: f64) -> f64 {
     values[((values.len() as f64 - 1.0) * p).round() as usize]
 }
 
-async fn run(label: &str, instances: usize, database: String, fixture: &Fixture) {
+/// One scenario: `instances` on `database`, account quota `rate`, the `GetKey` cache on or off.
+async fn run(label: &str, instances: usize, database: String, fixture: &Fixture, rate: u64, cache: bool) {
     let clients = setting("CLIENTS", 200) as usize;
-    let rate = setting("RATE", 300);
     let seconds = setting("SECONDS", 20);
     let warmup = setting("WARMUP", 4);
-    let per_instance = (rate / instances as u64).max(u64::from(CALLS_PER_EXPORT));
     let overrides = Overrides::default()
-        .set("aws.calls_per_second", per_instance)
-        .set("aws.burst", (per_instance / 10).max(u64::from(CALLS_PER_EXPORT)))
+        .set("aws.account_calls_per_second", rate)
+        .set("aws.calls_per_second", rate)
+        .set("aws.burst", (rate / 10).max(3))
+        .set("aws.key_cache_ttl_ms", if cache { 30_000 } else { 0 })
         .set("aws.max_concurrent_exports", 128)
         .set("aws.queue_timeout_ms", 120_000)
         .set("database.max_connections", 16);
@@ -67,7 +69,7 @@ async fn run(label: &str, instances: usize, database: String, fixture: &Fixture)
     for n in 0..clients {
         tokens.push(enrol(&pool, &config, &format!("{label}-{n}"), "dukpt", "bench").await);
     }
-    let calls_before = fixture.emulator.calls("GetKey") + fixture.emulator.calls("ExportKey");
+    let calls_before = fixture.emulator.call_log().len();
     let start = Instant::now();
     let deadline = start + Duration::from_secs(seconds);
     let mut tasks = tokio::task::JoinSet::new();
@@ -95,15 +97,21 @@ async fn run(label: &str, instances: usize, database: String, fixture: &Fixture)
     }
     let samples: Vec<Sample> = tasks.join_all().await.into_iter().flatten().collect();
     let elapsed = start.elapsed();
-    let calls = fixture.emulator.calls("GetKey") + fixture.emulator.calls("ExportKey") - calls_before;
-    // Steady state: answers completed between the warm-up and the deadline.
+    let log = fixture.emulator.call_log();
+    let calls = log.len() - calls_before;
+    let throttled = log[calls_before..].iter().filter(|c| c.throttled).count();
+    // Steady state: answers completed, and AWS calls made, between the warm-up and the deadline.
     let window = Duration::from_secs(seconds - warmup);
+    let steady_calls = log[calls_before..]
+        .iter()
+        .filter(|c| c.at >= start + Duration::from_secs(warmup) && c.at < deadline)
+        .count();
     let steady: Vec<&Sample> = samples
         .iter()
         .filter(|s| s.done >= Duration::from_secs(warmup) && s.done < Duration::from_secs(seconds))
         .collect();
     let requests_per_second = steady.len() as f64 / window.as_secs_f64();
-    let calls_per_second = requests_per_second * f64::from(CALLS_PER_EXPORT);
+    let calls_per_second = steady_calls as f64 / window.as_secs_f64();
     let mut latency: Vec<f64> = steady.iter().map(|s| s.latency.as_secs_f64() * 1e3).collect();
     let mut own: Vec<f64> = steady.iter().map(|s| s.total_ms - s.queue_ms - s.aws_ms).collect();
     let mut aws: Vec<f64> = steady.iter().map(|s| s.aws_ms).collect();
@@ -111,12 +119,14 @@ async fn run(label: &str, instances: usize, database: String, fixture: &Fixture)
         .iter()
         .map(|s| s.latency.as_secs_f64() * 1e3 - s.total_ms)
         .collect();
+    let cache = if cache { "on" } else { "off" };
     println!(
-        "\n== {label}: {instances} instance(s), {clients} clients, AWS rate R = {rate} calls/s, 50 ms per AWS call"
+        "\n== {label}: {instances} instance(s), {clients} clients, account quota R = {rate} calls/s, GetKey cache {cache}, 50 ms per AWS call"
     );
     println!(
-        "requests/s {requests_per_second:.1}  ->  AWS calls/s {calls_per_second:.1} = {:.1} % of R   ({} answers, {calls} AWS calls in {:.1} s)",
+        "keys/s {requests_per_second:.1}  <-  AWS calls/s {calls_per_second:.1} = {:.1} % of R, {:.2} calls per key   ({} answers, {calls} AWS calls, {throttled} throttled, in {:.1} s)",
         100.0 * calls_per_second / rate as f64,
+        calls_per_second / requests_per_second,
         samples.len(),
         elapsed.as_secs_f64()
     );
@@ -126,7 +136,7 @@ async fn run(label: &str, instances: usize, database: String, fixture: &Fixture)
         percentile(&mut latency, 0.99)
     );
     println!(
-        "AWS calls           p50 {:8.1} ms  p99 {:8.1} ms  (3 sequential calls x 50 ms emulator delay)",
+        "AWS calls           p50 {:8.1} ms  p99 {:8.1} ms  (sequential calls x 50 ms emulator delay)",
         percentile(&mut aws, 0.5),
         percentile(&mut aws, 0.99)
     );
@@ -155,8 +165,11 @@ fn main() {
             delay: Duration::from_millis(50),
             ..Faults::default()
         });
-        run("sqlite", 1, fixture.sqlite("bench.db"), &fixture).await;
+        let rate = setting("RATE", 300);
+        run("sqlite", 1, fixture.sqlite("bench.db"), &fixture, rate, true).await;
         let pg = PgCluster::start();
-        run("postgres", 2, pg.url(), &fixture).await;
+        run("postgres", 2, pg.url(), &fixture, rate, true).await;
+        run("quota50-nocache", 2, pg.url(), &fixture, 50, false).await;
+        run("quota50-cache", 2, pg.url(), &fixture, 50, true).await;
     });
 }

@@ -4,13 +4,14 @@
 //! which key left AWS for which reader, when and on whose token. They never hold key material, a
 //! key block or a token secret. This module only inserts and reads; nothing updates or deletes.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::{Any, AnyPool, Executor, Row};
 
 use crate::db::{DbError, format_time, now_ms, random_hex};
 
-/// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What happened. The serde names are the stored ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Event {
     /// A key block left AWS for a device.
     Export,
@@ -24,6 +25,8 @@ pub enum Event {
     DeviceRevoked,
     TokenCreated,
     TokenRevoked,
+    /// A profile was rotated to new AWS keys (a new key generation).
+    ProfileRotated,
 }
 
 impl Event {
@@ -37,12 +40,13 @@ impl Event {
             Self::DeviceRevoked => "device_revoked",
             Self::TokenCreated => "token_created",
             Self::TokenRevoked => "token_revoked",
+            Self::ProfileRotated => "profile_rotated",
         }
     }
 }
 
 /// One row to append; unset fields stay empty.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub event: Event,
     pub device_id: Option<String>,
@@ -113,15 +117,34 @@ pub async fn append<'e, E: Executor<'e, Database = Any>>(
     entry: &Entry,
 ) -> Result<(), DbError> {
     let at = now_ms();
+    insert(executor, &new_id(at), at, instance, entry, None).await
+}
+
+/// A new row id for time `at`: time-ordered, unique.
+pub fn new_id(at: i64) -> String {
+    format!("{at:013}-{}", random_hex(6))
+}
+
+/// Inserts a row with its id and time; `delayed_at` when it is written after the event. A row
+/// whose id is already there is left as it is (a spool drained twice writes each row once).
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    id: &str,
+    at: i64,
+    instance: &str,
+    entry: &Entry,
+    delayed_at: Option<i64>,
+) -> Result<(), DbError> {
     let detail = entry
         .detail
         .as_ref()
         .map(|d| d.chars().take(DETAIL_LIMIT).collect::<String>());
     sqlx::query(
         "INSERT INTO audit_log (id, at, event, device_id, token_id, request_id, slot, key_arn, kek_arn, ksn, kcv, \
-         outcome, code, detail, instance) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         outcome, code, detail, instance, delayed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (id) DO NOTHING",
     )
-    .bind(format!("{at:013}-{}", random_hex(6)))
+    .bind(id)
     .bind(at)
     .bind(entry.event.as_str())
     .bind(entry.device_id.clone())
@@ -136,6 +159,7 @@ pub async fn append<'e, E: Executor<'e, Database = Any>>(
     .bind(entry.code.clone())
     .bind(detail)
     .bind(instance)
+    .bind(delayed_at)
     .execute(executor)
     .await?;
     Ok(())
@@ -160,6 +184,9 @@ pub struct Record {
     pub code: Option<String>,
     pub detail: Option<String>,
     pub instance: String,
+    /// RFC 3339: when a row written after the event was written (a refusal spooled during a
+    /// database outage).
+    pub delayed_at: Option<String>,
 }
 
 /// Which rows to read.
@@ -174,7 +201,7 @@ pub struct Filter {
 pub async fn read(pool: &AnyPool, filter: &Filter) -> Result<Vec<Record>, DbError> {
     let rows = sqlx::query(
         "SELECT id, at, event, device_id, token_id, request_id, slot, key_arn, kek_arn, ksn, kcv, outcome, code, \
-         detail, instance FROM audit_log WHERE ($1 IS NULL OR device_id = $1) AND at >= $2 ORDER BY id",
+         detail, instance, delayed_at FROM audit_log WHERE ($1 IS NULL OR device_id = $1) AND at >= $2 ORDER BY id",
     )
     .bind(filter.device.clone())
     .bind(filter.since_ms.unwrap_or(0))
@@ -198,6 +225,7 @@ pub async fn read(pool: &AnyPool, filter: &Filter) -> Result<Vec<Record>, DbErro
                 code: row.try_get("code")?,
                 detail: row.try_get("detail")?,
                 instance: row.try_get("instance")?,
+                delayed_at: row.try_get::<Option<i64>, _>("delayed_at")?.map(format_time),
             })
         })
         .collect::<Result<_, sqlx::Error>>()

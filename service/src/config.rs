@@ -1,5 +1,7 @@
 //! The configuration: defaults, then a TOML file, then environment variables, then command-line
-//! flags, each overriding the one before (figment does the layering).
+//! flags, each overriding the one before (figment does the layering). Each section's type lives
+//! with the module it configures, except `[server]`, kept here so that the server module, which
+//! starts from a whole [`Config`], is not also a dependency of it.
 //!
 //! Every setting has an environment variable: `KEYBRIDGE_` + section + `__` + key, upper case,
 //! e.g. `KEYBRIDGE_AWS__CALLS_PER_SECOND=10` or `KEYBRIDGE_DATABASE__URL=postgres://…`. Only
@@ -17,14 +19,16 @@
 //!
 //! [aws]
 //! region = "us-east-1"
-//! calls_per_second = 5
+//! calls_per_second = 5            # this instance
+//! account_calls_per_second = 5    # every instance on the database together
 //!
 //! [profiles.standard]
 //! slots = [{ slot = 0, key = "alias/pin-key" }, { slot = 1, dukpt = "tdes", bdk = "alias/bdk", ksi = "FFFF987654" }]
 //! ```
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -33,7 +37,6 @@ use serde::Deserialize;
 use crate::db::DatabaseConfig;
 use crate::gateway::AwsSettings;
 use crate::profiles::{Profile, ProfileConfig, ProfileError, check_profiles};
-use crate::server::ServerConfig;
 use crate::telemetry::LogConfig;
 
 /// Everything `keybridge serve` and the admin commands read.
@@ -49,6 +52,53 @@ pub struct Config {
     /// The checked profiles, filled by [`Config::load`].
     #[serde(skip)]
     pub profiles: BTreeMap<String, Profile>,
+}
+
+/// Where and how to listen.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// CA bundle for client certificates: set it for mutual TLS.
+    pub client_ca: Option<PathBuf>,
+    /// Allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy only).
+    pub insecure_http: bool,
+    /// A declared `Content-Length` above this is refused at once (413).
+    pub max_body_bytes: usize,
+    /// A request's headers must arrive within this, or the connection is closed (slow clients
+    /// cannot pin connections).
+    pub header_timeout_ms: u64,
+    /// A request's body must arrive within this, or the answer is 408 and the connection closes.
+    pub body_timeout_ms: u64,
+    /// Where refusals are kept while the database is down, until they can be audited.
+    pub spool_path: PathBuf,
+    /// The most rows the spool holds; further refusals are only logged.
+    pub spool_max_entries: usize,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace_ms: u64,
+    /// This instance's name in the audit trail; default: random.
+    pub instance: Option<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            tls_cert: None,
+            tls_key: None,
+            client_ca: None,
+            insecure_http: false,
+            max_body_bytes: 16 * 1024,
+            header_timeout_ms: 10_000,
+            body_timeout_ms: 10_000,
+            spool_path: PathBuf::from("keybridge-refusals.spool"),
+            spool_max_entries: 10_000,
+            shutdown_grace_ms: 30_000,
+            instance: None,
+        }
+    }
 }
 
 /// Why the configuration could not be loaded.

@@ -103,7 +103,7 @@ pub fn database_url(configured: &str) -> Result<String, DbError> {
     if configured.is_empty() {
         return Err(bad("empty"));
     }
-    if configured.starts_with("postgres://") || configured.starts_with("postgresql://") {
+    if is_postgres(configured) {
         return Ok(configured.to_owned());
     }
     let url = match configured.strip_prefix("sqlite:") {
@@ -118,6 +118,11 @@ pub fn database_url(configured: &str) -> Result<String, DbError> {
     } else {
         format!("{url}?mode=rwc")
     })
+}
+
+/// Whether `configured` names a PostgreSQL database (several instances may share it).
+pub fn is_postgres(configured: &str) -> bool {
+    configured.starts_with("postgres://") || configured.starts_with("postgresql://")
 }
 
 /// Set on every SQLite connection (see [`connect`]).
@@ -231,7 +236,14 @@ pub async fn ping(pool: &AnyPool) -> Result<(), DbError> {
 }
 
 /// The migrations, compiled into the binary so a deployment is one file.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (
+        2,
+        "quota generations delayed",
+        include_str!("../migrations/0002_quota_generations_delayed.sql"),
+    ),
+];
 
 #[derive(Debug)]
 struct Embedded;

@@ -86,13 +86,13 @@ pub fn parse_state(name: &str) -> RequestState {
     }
 }
 
-/// Starts a key request for `device` with `profile`'s slots, or, when `idempotency_key` names an
-/// earlier request of this device, returns that one (`true` in the second field) and allocates
-/// nothing.
+/// Starts a key request for `device` with the slots of `profile` (its keys of key generation
+/// `generation`), or, when `idempotency_key` names an earlier request of this device, returns
+/// that one (`true` in the second field) and allocates nothing.
 pub async fn begin(
     pool: &AnyPool,
     device: &Device,
-    profile: &Profile,
+    (profile, generation): (&Profile, i64),
     token_id: &str,
     idempotency_key: Option<&str>,
 ) -> Result<(StoredRequest, bool), AllocationError> {
@@ -101,7 +101,7 @@ pub async fn begin(
     {
         return Ok((existing, true));
     }
-    match allocate(pool, device, profile, token_id, idempotency_key).await {
+    match allocate(pool, device, (profile, generation), token_id, idempotency_key).await {
         Err(AllocationError::Db(e)) if e.is_unique_violation() && idempotency_key.is_some() => {
             // Another call with the same key won the race; answer as it does.
             let key = idempotency_key.unwrap_or_default();
@@ -115,7 +115,7 @@ pub async fn begin(
 async fn allocate(
     pool: &AnyPool,
     device: &Device,
-    profile: &Profile,
+    (profile, generation): (&Profile, i64),
     token_id: &str,
     idempotency_key: Option<&str>,
 ) -> Result<StoredRequest, AllocationError> {
@@ -129,14 +129,15 @@ async fn allocate(
     // The first statement writes, so a SQLite transaction takes the write lock at once instead of
     // failing to upgrade a read lock later.
     sqlx::query(
-        "INSERT INTO key_requests (id, device_id, token_id, idempotency_key, state, created_at) \
-         VALUES ($1, $2, $3, $4, 'pending', $5)",
+        "INSERT INTO key_requests (id, device_id, token_id, idempotency_key, state, created_at, generation) \
+         VALUES ($1, $2, $3, $4, 'pending', $5, $6)",
     )
     .bind(&request.id)
     .bind(&request.device_id)
     .bind(token_id)
     .bind(idempotency_key.map(str::to_owned))
     .bind(now_ms())
+    .bind(generation)
     .execute(&mut *tx)
     .await
     .map_err(DbError::from)?;

@@ -4,7 +4,6 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -12,49 +11,17 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use keybridge::export::Credentials;
-use serde::Deserialize;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
+use crate::api::body::BodyLimits;
 use crate::api::{self, AppState, Shared};
 use crate::config::Config;
 use crate::db::{self, DbError, random_hex};
 use crate::gateway::{Gateway, GatewayError};
+use crate::spool::{Spool, SpoolError};
 use crate::telemetry;
 use crate::tls::{self, TlsError};
-
-/// Where and how to listen.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ServerConfig {
-    pub listen: SocketAddr,
-    pub tls_cert: Option<PathBuf>,
-    pub tls_key: Option<PathBuf>,
-    /// CA bundle for client certificates: set it for mutual TLS.
-    pub client_ca: Option<PathBuf>,
-    /// Allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy only).
-    pub insecure_http: bool,
-    pub max_body_bytes: usize,
-    /// How long shutdown waits for in-flight requests.
-    pub shutdown_grace_ms: u64,
-    /// This instance's name in the audit trail; default: random.
-    pub instance: Option<String>,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            tls_cert: None,
-            tls_key: None,
-            client_ca: None,
-            insecure_http: false,
-            max_body_bytes: 16 * 1024,
-            shutdown_grace_ms: 30_000,
-            instance: None,
-        }
-    }
-}
 
 /// Why the service could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +38,8 @@ pub enum ServerError {
     Db(#[from] DbError),
     #[error("AWS client: {0}")]
     Gateway(#[from] GatewayError),
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: SocketAddr,
@@ -84,6 +53,7 @@ pub struct Service {
     tls: Option<TlsAcceptor>,
     state: AppState,
     grace: Duration,
+    header_timeout: Duration,
     checkpointer: Option<db::Checkpointer>,
 }
 
@@ -104,7 +74,8 @@ impl Service {
             return Err(ServerError::PlainHttpExposed(server.listen));
         }
         let (pool, checkpointer) = db::connect_serving(&config.database).await?;
-        let gateway = Gateway::connect(&config.aws, credentials, config.first_profile_key()).await?;
+        let shared_quota = db::is_postgres(&config.database.url).then(|| pool.clone());
+        let gateway = Gateway::connect(&config.aws, credentials, config.first_profile_key(), shared_quota).await?;
         let listener = TcpListener::bind(server.listen)
             .await
             .map_err(|source| ServerError::Bind {
@@ -119,8 +90,12 @@ impl Service {
                 .instance
                 .clone()
                 .unwrap_or_else(|| format!("kb-{}", random_hex(4))),
-            max_body_bytes: server.max_body_bytes,
+            body_limits: BodyLimits {
+                max_bytes: server.max_body_bytes,
+                timeout: Duration::from_millis(server.body_timeout_ms),
+            },
             metrics: telemetry::metrics_handle(),
+            spool: Spool::open(&server.spool_path, server.spool_max_entries)?,
             draining: AtomicBool::new(false),
         });
         Ok(Self {
@@ -128,6 +103,7 @@ impl Service {
             tls,
             state,
             grace: Duration::from_millis(server.shutdown_grace_ms),
+            header_timeout: Duration::from_millis(server.header_timeout_ms),
             checkpointer,
         })
     }
@@ -147,8 +123,8 @@ impl Service {
         let app = api::routes().into_router(self.state.clone());
         let graceful = GracefulShutdown::new();
         let mut http = hyper::server::conn::http1::Builder::new();
-        http.timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(30));
+        http.timer(TokioTimer::new()).header_read_timeout(self.header_timeout);
+        let spool_drainer = tokio::spawn(drain_spool(self.state.clone()));
         tokio::pin!(shutdown);
         loop {
             let (stream, peer) = tokio::select! {
@@ -205,10 +181,27 @@ impl Service {
         if tokio::time::timeout(self.grace, graceful.shutdown()).await.is_err() {
             tracing::warn!("grace period over; dropping the remaining connections");
         }
+        spool_drainer.abort();
+        if let Err(error) = self.state.spool.drain(&self.state.pool).await {
+            tracing::warn!(%error, "refusals stay spooled for the next start");
+        }
         if let Some(checkpointer) = self.checkpointer {
             checkpointer.stop().await;
         }
         self.state.pool.close().await;
+    }
+}
+
+/// Writes spooled refusals to the audit trail whenever there are some and the database answers:
+/// at start (rows a previous run left) and every second after.
+async fn drain_spool(state: AppState) {
+    loop {
+        if !state.spool.is_empty().await
+            && let Err(error) = state.spool.drain(&state.pool).await
+        {
+            tracing::debug!(%error, "the database is still unavailable; refusals stay spooled");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 

@@ -1,5 +1,6 @@
 //! Bearer tokens: a device token acts for one reader, an operator token for a named group of
-//! readers. A token is `kbt_<id>_<secret>`: the id (64 random bits) finds the row, the secret
+//! readers, an admin token on the service itself (rotating profiles, listing every reader; never
+//! a reader's keys). A token is `kbt_<id>_<secret>`: the id (64 random bits) finds the row, the secret
 //! (256 random bits) proves possession. Only the SHA-256 of the secret is stored (a salt or a
 //! slow hash adds nothing for 256 random bits), and the comparison is constant-time. The token
 //! is shown once, when created; tokens expire and can be revoked.
@@ -27,6 +28,8 @@ pub enum Scope {
     Device(String),
     /// Every reader of a group.
     Operator(String),
+    /// The service's administration: profile rotation and the whole registry.
+    Admin,
 }
 
 impl Scope {
@@ -34,6 +37,37 @@ impl Scope {
         match self {
             Self::Device(_) => "device",
             Self::Operator(_) => "operator",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// Where a token stands now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenState {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl TokenState {
+    /// Revoked wins over expired: it is the operator's act, expiry only the calendar's.
+    pub fn at(now_ms: i64, expires_at: i64, revoked_at: Option<i64>) -> Self {
+        if revoked_at.is_some() {
+            Self::Revoked
+        } else if expires_at <= now_ms {
+            Self::Expired
+        } else {
+            Self::Active
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
         }
     }
 }
@@ -57,6 +91,8 @@ pub struct TokenInfo {
     pub created_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    /// Active, expired or revoked, as of the listing.
+    pub state: TokenState,
 }
 
 /// Who is calling, once the token checked out.
@@ -103,6 +139,7 @@ pub async fn create(
             Some(_) => {}
         },
         Scope::Operator(group) => check_identifier("group", group)?,
+        Scope::Admin => {}
     }
     if label.len() > 200 {
         return Err(RegistryError::Invalid {
@@ -126,6 +163,7 @@ pub async fn create(
     let (device_id, group) = match &scope {
         Scope::Device(pos_id) => (Some(pos_id.clone()), None),
         Scope::Operator(group) => (None, Some(group.clone())),
+        Scope::Admin => (None, None),
     };
     let mut tx = pool.begin().await.map_err(DbError::from)?;
     sqlx::query(
@@ -159,7 +197,9 @@ pub async fn create(
     })
 }
 
-fn info_from_row(row: &AnyRow) -> Result<TokenInfo, sqlx::Error> {
+fn info_from_row(row: &AnyRow, now: i64) -> Result<TokenInfo, sqlx::Error> {
+    let expires_at = row.try_get("expires_at")?;
+    let revoked_at = row.try_get("revoked_at")?;
     Ok(TokenInfo {
         id: row.try_get("id")?,
         kind: row.try_get("kind")?,
@@ -167,8 +207,9 @@ fn info_from_row(row: &AnyRow) -> Result<TokenInfo, sqlx::Error> {
         group: row.try_get("group_name")?,
         label: row.try_get("label")?,
         created_at: row.try_get("created_at")?,
-        expires_at: row.try_get("expires_at")?,
-        revoked_at: row.try_get("revoked_at")?,
+        expires_at,
+        revoked_at,
+        state: TokenState::at(now, expires_at, revoked_at),
     })
 }
 
@@ -181,7 +222,11 @@ pub async fn list(pool: &AnyPool, device: Option<&str>) -> Result<Vec<TokenInfo>
     .bind(device.map(str::to_owned))
     .fetch_all(pool)
     .await?;
-    Ok(rows.iter().map(info_from_row).collect::<Result<_, _>>()?)
+    let now = now_ms();
+    Ok(rows
+        .iter()
+        .map(|row| info_from_row(row, now))
+        .collect::<Result<_, _>>()?)
 }
 
 /// Revokes a token; revoking a revoked token is refused so that scripts notice typos.
@@ -243,6 +288,7 @@ pub async fn authenticate(pool: &AnyPool, authorization: Option<&str>) -> Result
     }
     let kind: String = row.try_get("kind").map_err(read)?;
     let scope = match kind.as_str() {
+        "admin" => Scope::Admin,
         "device" => Scope::Device(
             row.try_get::<Option<String>, _>("device_id")
                 .map_err(read)?
@@ -260,6 +306,14 @@ pub async fn authenticate(pool: &AnyPool, authorization: Option<&str>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_is_revoked_expired_or_active() {
+        assert_eq!(TokenState::at(100, 200, None), TokenState::Active);
+        assert_eq!(TokenState::at(200, 200, None), TokenState::Expired);
+        assert_eq!(TokenState::at(300, 200, Some(150)), TokenState::Revoked);
+        assert_eq!(TokenState::at(100, 200, Some(150)), TokenState::Revoked);
+    }
 
     #[test]
     fn the_stored_hash_is_sha256_of_the_secret() {

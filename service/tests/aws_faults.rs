@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use axum::http::Method;
 use keybridge::service_api::KeyRequestResponse;
 use keybridge_service::Overrides;
-use keybridge_service::testing::{Fixture, Running, enrol};
+use keybridge_service_testing::{Fixture, Running, enrol};
 use keybridge_testkit::emulator::Faults;
 use serde_json::json;
 use sqlx::Row;
@@ -18,7 +18,7 @@ const PATH: &str = "/v1/devices/POS-F/key-requests";
 async fn setup(
     faults: Faults,
     overrides: Overrides,
-) -> (Fixture, Running, keybridge_service::testing::Client, sqlx::AnyPool) {
+) -> (Fixture, Running, keybridge_service_testing::Client, sqlx::AnyPool) {
     let fixture = Fixture::start(faults);
     let config = fixture.config(&fixture.sqlite("kb.db"), &overrides);
     let service = Running::start(&config, fixture.credentials()).await;

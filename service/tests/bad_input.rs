@@ -1,13 +1,14 @@
 //! Bad input and refused callers: each gets a JSON error with a stable code and the right
-//! status, allocates nothing, and leaves a `refused` row in the audit trail.
+//! status, allocates nothing, and leaves a `refused` row in the audit trail. Tokens list with
+//! their real state.
 
 use std::time::Duration;
 
 use axum::http::Method;
 use keybridge_service::Overrides;
 use keybridge_service::audit::{self, Filter};
-use keybridge_service::testing::{Fixture, Running, enrol};
-use keybridge_service::tokens::{self, Scope};
+use keybridge_service::tokens::{self, Scope, TokenState};
+use keybridge_service_testing::{Fixture, Running, enrol};
 use keybridge_testkit::emulator::Faults;
 use sqlx::Row;
 
@@ -49,6 +50,9 @@ async fn refusals_are_typed_allocate_nothing_and_are_audited() {
     )
     .await
     .unwrap();
+    let admin = tokens::create(&pool, Scope::Admin, "", Duration::from_secs(60), "t")
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
     let wrong_secret = format!("{}{}", &own[..own.len() - 4], "0000");
 
@@ -63,6 +67,69 @@ async fn refusals_are_typed_allocate_nothing_and_are_audited() {
             body: Some(b"{\"x\":"),
             status: 400,
             code: "malformed_json",
+        },
+        Case {
+            name: "a JSON array, not an object",
+            token: Some(&own),
+            path: post,
+            headers: &[],
+            body: Some(b"[]"),
+            status: 400,
+            code: "invalid_request",
+        },
+        Case {
+            name: "JSON null",
+            token: Some(&own),
+            path: post,
+            headers: &[],
+            body: Some(b"null"),
+            status: 400,
+            code: "invalid_request",
+        },
+        Case {
+            name: "a JSON number",
+            token: Some(&own),
+            path: post,
+            headers: &[],
+            body: Some(b" 42 "),
+            status: 400,
+            code: "invalid_request",
+        },
+        Case {
+            name: "a JSON string",
+            token: Some(&own),
+            path: post,
+            headers: &[],
+            body: Some(br#""x""#),
+            status: 400,
+            code: "invalid_request",
+        },
+        Case {
+            name: "a report that is an array",
+            token: Some(&own),
+            path: "/v1/key-requests/kr_none/report",
+            headers: &[],
+            body: Some(br#"[[]]"#),
+            status: 400,
+            code: "invalid_request",
+        },
+        Case {
+            name: "JSON sent as text/plain",
+            token: Some(&own),
+            path: post,
+            headers: &[("content-type", "text/plain")],
+            body: Some(b"{}"),
+            status: 415,
+            code: "unsupported_media_type",
+        },
+        Case {
+            name: "a body without a content type",
+            token: Some(&own),
+            path: post,
+            headers: &[("content-type", "")],
+            body: Some(b"{}"),
+            status: 415,
+            code: "unsupported_media_type",
         },
         Case {
             name: "unknown field",
@@ -190,6 +257,15 @@ async fn refusals_are_typed_allocate_nothing_and_are_audited() {
             status: 400,
             code: "invalid_request",
         },
+        Case {
+            name: "an admin token asking for a reader's keys",
+            token: Some(&admin.token),
+            path: post,
+            headers: &[],
+            body: None,
+            status: 403,
+            code: "forbidden",
+        },
     ];
     for case in &cases {
         let Case {
@@ -205,8 +281,12 @@ async fn refusals_are_typed_allocate_nothing_and_are_audited() {
             Some(token) => service.client.with_token(token),
             None => service.client.clone(),
         };
-        let mut headers = headers.to_vec();
-        headers.push(("content-type", "application/json"));
+        // JSON unless the case says otherwise (an empty value: no content type at all).
+        let mut headers: Vec<(&str, &str)> = headers.to_vec();
+        if !headers.iter().any(|(name, _)| *name == "content-type") {
+            headers.push(("content-type", "application/json"));
+        }
+        headers.retain(|(_, value)| !value.is_empty());
         let reply = client.send(Method::POST, path, &headers, *body).await;
         assert_eq!(
             (reply.status, reply.error_code()),
@@ -296,4 +376,37 @@ async fn a_revoked_device_gets_no_keys_but_its_operator_can_still_look() {
     assert_eq!(view.status, 200);
     assert_eq!(view.json::<serde_json::Value>()["status"], "revoked");
     service.stop().await;
+}
+
+#[tokio::test]
+async fn tokens_list_with_their_real_state() {
+    let fixture = Fixture::start(Faults::default());
+    let config = fixture.config(&fixture.sqlite("kb.db"), &Overrides::default());
+    let pool = keybridge_service::db::connect(&config.database).await.unwrap();
+    enrol(&pool, &config, "POS-T", "dukpt", "shop-1").await;
+    let device = Scope::Device("POS-T".into());
+    let expired = tokens::create(&pool, device.clone(), "short", Duration::from_millis(1), "t")
+        .await
+        .unwrap();
+    let revoked = tokens::create(&pool, device, "gone", Duration::from_secs(60), "t")
+        .await
+        .unwrap();
+    tokens::revoke(&pool, &revoked.id, "t").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let states: Vec<(String, TokenState)> = tokens::list(&pool, Some("POS-T"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.label, t.state))
+        .collect();
+    assert_eq!(states.len(), 3);
+    for (label, state) in &states {
+        let expected = match label.as_str() {
+            "short" => TokenState::Expired,
+            "gone" => TokenState::Revoked,
+            _ => TokenState::Active,
+        };
+        assert_eq!(*state, expected, "{label}");
+    }
+    assert!(expired.expires_at > 0);
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use keybridge::service_api::KeyRequestResponse;
 use keybridge_service::Overrides;
-use keybridge_service::testing::{Fixture, PgCluster, Running, enrol};
+use keybridge_service_testing::{Fixture, PgCluster, Running, enrol};
 use keybridge_testkit::emulator::Faults;
 use serde_json::json;
 use sqlx::Row;
@@ -115,5 +115,69 @@ async fn a_database_outage_is_a_503_and_the_service_recovers() {
     assert!(recovered, "/readyz turns 200 once PostgreSQL is back");
     let reply = device.post_json(path, &json!({})).await;
     assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    service.stop().await;
+}
+
+#[tokio::test]
+async fn every_refusal_of_an_outage_is_in_the_audit_trail_once_the_database_is_back() {
+    let pg = PgCluster::start();
+    let fixture = Fixture::start(Faults::default());
+    let overrides = Overrides::default().set("database.acquire_timeout_ms", 300);
+    let config = fixture.config(&pg.url(), &overrides);
+    let service = Running::start(&config, fixture.credentials()).await;
+    let pool = keybridge_service::db::connect(&config.database).await.unwrap();
+    let token = enrol(&pool, &config, "POS-S", "dukpt", "fleet").await;
+    pool.close().await;
+    let path = "/v1/devices/POS-S/key-requests";
+
+    pg.stop();
+    let mut refused = Vec::new();
+    for _ in 0..3 {
+        let reply = service.client.post_json(path, &json!({})).await;
+        refused.push((reply.status, reply.error_code()));
+        let reply = service.client.with_token(&token).post_json(path, &json!({})).await;
+        refused.push((reply.status, reply.error_code()));
+    }
+    let spool = std::fs::read_to_string(fixture.dir().join("refusals.spool")).unwrap();
+    assert_eq!(spool.lines().count(), refused.len(), "each refusal spooled: {spool}");
+    assert!(!spool.contains(&token[20..]), "no token secret in the spool");
+
+    pg.start_server();
+    let pool = keybridge_service::db::connect(&config.database).await.unwrap();
+    let mut delayed = Vec::new();
+    for _ in 0..100 {
+        delayed = keybridge_service::audit::read(&pool, &keybridge_service::audit::Filter::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.delayed_at.is_some())
+            .collect();
+        if delayed.len() >= refused.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let codes: Vec<(String, String)> = delayed
+        .iter()
+        .map(|r| (r.event.clone(), r.code.clone().unwrap_or_default()))
+        .collect();
+    let expected: Vec<(String, String)> = refused
+        .iter()
+        .map(|(status, code)| {
+            let event = if *status >= 500 { "request_failed" } else { "refused" };
+            (event.to_owned(), code.clone())
+        })
+        .collect();
+    assert_eq!(codes, expected, "every refusal of the outage, in order, marked delayed");
+    assert!(
+        refused.iter().any(|(s, c)| *s == 401 && c == "unauthenticated")
+            && refused.iter().any(|(s, c)| *s == 503 && c == "database_unavailable")
+    );
+    assert!(delayed.iter().all(|r| r.time <= *r.delayed_at.as_ref().unwrap()));
+    assert_eq!(
+        std::fs::read_to_string(fixture.dir().join("refusals.spool")).unwrap(),
+        "",
+        "the spool is emptied once written"
+    );
     service.stop().await;
 }

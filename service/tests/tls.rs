@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use axum::http::Method;
 use keybridge::service_api::KeyRequestResponse;
-use keybridge_service::testing::{Client, Fixture, Running, enrol};
 use keybridge_service::{Overrides, ServerError, Service};
+use keybridge_service_testing::{Client, Fixture, Running, enrol};
 use keybridge_testkit::emulator::Faults;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, ExtendedKeyUsagePurpose, IsCa, KeyPair};
 use rustls::pki_types::pem::PemObject;

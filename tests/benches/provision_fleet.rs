@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use keybridge::provision::ProvisionProgress;
 use keybridge_service::Overrides;
-use keybridge_service::testing::{Fixture, Fleet, ReaderRun, Running};
+use keybridge_service_testing::{Fixture, Fleet, ReaderRun, Running};
 use keybridge_testkit::emulator::Faults;
 
 const READERS: usize = 200;

@@ -12,7 +12,7 @@ const BLOCK: &str =
 fn inspect(c: &mut Criterion) {
     let lenient = Tr31Profile {
         lenient: true,
-        allow_weak_wrapping: false,
+        ..Tr31Profile::default()
     };
     c.bench_function("inspect: parse_with + header (Rust, no FFI)", |b| {
         b.iter(|| {

@@ -49,16 +49,19 @@ impl From<Tr31Error> for KeyBlockError {
             | Tr31Error::OptionalBlock { .. }
             | Tr31Error::OptionalBlocksNotAligned { .. }
             | Tr31Error::CheckValueUnreadable { .. }
+            | Tr31Error::NotHex { .. }
             | Tr31Error::BadLength { .. } => Self::Malformed(e),
-            Tr31Error::AlgorithmNotAllowed { .. } | Tr31Error::ModeNotAllowed { .. } | Tr31Error::Rule { .. } => {
-                Self::RuleViolation(e)
-            }
+            Tr31Error::AlgorithmNotAllowed { .. }
+            | Tr31Error::ModeNotAllowed { .. }
+            | Tr31Error::Rule { .. }
+            | Tr31Error::HmacWithoutHashBlock => Self::RuleViolation(e),
             Tr31Error::WeakWrapping { .. } => Self::WeakWrapping(e),
             Tr31Error::KbpkLength { .. } => Self::BadKbpk(e),
             Tr31Error::MacMismatch { .. } => Self::MacMismatch(e),
-            Tr31Error::Payload { .. } | Tr31Error::UnobfuscatedKeyLength { .. } | Tr31Error::KeyLength { .. } => {
-                Self::BadKey(e)
-            }
+            Tr31Error::Payload { .. }
+            | Tr31Error::UnobfuscatedKeyLength { .. }
+            | Tr31Error::KeyLength { .. }
+            | Tr31Error::AsymmetricKey { .. } => Self::BadKey(e),
             Tr31Error::CheckValueMismatch { .. } => Self::CheckValueMismatch(e),
         }
     }
@@ -85,7 +88,9 @@ pub enum ReaderError {
     /// was wrapped under another KEK, or altered). Nothing was stored.
     #[error("{0}")]
     MacMismatch(LoadError),
-    /// The reader is busy with something else; try again later.
+    /// The reader is busy with something else; try again later. (The wire has no such answer: the
+    /// vendor SDK reports a reader that stays "still working" as NO_RESPONSE, and so does
+    /// keybridge. Kept so that code matching on it keeps compiling.)
     #[error("{0}")]
     Busy(LoadError),
     /// The reader's firmware does not support the command (e.g. the chunked load).
@@ -129,12 +134,13 @@ impl From<LoadError> for ReaderError {
             LoadError::InvalidBlock(_) => Self::InvalidBlock(e),
             LoadError::Refused { .. } => Self::Refused(e),
             LoadError::InvalidArgument { .. } => Self::InvalidArgument(e),
-            LoadError::KcvMismatch { .. } => Self::KcvMismatch(e),
+            LoadError::KcvMismatch { .. } | LoadError::KcvUncompared { .. } | LoadError::KsnMismatch { .. } => {
+                Self::KcvMismatch(e)
+            }
             LoadError::Reader(ReaderStatus::MacError) => Self::MacMismatch(e),
-            LoadError::Reader(ReaderStatus::Busy) => Self::Busy(e),
             LoadError::Reader(ReaderStatus::NotSupported) => Self::NotSupported(e),
+            LoadError::Reader(ReaderStatus::Timeout) => Self::Timeout(e),
             LoadError::Reader(_) => Self::Rejected(e),
-            LoadError::Timeout => Self::Timeout(e),
             LoadError::NoResponse => Self::NoResponse(e),
             LoadError::Disconnected => Self::Disconnected(e),
             LoadError::Protocol(_) | LoadError::ShortReaderKcv { .. } => Self::Protocol(e),
@@ -259,9 +265,12 @@ mod tests {
     #[test]
     fn reader_errors_keep_the_core_message_and_dspread_name() {
         let cases = [
-            (LoadError::Timeout, "TIMEOUT"),
+            (LoadError::Reader(ReaderStatus::Timeout), "TIMEOUT"),
             (LoadError::NoResponse, "NO_RESPONSE"),
-            (LoadError::Reader(ReaderStatus::Busy), "DEVICE_BUSY"),
+            (
+                LoadError::Reader(ReaderStatus::DeviceInBootState),
+                "DEVICE_IN_BOOT_STATE",
+            ),
             (LoadError::Reader(ReaderStatus::MacError), "MAC_ERROR"),
             (LoadError::Reader(ReaderStatus::NotSupported), "CMD_NOT_AVAILABLE"),
             (
@@ -279,8 +288,8 @@ mod tests {
         }
         assert_eq!(ReaderError::CallInProgress.dspread_error_name(), "DEVICE_BUSY");
         assert!(matches!(
-            ReaderError::from(LoadError::Reader(ReaderStatus::Busy)),
-            ReaderError::Busy(_)
+            ReaderError::from(LoadError::Reader(ReaderStatus::Timeout)),
+            ReaderError::Timeout(_)
         ));
         assert!(matches!(
             ReaderError::from(LoadError::Reader(ReaderStatus::MacError)),

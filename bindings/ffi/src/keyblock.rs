@@ -6,26 +6,51 @@ use std::sync::Arc;
 use keybridge::SecretBytes;
 use keybridge::crypto::CipherFamily;
 use keybridge::kcv;
-use keybridge::tr31::{self, Header, KeyBlock, OptionalBlock, Profile, Unwrapped, WrapOptions};
+use keybridge::tr31::{
+    self, Header, KeyBlock, OptionalBlock, Profile, Strictness, Tr31Warning, Unwrapped, WrapOptions,
+};
 
 use crate::error::KeyBlockError;
 
-/// How strictly a key block is read. The default is ANSI X9.143 as written.
+/// How strictly a key block is read. The default is ANSI X9.143 plus key lengths that are not
+/// obfuscated, as HSMs write them; every relaxation applied is in the block's `warnings()`.
 #[derive(Debug, Clone, Copy, Default, uniffi::Record)]
 pub struct Tr31Profile {
-    /// Accept what real HSMs and TR-31:2010-era systems emit: no key-length obfuscation,
-    /// lower-case hex, text in hex-valued optional blocks.
+    /// Also accept what ISO 20038 and older systems emit: lower-case hex, text in hex-valued
+    /// optional blocks, usage/mode pairs outside the X9.143 table, HMAC keys without `HM`.
     #[uniffi(default = false)]
     pub lenient: bool,
     /// Accept version A and AES keys under TDES KBPKs (weak wrapping).
     #[uniffi(default = false)]
     pub allow_weak_wrapping: bool,
+    /// ANSI X9.143 as written: also refuse key lengths that are not obfuscated. Not together
+    /// with `lenient`.
+    #[uniffi(default = false)]
+    pub strict: bool,
 }
 
 impl Tr31Profile {
-    fn core(self) -> Profile {
-        Profile::preset(self.lenient, self.allow_weak_wrapping)
+    fn core(self) -> Result<Profile, KeyBlockError> {
+        let strictness = match (self.strict, self.lenient) {
+            (true, true) => {
+                return Err(KeyBlockError::InvalidArgument {
+                    reason: "a profile cannot be both strict and lenient".into(),
+                });
+            }
+            (true, false) => Strictness::Strict,
+            (false, true) => Strictness::Lenient,
+            (false, false) => Strictness::Default,
+        };
+        Ok(Profile::preset(strictness, self.allow_weak_wrapping))
     }
+}
+
+/// What to tell the caller about a block: weak wrapping, then each relaxation with its position.
+fn warning_texts(header: &Header, warnings: &[Tr31Warning]) -> Vec<String> {
+    tr31::reported_warnings(header, warnings)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
 }
 
 /// Options for [`Tr31KeyBlock::wrap`]; the defaults are the safe ones.
@@ -100,7 +125,7 @@ pub struct Tr31KeyBlock {
 
 #[uniffi::export]
 impl Tr31KeyBlock {
-    /// Parses under strict X9.143. Surrounding whitespace is ignored.
+    /// Parses under the default profile. Surrounding whitespace is ignored.
     #[uniffi::constructor]
     pub fn parse(text: String) -> Result<Arc<Self>, KeyBlockError> {
         Self::parse_with(text, Tr31Profile::default())
@@ -109,7 +134,7 @@ impl Tr31KeyBlock {
     /// Parses under the given profile.
     #[uniffi::constructor]
     pub fn parse_with(text: String, profile: Tr31Profile) -> Result<Arc<Self>, KeyBlockError> {
-        Self::parse_core(text.trim(), &profile.core()).map(Arc::new)
+        Self::parse_core(text.trim(), &profile.core()?).map(Arc::new)
     }
 
     /// Wraps `key` under `kbpk` with the attributes of `header`: the 16 fixed header characters
@@ -151,6 +176,12 @@ impl Tr31KeyBlock {
         self.block.header().into()
     }
 
+    /// What the block does that strict X9.143 does not allow and the profile accepted (each
+    /// naming the relaxation and the character position), and weak wrapping accepted by opt-in.
+    pub fn warnings(&self) -> Vec<String> {
+        warning_texts(self.block.header(), self.block.warnings())
+    }
+
     /// Authenticates the block under `kbpk` and decrypts the key. Nothing is returned unless the
     /// MAC verified and any KC/KP check values match.
     pub fn unwrap(&self, kbpk: Vec<u8>) -> Result<Arc<Tr31Key>, KeyBlockError> {
@@ -181,6 +212,11 @@ impl Tr31Key {
     /// The authenticated header.
     pub fn header(&self) -> Tr31Header {
         (&self.unwrapped.header).into()
+    }
+
+    /// The block's warnings, as [`Tr31KeyBlock::warnings`].
+    pub fn warnings(&self) -> Vec<String> {
+        warning_texts(&self.unwrapped.header, &self.unwrapped.warnings)
     }
 
     /// Key length in bytes.
@@ -237,4 +273,60 @@ pub fn key_check_value(key: Vec<u8>, algorithm: KcvAlgorithm, method: KcvMethod)
     kcv::kcv(key.as_bytes(), family, method).map_err(|e| KeyBlockError::InvalidArgument {
         reason: format!("a {:?} key cannot be {} bytes long", e.family, e.length),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// TR-31:2018 A.7.4: its key length is not obfuscated.
+    const A74: &str = "D0112P0AE00E0000B82679114F470F540165EDFBF7E250FCEA43F810D215F8D207E2E417C07156A27E8E31DA05F7425509593D03A457DC34";
+    const A74_KBPK: &str = "88E1AB2A2E3DD38C1FA039A536500CC8A87AB9D62DC92C01058FA79F44657DE6";
+
+    #[test]
+    fn the_default_profile_takes_an_unobfuscated_key_length_and_says_so() {
+        let block = Tr31KeyBlock::parse(A74.into()).unwrap();
+        let warnings = block.warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("not obfuscated") && warnings[0].contains("position 16"));
+        let key = block.unwrap(hex::decode(A74_KBPK).unwrap()).unwrap();
+        assert_eq!(key.warnings(), warnings);
+        assert_eq!(key.kcv_hex().as_deref(), Some("08793E25AB"));
+    }
+
+    #[test]
+    fn the_strict_profile_refuses_it_and_cannot_be_lenient_too() {
+        let strict = Tr31Profile {
+            strict: true,
+            ..Tr31Profile::default()
+        };
+        assert!(matches!(
+            Tr31KeyBlock::parse_with(A74.into(), strict),
+            Err(KeyBlockError::BadKey(_))
+        ));
+        let both = Tr31Profile {
+            strict: true,
+            lenient: true,
+            ..Tr31Profile::default()
+        };
+        assert!(matches!(
+            Tr31KeyBlock::parse_with(A74.into(), both),
+            Err(KeyBlockError::InvalidArgument { .. })
+        ));
+    }
+
+    #[test]
+    fn weak_wrapping_accepted_by_opt_in_is_a_warning() {
+        // TR-31:2018 A.7.2.1, version A.
+        let a = "A0072P0TE00E0000F5161ED902807AF26F1D62263644BD24192FDB3193C730301CEE8701";
+        let profile = Tr31Profile {
+            allow_weak_wrapping: true,
+            ..Tr31Profile::default()
+        };
+        let warnings = Tr31KeyBlock::parse_with(a.into(), profile).unwrap().warnings();
+        assert!(
+            warnings[0].starts_with("weak wrapping accepted by opt-in"),
+            "{warnings:?}"
+        );
+    }
 }

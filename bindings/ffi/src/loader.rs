@@ -112,12 +112,17 @@ pub struct LoadRequest {
     /// The key's legacy KCV (ECB of zeros), compared with what the reader reports.
     #[uniffi(default = None)]
     pub expected_kcv: Option<Vec<u8>>,
-    /// KSN of a B1 (DUKPT initial) key whose block has no KS optional block, hex.
+    /// KSN of a B1 (DUKPT initial) key, hex (20 digits TDES, 24 AES), sent in the KSN frame after
+    /// the load; optional when the block has a KS or IK optional block.
     #[uniffi(default = None)]
     pub ksn: Option<String>,
     /// Overrides the per-answer timeout for this call, in ms (at least 1).
     #[uniffi(default = None)]
     pub timeout_ms: Option<i32>,
+    /// The vendor's `TR31KeyType` to load the key as (`NEW_KEY_ALL`, `NEW_KEY_TMK`,
+    /// `NEW_KEY_PIN`, `NEW_KEY_DATA`, or `all`/`tmk`/`pin`/`data`); `None` sends the bare index.
+    #[uniffi(default = None)]
+    pub key_type: Option<String>,
 }
 
 impl LoadRequest {
@@ -126,6 +131,15 @@ impl LoadRequest {
             slot: Some(slot(self.slot)?),
             expected_kcv: self.expected_kcv.clone(),
             ksn: self.ksn.clone(),
+            key_type: self
+                .key_type
+                .as_deref()
+                .map(|name| {
+                    loader::Tr31KeyType::from_name(name)
+                        .ok_or_else(|| invalid(format!("keyType {name} is not a TR31KeyType name")))
+                })
+                .transpose()?,
+            method: None,
             timeout: milliseconds("timeoutMs", self.timeout_ms)?,
         })
     }
@@ -302,10 +316,11 @@ impl KeyLoader {
             .await
     }
 
-    /// The reader's KCV of a slot (first 3 bytes of ECB of zeros).
+    /// The reader's KCV of a slot (first 3 bytes of ECB of zeros): of the key this loader last
+    /// loaded there, or of the PIN key (MKSK_PIK) for a slot it has not loaded.
     pub async fn key_check_value(&self, slot: i32) -> Result<Vec<u8>, ReaderError> {
         let slot = self::slot(slot)?;
-        self.run(move |l| l.key_check_value(slot)).await
+        self.run(move |l| l.slot_check_value(slot)).await
     }
 
     pub async fn device_info(&self) -> Result<DeviceInfo, ReaderError> {

@@ -11,9 +11,10 @@
 use jni::objects::{JObject, JString, JValue};
 use jni::refs::Global;
 use jni::{Env, jni_sig, jni_str};
+use keybridge::device::answer::{ReaderStatus, TYPE_OK, result};
 use keybridge::device::command::{
-    CommandCode, DEVICE_INFO, DeviceInfo, GET_KCV, LOAD_TR31, LOAD_TR31_KSN, ReaderStatus, TYPE_BUSY, TYPE_COMMAND,
-    TYPE_OK, TYPE_POLL, result,
+    CheckValueType, CommandCode, DEVICE_INFO, DeviceInfo, GET_CHECK_VALUE, LOAD_KSN, LOAD_TR31, TYPE_COMMAND,
+    TYPE_POLL, parse_b0,
 };
 use keybridge::device::frame::{Frame, FrameBody, FrameCodec};
 use keybridge::device::transport::{Transport, TransportError};
@@ -35,13 +36,14 @@ enum Answer {
 const FAILED: ReaderStatus = ReaderStatus::Failed { result: result::FAILED };
 
 /// Dspread error names and their answers; any other name (and an SDK's plain `false`) is a
-/// failure result. A timeout is no answer at all: the key may or may not have been stored.
+/// failure result. A timeout or a busy SDK is no answer at all: the key may or may not have been
+/// stored, so the loader settles it by the check value.
 const SDK_ERRORS: [(&str, Answer); 12] = [
     ("TIMEOUT", Answer::Nothing),
     ("NO_RESPONSE", Answer::Nothing),
     ("CMD_TIMEOUT", Answer::Nothing),
-    ("DEVICE_BUSY", Answer::Status(ReaderStatus::Busy)),
-    ("DEVICE_IS_OCCUPIED", Answer::Status(ReaderStatus::Busy)),
+    ("DEVICE_BUSY", Answer::Nothing),
+    ("DEVICE_IS_OCCUPIED", Answer::Nothing),
     ("CMD_NOT_AVAILABLE", Answer::Status(ReaderStatus::NotSupported)),
     ("DEVICE_RESET", Answer::Status(ReaderStatus::DeviceError)),
     ("DEVICE_ERROR", Answer::Status(ReaderStatus::DeviceError)),
@@ -72,6 +74,9 @@ pub(crate) struct CommandLink {
     /// Whether the command started last reads the device information: its outcome (the ids, or
     /// a failure) answers DEVICE_INFO rather than a KCV read.
     device_info: bool,
+    /// The KSN (hex) the loader announced for its next load: the SDK's one call
+    /// `updateKeyByTR_31(idx, ksn, block)` sends the load and the KSN frame together.
+    announced_ksn: Option<String>,
 }
 
 /// One outcome reported by the Java side.
@@ -91,6 +96,7 @@ impl CommandLink {
             answers: Vec::new(),
             load: LOAD_TR31,
             device_info: false,
+            announced_ksn: None,
         }
     }
 
@@ -107,12 +113,17 @@ impl CommandLink {
         };
         let code = CommandCode::lookup(body.cmd, body.sub);
         self.device_info = code == Some(DEVICE_INFO);
-        if code == Some(LOAD_TR31) || code == Some(LOAD_TR31_KSN) {
+        if code == Some(LOAD_TR31) {
             let load = LoadCommand::parse(&body)?;
-            self.load = code.unwrap_or(LOAD_TR31);
+            if load.typed {
+                // The Java side's calls take no key type: refuse rather than load it untyped.
+                return self.queue(&status_frame(ReaderStatus::NotSupported));
+            }
+            self.load = LOAD_TR31;
+            let ksn = self.announced_ksn.take();
             with_java(|env| {
                 let block = env.new_string(load.block)?;
-                let ksn: JObject = match load.ksn {
+                let ksn: JObject = match ksn {
                     Some(ksn) => env.new_string(ksn)?.into(),
                     None => JObject::null(),
                 };
@@ -128,17 +139,26 @@ impl CommandLink {
                 )?
                 .v()
             })
-        } else if code == Some(GET_KCV) && body.data.len() == 1 {
-            let slot = i32::from(body.data[0]);
-            with_java(|env| {
-                env.call_method(
-                    &self.commands,
-                    jni_str!("startKeyCheckValue"),
-                    jni_sig!("(I)V"),
-                    &[JValue::Int(slot)],
-                )?
-                .v()
-            })
+        } else if code == Some(LOAD_KSN) {
+            // The SDK's call that answered the load sent this KSN frame too, and its verdict
+            // covered both: the load's answer was success only if both succeeded.
+            self.queue(&Frame::new(TYPE_OK, body.cmd, body.sub, result::SUCCESS, Vec::new()))
+        } else if code == Some(GET_CHECK_VALUE) {
+            match body.data[..] {
+                // The Java side reads the key of the usage it loaded; it reports no KSNs.
+                [0, 0, slot, kind, _] if CheckValueType::from_code(kind).is_some_and(|k| !k.is_ksn()) => {
+                    with_java(|env| {
+                        env.call_method(
+                            &self.commands,
+                            jni_str!("startKeyCheckValue"),
+                            jni_sig!("(I)V"),
+                            &[JValue::Int(i32::from(slot))],
+                        )?
+                        .v()
+                    })
+                }
+                _ => self.queue(&status_frame(ReaderStatus::NotSupported)),
+            }
         } else if self.device_info
             && with_java(|env| {
                 env.call_method(&self.commands, jni_str!("startDeviceInfo"), jni_sig!("()Z"), &[])?
@@ -189,7 +209,7 @@ impl CommandLink {
         let code = match (outcome.load, self.device_info) {
             (true, _) => self.load,
             (false, true) => DEVICE_INFO,
-            (false, false) => GET_KCV,
+            (false, false) => GET_CHECK_VALUE,
         };
         let named = |result: u8, data: Vec<u8>| Some(Frame::new(TYPE_OK, code.cmd, code.sub, result, data));
         let bytes = |hex_text: &str, what: &str| {
@@ -222,7 +242,7 @@ impl CommandLink {
 
 /// A bare status frame; [`SDK_ERRORS`] holds only statuses that travel as a frame type.
 fn status_frame(status: ReaderStatus) -> Frame {
-    Frame::status(status.frame_type().unwrap_or(TYPE_BUSY))
+    Frame::status(status.frame_type().unwrap_or(0x26))
 }
 
 fn optional_string(
@@ -240,33 +260,27 @@ fn optional_string(
     Ok(Some(value.try_to_string(env)?))
 }
 
-/// The DATA of a load command, as `keybridge::device::command` writes it.
+/// The DATA of a load command, as `keybridge::device::command` writes it: B0 ‖ LEN ‖ block.
 struct LoadCommand<'a> {
     slot: u8,
-    ksn: Option<&'a str>,
+    /// Whether B0 carries a key type.
+    typed: bool,
     block: &'a str,
 }
 
 impl<'a> LoadCommand<'a> {
     fn parse(body: &'a FrameBody) -> Result<Self, TransportError> {
         let bad = || TransportError::Io("keybridge wrote a load command it cannot read back".into());
-        let text = |bytes: &'a [u8]| std::str::from_utf8(bytes).map_err(|_| bad());
-        let (&slot, mut rest) = body.data.split_first().ok_or_else(bad)?;
-        let mut ksn = None;
-        if (body.cmd, body.sub) == (LOAD_TR31_KSN.cmd, LOAD_TR31_KSN.sub) {
-            let (&len, after) = rest.split_first().ok_or_else(bad)?;
-            let (value, after) = after.split_at_checked(len.into()).ok_or_else(bad)?;
-            ksn = Some(text(value)?);
-            rest = after;
-        }
+        let (&b0, rest) = body.data.split_first().ok_or_else(bad)?;
+        let (slot, key_type) = parse_b0(b0).ok_or_else(bad)?;
         let (len, block) = rest.split_at_checked(2).ok_or_else(bad)?;
         if usize::from(u16::from_be_bytes([len[0], len[1]])) != block.len() {
             return Err(bad());
         }
         Ok(Self {
             slot,
-            ksn,
-            block: text(block)?,
+            typed: key_type.is_some(),
+            block: std::str::from_utf8(block).map_err(|_| bad())?,
         })
     }
 }
@@ -303,6 +317,10 @@ impl Transport for CommandLink {
         Ok(())
     }
 
+    fn announce_ksn(&mut self, ksn: Option<&[u8]>) {
+        self.announced_ksn = ksn.map(hex::encode_upper);
+    }
+
     fn close(&mut self) -> Result<(), TransportError> {
         with_java(|env| {
             env.call_method(&self.commands, jni_str!("close"), jni_sig!("()V"), &[])?
@@ -314,7 +332,7 @@ impl Transport for CommandLink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use keybridge::device::command::{load_tr31_data, load_tr31_ksn_data};
+    use keybridge::device::command::{Tr31KeyType, load_b0, load_tr31_data};
 
     fn body(code: CommandCode, data: Vec<u8>) -> FrameBody {
         FrameBody {
@@ -325,19 +343,19 @@ mod tests {
         }
     }
 
-    /// The link reads back exactly what the loader writes, for both load commands.
+    /// The link reads back exactly what the loader writes.
     #[test]
     fn load_commands_read_back_as_written() {
         let block = "B0096P0TE00E0000ABCDEF";
         let direct = body(LOAD_TR31, load_tr31_data(7, block));
         let load = LoadCommand::parse(&direct).unwrap();
-        assert_eq!((load.slot, load.ksn, load.block), (7, None, block));
-        let with_ksn = body(LOAD_TR31_KSN, load_tr31_ksn_data(2, "FFFF9876543210E00000", block));
-        let load = LoadCommand::parse(&with_ksn).unwrap();
-        assert_eq!(
-            (load.slot, load.ksn, load.block),
-            (2, Some("FFFF9876543210E00000"), block)
+        assert_eq!((load.slot, load.typed, load.block), (7, false, block));
+        let typed = body(
+            LOAD_TR31,
+            load_tr31_data(load_b0(2, Some(Tr31KeyType::NewKeyPin)), block),
         );
+        let load = LoadCommand::parse(&typed).unwrap();
+        assert_eq!((load.slot, load.typed), (2, true));
         let mut truncated = load_tr31_data(7, block);
         truncated.pop();
         assert!(LoadCommand::parse(&body(LOAD_TR31, truncated)).is_err());

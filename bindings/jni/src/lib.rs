@@ -28,12 +28,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use jni::objects::{JClass, JObject, JString, JValue};
+use jni::objects::{JClass, JObject, JObjectArray, JString, JValue};
 use jni::sys::{jboolean, jint, jlong};
 use jni::{Env, EnvUnowned, jni_sig, jni_str};
 use keybridge::device::transport::ForeignTransportAdapter;
 use keybridge::loader::{
-    CancelHandle, KcvCheck, KeyLoadOutcome, KeyLoader, LoadError, LoadPolicy, LoadRequest, LoaderConfig,
+    CancelHandle, CheckValueType, KcvCheck, KeyLoadOutcome, KeyLoader, LoadError, LoadMethod, LoadPolicy, LoadRequest,
+    LoaderConfig, Tr31KeyType, block_from_wire_hex,
 };
 
 use crate::command_link::CommandLink;
@@ -240,6 +241,33 @@ fn non_null<'local>(object: JObject<'local>, what: &str) -> Result<JObject<'loca
     Ok(object)
 }
 
+/// The optional expected KCV of a Java call, hex.
+fn expected_kcv(env: &Env<'_>, value: &JString<'_>) -> Result<Option<Vec<u8>>, JniError> {
+    optional_string(env, value)?
+        .map(|kcv| hex::decode(kcv.trim()).map_err(|_| JniError::Argument("the expected KCV is not hex".into())))
+        .transpose()
+}
+
+/// A positive Java timeout in ms, if given.
+fn timeout(timeout_ms: jint) -> Option<Duration> {
+    u64::try_from(timeout_ms)
+        .ok()
+        .filter(|&ms| ms > 0)
+        .map(Duration::from_millis)
+}
+
+/// One load for the send natives: the call is registered for `cancel()`, and its outcome becomes
+/// a `KeyLoadResult` (a failure, refusals included, becomes the exception [`ThrowJava`] throws).
+fn load_and_report<'local>(
+    env: &mut Env<'local>,
+    native: &NativeLoader,
+    block: &str,
+    request: &LoadRequest,
+) -> Result<JObject<'local>, JniError> {
+    let outcome = native.begin_call()?.send_tr31_key_with(block, request)?;
+    Ok(result_object(env, &outcome)?)
+}
+
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)] // one per parameter of the Java method
 pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeSend<'local>(
@@ -256,20 +284,83 @@ pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeSend<'local>(
         // SAFETY: the Java class holds its read lock for the duration of the call.
         let native = unsafe { native(handle) }?;
         let block = string(env, &block, "key block")?;
-        let expected_kcv = optional_string(env, &expected_kcv)?
-            .map(|kcv| hex::decode(kcv.trim()).map_err(|_| JniError::Argument("the expected KCV is not hex".into())))
-            .transpose()?;
         let request = LoadRequest {
             slot: Some(slot(key_index)?),
             ksn: optional_string(env, &ksn)?,
-            timeout: u64::try_from(timeout_ms)
-                .ok()
-                .filter(|&ms| ms > 0)
-                .map(Duration::from_millis),
-            expected_kcv,
+            timeout: timeout(timeout_ms),
+            expected_kcv: self::expected_kcv(env, &expected_kcv)?,
+            ..LoadRequest::default()
         };
-        let outcome = native.begin_call()?.send_tr31_key_with(&block, &request)?;
-        Ok(result_object(env, &outcome)?)
+        load_and_report(env, native, &block, &request)
+    })
+    .resolve::<ThrowJava>()
+}
+
+/// `updateKeyByTR_31(keyIndex, [ksn,] block, [keyType,] timeout)`: `key_type` is the vendor
+/// `TR31KeyType` code (its ordinal) or -1 for none. A reader's refusal throws `ReaderException`
+/// built with `refused = true` (the vendor's `onReturnUpdateKeyByTR_31Result(false)`).
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)] // one per parameter of the Java method
+pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeSendTyped<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    block: JString<'local>,
+    key_index: jint,
+    key_type: jint,
+    ksn: JString<'local>,
+    expected_kcv: JString<'local>,
+    timeout_ms: jint,
+) -> JObject<'local> {
+    env.with_env(|env| -> Result<JObject<'local>, JniError> {
+        // SAFETY: the Java class holds its read lock for the duration of the call.
+        let native = unsafe { native(handle) }?;
+        let block = string(env, &block, "key block")?;
+        let key_type = match key_type {
+            -1 => None,
+            code => Some(
+                u8::try_from(code)
+                    .ok()
+                    .and_then(Tr31KeyType::from_code)
+                    .ok_or_else(|| JniError::Argument(format!("key type {code} is not a TR31KeyType ordinal 0–3")))?,
+            ),
+        };
+        let request = LoadRequest {
+            slot: Some(slot(key_index)?),
+            ksn: optional_string(env, &ksn)?,
+            key_type,
+            timeout: timeout(timeout_ms),
+            expected_kcv: self::expected_kcv(env, &expected_kcv)?,
+            ..LoadRequest::default()
+        };
+        load_and_report(env, native, &block, &request)
+    })
+    .resolve::<ThrowJava>()
+}
+
+/// `sendTR31Key(String)`: `wire_hex` is hex of the bytes to send, as the vendor SDK decodes its
+/// argument (hex of the ASCII key block); sent on the chunked path into slot 0. A refusal throws
+/// `ReaderException` with `refused = true` (`onRequestSendTR31KeyResult(false)`).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeSendChunked<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    wire_hex: JString<'local>,
+    expected_kcv: JString<'local>,
+    timeout_ms: jint,
+) -> JObject<'local> {
+    env.with_env(|env| -> Result<JObject<'local>, JniError> {
+        // SAFETY: the Java class holds its read lock for the duration of the call.
+        let native = unsafe { native(handle) }?;
+        let block = block_from_wire_hex(&string(env, &wire_hex, "key block hex")?)?;
+        let request = LoadRequest {
+            method: Some(LoadMethod::Chunked),
+            timeout: timeout(timeout_ms),
+            expected_kcv: self::expected_kcv(env, &expected_kcv)?,
+            ..LoadRequest::default()
+        };
+        load_and_report(env, native, &block, &request)
     })
     .resolve::<ThrowJava>()
 }
@@ -285,8 +376,54 @@ pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeKeyCheckValue
         // SAFETY: the Java class holds its read lock for the duration of the call.
         let native = unsafe { native(handle) }?;
         let slot = slot(key_index)?;
-        let kcv = native.begin_call()?.key_check_value(slot)?;
+        let kcv = native.begin_call()?.slot_check_value(slot)?;
         Ok(env.new_string(hex::encode_upper(kcv))?)
+    })
+    .resolve::<ThrowJava>()
+}
+
+/// `getKeyCheckValue(keyIndex, CHECKVALUE_KEYTYPE)`: `check_value_type` is the vendor enum's
+/// ordinal (0 MKSK_TMK … 11 DUKPT_PIN_KSN, 12 DUKPT_MKSK_ALLTYPE). Returns the rows of the
+/// vendor's `onGetKeyCheckValue` table flattened: key, upper-case hex value, key, value, …
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_keybridge_jni_NativeKeyLoader_nativeCheckValues<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    key_index: jint,
+    check_value_type: jint,
+) -> JObjectArray<'local> {
+    env.with_env(|env| -> Result<JObjectArray<'local>, JniError> {
+        // SAFETY: the Java class holds its read lock for the duration of the call.
+        let native = unsafe { native(handle) }?;
+        let slot = slot(key_index)?;
+        let kind = match check_value_type {
+            12 => Some(CheckValueType::DukptMkskAllType),
+            code => u8::try_from(code)
+                .ok()
+                .filter(|&c| c < 12)
+                .and_then(CheckValueType::from_code),
+        }
+        .ok_or_else(|| {
+            JniError::Argument(format!(
+                "check value type {check_value_type} is not a CHECKVALUE_KEYTYPE ordinal 0–12"
+            ))
+        })?;
+        let rows = native.begin_call()?.check_values(slot, kind)?;
+        let flat: Vec<String> = rows
+            .into_iter()
+            .flat_map(|(key, value)| [key, hex::encode_upper(value)])
+            .collect();
+        let array = env.new_object_array(
+            i32::try_from(flat.len()).unwrap_or(i32::MAX),
+            jni_str!("java/lang/String"),
+            JObject::null(),
+        )?;
+        for (i, text) in flat.iter().enumerate() {
+            let text = env.new_string(text)?;
+            array.set_element(env, i, &text)?;
+        }
+        Ok(array)
     })
     .resolve::<ThrowJava>()
 }

@@ -13,8 +13,8 @@ use keybridge::provision::{ProvisionError, ProvisionOptions, ProvisionProgress, 
 use keybridge::service_api::{SlotOutcome, Verdict};
 
 use crate::java_call::with_java;
-use crate::service::{client, service_exception};
-use crate::throw::{JniError, ThrowJava, reader_exception};
+use crate::service::client;
+use crate::throw::{JniError, ThrowJava, reader_exception, service_exception};
 use crate::{native, optional_string, result_object};
 
 /// Local references one slot's Java objects take (strings, the load result, the exception).
@@ -99,7 +99,7 @@ fn slot_object<'local>(env: &mut Env<'local>, slot: &ProvisionedSlot) -> jni::er
             Ok(outcome) => (result_object(env, outcome)?, JObject::null()),
             Err(e) => (
                 JObject::null(),
-                reader_exception(env, &e.to_string(), e.dspread_error_name())?.into(),
+                reader_exception(env, &e.to_string(), e.dspread_error_name(), e.is_refusal())?.into(),
             ),
         };
         env.new_object(

@@ -1,5 +1,6 @@
 //! JNI natives of `io.keybridge.jni.NativeKeyService` (feature `service-client`): rust-core's
-//! key service client behind a handle, and the Java `KeyServiceException` its failures become.
+//! key service client behind a handle. Its failures become the Java `KeyServiceException` built
+//! in [`crate::throw`].
 //!
 //! A handle is a boxed `KeyServiceClient` owned by the Java object, which guarantees (a
 //! read-write lock) that no provisioning uses it while, or after, `nativeClose` frees it. The
@@ -7,10 +8,10 @@
 
 use std::time::Duration;
 
-use jni::objects::{JByteArray, JClass, JString, JThrowable, JValue};
+use jni::objects::{JByteArray, JClass, JString};
 use jni::sys::{jboolean, jint, jlong};
-use jni::{Env, EnvUnowned, jni_sig, jni_str};
-use keybridge::service_client::{KeyServiceClient, ServiceClientConfig, ServiceError};
+use jni::{Env, EnvUnowned};
+use keybridge::service_client::{KeyServiceClient, ServiceClientConfig};
 use zeroize::Zeroizing;
 
 use crate::string;
@@ -89,43 +90,4 @@ pub extern "system" fn Java_io_keybridge_jni_NativeKeyService_nativeClose<'local
         Ok(())
     })
     .resolve::<ThrowJava>()
-}
-
-/// A new `io.keybridge.jni.KeyServiceException` for `error`: thrown, or carried as a report's
-/// failure.
-pub(crate) fn service_exception<'local>(
-    env: &mut Env<'local>,
-    error: &ServiceError,
-) -> jni::errors::Result<JThrowable<'local>> {
-    let (kind, status, code, retry_after) = match error {
-        ServiceError::InvalidConfig { .. } => ("INVALID_CONFIG", 0, None, None),
-        ServiceError::Refused { status, code, .. } => ("REFUSED", *status, Some(code), None),
-        ServiceError::Unavailable {
-            status,
-            code,
-            retry_after,
-            ..
-        } => ("UNAVAILABLE", *status, Some(code), *retry_after),
-        ServiceError::Network { .. } => ("NETWORK", 0, None, None),
-        ServiceError::Protocol { .. } => ("PROTOCOL", 0, None, None),
-    };
-    let kind = env.new_string(kind)?;
-    let message = env.new_string(error.to_string())?;
-    let code = match code {
-        Some(code) => env.new_string(code)?.into(),
-        None => jni::objects::JObject::null(),
-    };
-    let retry_after_ms = retry_after.map_or(-1, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    let exception = env.new_object(
-        jni_str!("io/keybridge/jni/KeyServiceException"),
-        jni_sig!("(Ljava/lang/String;Ljava/lang/String;ILjava/lang/String;J)V"),
-        &[
-            JValue::Object(&kind),
-            JValue::Object(&message),
-            JValue::Int(status.into()),
-            JValue::Object(&code),
-            JValue::Long(retry_after_ms),
-        ],
-    )?;
-    env.cast_local::<JThrowable>(exception)
 }

@@ -1,10 +1,15 @@
 //! How a native call fails on the Java side: each [`JniError`] becomes one Java exception, and
 //! [`ThrowJava`] throws it (or the exception for a caught panic) instead of unwinding into the JVM.
+//! The exception objects of keybridge's own Java types (`ReaderException`, `KeyServiceException`)
+//! are built here too, for the modules that carry them inside results. This module uses no other
+//! module of the crate: the arrows only point at it.
 
 use jni::errors::ErrorPolicy;
 use jni::objects::{JThrowable, JValue};
 use jni::{Env, jni_sig, jni_str};
 use keybridge::loader::LoadError;
+#[cfg(feature = "service-client")]
+use keybridge::service_client::ServiceError;
 
 /// How a native call failed; each becomes one Java exception type.
 #[derive(Debug, thiserror::Error)]
@@ -20,11 +25,14 @@ pub(crate) enum JniError {
     Reader {
         message: String,
         dspread_error: &'static str,
+        /// The reader's verdict on the key ([`LoadError::is_refusal`]), not a failure to reach it:
+        /// the vendor SDK reports it as the call's result `false`, not through `onError`.
+        refused: bool,
     },
     /// `io.keybridge.jni.KeyServiceException` (checked).
     #[cfg(feature = "service-client")]
     #[error("{0}")]
-    Service(keybridge::service_client::ServiceError),
+    Service(ServiceError),
     /// A JNI call failed; an exception is usually pending already.
     #[error("JNI error: {0}")]
     Jni(#[from] jni::errors::Error),
@@ -38,6 +46,7 @@ impl From<LoadError> for JniError {
             }
             _ => Self::Reader {
                 dspread_error: e.dspread_error_name(),
+                refused: e.is_refusal(),
                 message: e.to_string(),
             },
         }
@@ -62,11 +71,13 @@ impl<T: Default> ErrorPolicy<T, JniError> for ThrowJava {
         let _ = match err {
             JniError::Argument(m) => throw_new(env, jni_str!("java/lang/IllegalArgumentException"), &m),
             JniError::State(m) => throw_new(env, jni_str!("java/lang/IllegalStateException"), &m),
-            JniError::Reader { message, dspread_error } => {
-                reader_exception(env, &message, dspread_error).and_then(|e| env.throw(e))
-            }
+            JniError::Reader {
+                message,
+                dspread_error,
+                refused,
+            } => reader_exception(env, &message, dspread_error, refused).and_then(|e| env.throw(e)),
             #[cfg(feature = "service-client")]
-            JniError::Service(e) => crate::service::service_exception(env, &e).and_then(|e| env.throw(e)),
+            JniError::Service(e) => service_exception(env, &e).and_then(|e| env.throw(e)),
             JniError::Jni(e) => throw_new(env, jni_str!("java/lang/IllegalStateException"), &format!("{e}")),
         };
         Ok(T::default())
@@ -99,13 +110,54 @@ pub(crate) fn reader_exception<'local>(
     env: &mut Env<'local>,
     message: &str,
     dspread_error: &str,
+    refused: bool,
 ) -> jni::errors::Result<JThrowable<'local>> {
     let message = env.new_string(message)?;
     let name = env.new_string(dspread_error)?;
     let exception = env.new_object(
         jni_str!("io/keybridge/jni/ReaderException"),
-        jni_sig!("(Ljava/lang/String;Ljava/lang/String;)V"),
-        &[JValue::Object(&message), JValue::Object(&name)],
+        jni_sig!("(Ljava/lang/String;Ljava/lang/String;Z)V"),
+        &[JValue::Object(&message), JValue::Object(&name), JValue::Bool(refused)],
+    )?;
+    env.cast_local::<JThrowable>(exception)
+}
+
+/// A new `io.keybridge.jni.KeyServiceException` for `error`: thrown, or carried as a report's
+/// failure.
+#[cfg(feature = "service-client")]
+pub(crate) fn service_exception<'local>(
+    env: &mut Env<'local>,
+    error: &ServiceError,
+) -> jni::errors::Result<JThrowable<'local>> {
+    let (kind, status, code, retry_after) = match error {
+        ServiceError::InvalidConfig { .. } => ("INVALID_CONFIG", 0, None, None),
+        ServiceError::Refused { status, code, .. } => ("REFUSED", *status, Some(code), None),
+        ServiceError::Unavailable {
+            status,
+            code,
+            retry_after,
+            ..
+        } => ("UNAVAILABLE", *status, Some(code), *retry_after),
+        ServiceError::Network { .. } => ("NETWORK", 0, None, None),
+        ServiceError::Protocol { .. } => ("PROTOCOL", 0, None, None),
+    };
+    let kind = env.new_string(kind)?;
+    let message = env.new_string(error.to_string())?;
+    let code = match code {
+        Some(code) => env.new_string(code)?.into(),
+        None => jni::objects::JObject::null(),
+    };
+    let retry_after_ms = retry_after.map_or(-1, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let exception = env.new_object(
+        jni_str!("io/keybridge/jni/KeyServiceException"),
+        jni_sig!("(Ljava/lang/String;Ljava/lang/String;ILjava/lang/String;J)V"),
+        &[
+            JValue::Object(&kind),
+            JValue::Object(&message),
+            JValue::Int(status.into()),
+            JValue::Object(&code),
+            JValue::Long(retry_after_ms),
+        ],
     )?;
     env.cast_local::<JThrowable>(exception)
 }

@@ -13,7 +13,7 @@ import io.keybridge.Tr31Profile;
  */
 public class InspectBlock {
     public static void main(String[] args) throws Exception {
-        try (Tr31KeyBlock block = Tr31KeyBlock.Companion.parseWith(args[0], new Tr31Profile(true, false))) {
+        try (Tr31KeyBlock block = Tr31KeyBlock.Companion.parseWith(args[0], new Tr31Profile(true, false, false))) {
             System.out.println("key usage " + block.header().getKeyUsage());
         }
     }

@@ -367,6 +367,11 @@ RustBuffer uniffi_keybridge_ffi_fn_method_tr31key_kcv_hex(uint64_t ptr, RustCall
 int32_t uniffi_keybridge_ffi_fn_method_tr31key_key_length(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_TR31KEY_WARNINGS
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_TR31KEY_WARNINGS
+RustBuffer uniffi_keybridge_ffi_fn_method_tr31key_warnings(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CLONE_TR31KEYBLOCK
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CLONE_TR31KEYBLOCK
 uint64_t uniffi_keybridge_ffi_fn_clone_tr31keyblock(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -410,6 +415,11 @@ RustBuffer uniffi_keybridge_ffi_fn_method_tr31keyblock_text(uint64_t ptr, RustCa
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_TR31KEYBLOCK_UNWRAP
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_TR31KEYBLOCK_UNWRAP
 uint64_t uniffi_keybridge_ffi_fn_method_tr31keyblock_unwrap(uint64_t ptr, RustBuffer kbpk, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_TR31KEYBLOCK_WARNINGS
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_TR31KEYBLOCK_WARNINGS
+RustBuffer uniffi_keybridge_ffi_fn_method_tr31keyblock_warnings(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_CLONE_KEYLOADER
@@ -900,6 +910,12 @@ uint16_t uniffi_keybridge_ffi_checksum_method_tr31key_key_length(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_TR31KEY_WARNINGS
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_TR31KEY_WARNINGS
+uint16_t uniffi_keybridge_ffi_checksum_method_tr31key_warnings(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_TR31KEYBLOCK_HEADER
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_TR31KEYBLOCK_HEADER
 uint16_t uniffi_keybridge_ffi_checksum_method_tr31keyblock_header(void
@@ -921,6 +937,12 @@ uint16_t uniffi_keybridge_ffi_checksum_method_tr31keyblock_text(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_TR31KEYBLOCK_UNWRAP
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_TR31KEYBLOCK_UNWRAP
 uint16_t uniffi_keybridge_ffi_checksum_method_tr31keyblock_unwrap(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_TR31KEYBLOCK_WARNINGS
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_TR31KEYBLOCK_WARNINGS
+uint16_t uniffi_keybridge_ffi_checksum_method_tr31keyblock_warnings(void
     
 );
 #endif

@@ -290,8 +290,9 @@ fn skip<'a>(parts: &'a [&'a [u8]], mut n: usize) -> impl Iterator<Item = &'a [u8
 impl Drop for CmacSubkeys {
     fn drop(&mut self) {
         use zeroize::Zeroize;
-        self.k1.zeroize();
-        self.k2.zeroize();
+        // As slices: an array is wiped one volatile byte write at a time.
+        self.k1.as_mut_slice().zeroize();
+        self.k2.as_mut_slice().zeroize();
     }
 }
 

@@ -1,7 +1,7 @@
 //! The Dspread QPOS serial frame and its codec.
 //!
-//! Wire format, as public material for the Dspread PC SDK shows it (a Java harness around
-//! `com.dspread.pos.sdk.Packet` and the LinuxSDK's `pos_sdk.h`):
+//! Wire format, as the vendor's Android SDK 8.5.4 builds it (`j0`: the packet builder) and as
+//! public material for the Dspread PC SDK shows it:
 //!
 //! ```text
 //! 'M' (0x4D) | LEN (2, BE) | TYPE | CMD | SUB | TIMEOUT-or-RESULT | DATA_LEN (2, BE) | DATA | XOR
@@ -9,7 +9,7 @@
 //!
 //! `LEN` counts `TYPE` through the end of `DATA` (6 + `DATA_LEN`); `XOR` is the XOR of every byte
 //! from `'M'` through the last data byte. A reader's bare status frame has `LEN` 1 and carries only
-//! `TYPE` (the busy frame `4D 00 01 23 6F`).
+//! `TYPE` (the PC harness's "still working" frame `4D 00 01 23 6F`).
 //!
 //! [`FrameCodec`] encodes frames and decodes a byte stream incrementally: bytes may arrive in any
 //! split, garbage before an `'M'` is skipped, and the buffer never holds more than one maximum
@@ -29,7 +29,7 @@ pub const MIN_FRAME_LEN: usize = ENVELOPE_LEN + 1;
 /// One frame. `body` is `None` for a bare status frame (`LEN` = 1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
-    /// `TYPE`: 0x21 for a host command, 0x22 to poll for a pending result, a status for the reader.
+    /// `TYPE`: 0x21 for a host command, 0x22 to poll for a pending result, the answer type for the reader.
     pub kind: u8,
     pub body: Option<FrameBody>,
 }

@@ -1,17 +1,22 @@
-//! Request/response over a [`Transport`]: per-command timeouts, polling while the reader is busy,
-//! bounded retries on a corrupted or lost answer, cancellation, and a clean error when the line
-//! drops mid-frame.
+//! Request/response over a [`Transport`], as the vendor SDK runs it: per-command timeouts, polling
+//! with the TYPE 0x22 frame while the reader answers "still working" (0x23), bounded retries on a
+//! corrupted or lost answer to a query, cancellation, and a clean error when the line drops
+//! mid-frame.
 //!
-//! A command that may change the reader's keys is never re-sent here: after a lost or corrupted
-//! answer the session only polls (TYPE 0x22, "give me the pending result"), which a reader cannot
-//! mistake for a second load. Deciding whether to load again is the loader's job, after it has
-//! read the slot's KCV.
+//! A command that may change the reader's keys is never re-sent here, and no command is re-sent
+//! while the reader is still working on it: after a "still working" answer the session only polls
+//! (TYPE 0x22, "give me the pending result"), which a reader cannot mistake for a second load.
+//! Deciding whether to load again is the loader's job, after it has read the slot's KCV.
+//!
+//! Silence is [`SessionError::NoResponse`] (the SDK's NO_RESPONSE); the reader's own timeout
+//! answer (TYPE 0x25) is `SessionError::Reader(ReaderStatus::Timeout)` (the SDK's TIMEOUT).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::command::{CommandCode, ReaderStatus, Reply, poll_frame};
+use super::answer::{ReaderStatus, Reply};
+use super::command::{CommandCode, poll_frame};
 use super::frame::{Frame, FrameBody, FrameCodec, FrameError};
 use super::transport::{Transport, TransportError};
 
@@ -68,8 +73,8 @@ impl Default for SessionConfig {
 pub enum SessionError {
     #[error("{0}")]
     Reader(ReaderStatus),
-    #[error("the reader sent something but no complete answer within the timeout")]
-    Timeout,
+    /// Nothing (or nothing complete) came back in time, or the reader was still working when the
+    /// time ran out: the SDK's NO_RESPONSE.
     #[error("the reader did not answer")]
     NoResponse,
     #[error("the connection to the reader closed{}", if *.mid_frame { " in the middle of a frame" } else { "" })]
@@ -89,7 +94,7 @@ impl SessionError {
     pub fn outcome_unknown(&self) -> bool {
         matches!(
             self,
-            Self::Timeout | Self::NoResponse | Self::Protocol(_) | Self::UnexpectedReply { .. }
+            Self::NoResponse | Self::Protocol(_) | Self::UnexpectedReply { .. }
         )
     }
 }
@@ -109,7 +114,7 @@ enum Answer {
     /// The command failed with this status.
     Failed(ReaderStatus),
     /// Still working: poll.
-    Busy,
+    InProgress,
     /// An answer to another command keybridge sends (a late answer of an earlier exchange).
     NotOurs,
     /// Something no rule makes an answer to this command, described for the error.
@@ -141,17 +146,22 @@ fn classify(code: CommandCode, reply: Reply) -> Answer {
             Ok(()) => Answer::Failed(status),
             Err(other) => other,
         },
+        // A type nobody knows may mean anything, success included: not a verdict.
+        Reply::Failed {
+            status: ReaderStatus::UnknownType { kind },
+            answers: None,
+        } => Answer::Unexpected(format!("answer type 0x{kind:02X}, which the vendor SDK does not know")),
         Reply::Failed { status, answers: None } => Answer::Failed(status),
-        Reply::Busy => Answer::Busy,
-        Reply::Continue if code.takes_continue() => Answer::Ours(FrameBody {
-            cmd: code.cmd,
-            sub: code.sub,
-            param: 0,
-            data: Vec::new(),
-        }),
-        Reply::Continue => Answer::Unexpected("a continue frame (0x36), which answers only a chunk".into()),
+        Reply::InProgress => Answer::InProgress,
+        Reply::Display => Answer::NotOurs,
         Reply::BareOk => Answer::Unexpected("a bare OK status frame, which names no command".into()),
     }
+}
+
+/// A wait as a frame's TIMEOUT byte: whole seconds, rounded up, 1–255.
+fn timeout_byte(wait: Duration) -> u8 {
+    let secs = wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0));
+    u8::try_from(secs.max(1)).unwrap_or(u8::MAX)
 }
 
 /// `now + wait`, with `wait` capped at [`MAX_WAIT`] so no configuration can overflow it.
@@ -185,49 +195,64 @@ impl Session {
         self.cancel.clone()
     }
 
-    /// Sends `code` with `data` and returns the reader's successful answer to it. `timeout` (or
-    /// the configured one) bounds each wait; retries and busy polling together never exceed
-    /// `timeout × (max_retries + 1)`.
-    ///
-    /// Only a frame that names this command (CMD/SUB), or a bare status frame, which by the
-    /// protocol's rule answers whatever is pending, is taken as the answer; a late answer to an
-    /// earlier command is skipped. A bare OK, a "continue" to anything but a chunk, or an answer
-    /// naming a command keybridge never sends is [`SessionError::UnexpectedReply`].
-    ///
-    /// Commands that do not change keys are re-sent after a lost, corrupted or unexpected answer.
-    /// For a key load, such an answer ends the request at once with an error whose
-    /// [`outcome_unknown`](SessionError::outcome_unknown) is true: no poll can be trusted to
-    /// answer for a load whose answer was lost (the reader returns its last answer, which may be
-    /// an earlier load's), so only the slot's KCV can settle it, and that is the loader's job.
+    /// Sends `code` with `data` and returns the reader's successful answer to it. The frame's
+    /// TIMEOUT byte is the command's fixed one, else `wait` (or the configured timeout) in whole
+    /// seconds, 1–255. See [`request_with`](Self::request_with).
     pub fn request(
         &mut self,
         code: CommandCode,
         data: Vec<u8>,
-        timeout: Option<Duration>,
+        wait: Option<Duration>,
     ) -> Result<FrameBody, SessionError> {
-        let timeout = timeout.unwrap_or(self.config.command_timeout).min(MAX_WAIT);
-        let secs = u8::try_from(timeout.as_secs().max(1)).unwrap_or(u8::MAX);
-        let request = code.frame(secs, data);
-        let overall = deadline_after(timeout.saturating_mul(self.config.max_retries.saturating_add(1)));
-        let mut heard = false;
+        let wait = wait.unwrap_or(self.config.command_timeout);
+        self.request_with(code, timeout_byte(wait), data, Some(wait))
+    }
+
+    /// Sends `code` with TIMEOUT `timeout_secs` (the command's fixed TIMEOUT wins) and `data`, and
+    /// returns the reader's successful answer to it. `wait` (or the configured timeout) bounds each
+    /// wait; retries and polling together never exceed `wait × (max_retries + 1)`.
+    ///
+    /// Only a frame that names this command (CMD/SUB), or an error type, which answers whatever
+    /// is pending, is taken as the answer; a late answer to an earlier command and display
+    /// updates are skipped. A bare OK, an unknown answer type, or an answer naming a command
+    /// keybridge never sends is [`SessionError::UnexpectedReply`].
+    ///
+    /// "Still working" (0x23) is answered with the poll frame, never by sending the command
+    /// again; silence after it ends the request with [`SessionError::NoResponse`]. Commands that
+    /// do not change keys are re-sent after a lost, corrupted or unexpected answer (when the
+    /// reader is not working on them). For a key load, such an answer ends the request at once
+    /// with an error whose [`outcome_unknown`](SessionError::outcome_unknown) is true: only the
+    /// slot's KCV can settle it, and that is the loader's job.
+    pub fn request_with(
+        &mut self,
+        code: CommandCode,
+        timeout_secs: u8,
+        data: Vec<u8>,
+        wait: Option<Duration>,
+    ) -> Result<FrameBody, SessionError> {
+        let wait = wait.unwrap_or(self.config.command_timeout).min(MAX_WAIT);
+        let request = code.frame(timeout_secs, data);
+        let overall = deadline_after(wait.saturating_mul(self.config.max_retries.saturating_add(1)));
         let mut failures = 0u32;
         let mut last_problem = None;
+        let mut in_progress = false;
         // Anything still buffered belongs to an earlier exchange.
         self.codec.reset();
         self.send(&request)?;
         loop {
-            let deadline = deadline_after(timeout).min(overall);
-            let problem = match self.read_frame(deadline, &mut heard) {
+            let deadline = deadline_after(wait).min(overall);
+            let problem = match self.read_frame(deadline) {
                 Ok(frame) => match classify(code, Reply::from_frame(frame)) {
                     Answer::Ours(body) => return Ok(body),
                     Answer::Failed(status) => return Err(SessionError::Reader(status)),
                     Answer::NotOurs => continue,
-                    Answer::Busy => {
+                    Answer::InProgress => {
                         if deadline_after(self.config.poll_interval) >= overall {
-                            return Err(SessionError::Timeout);
+                            return Err(SessionError::NoResponse);
                         }
+                        in_progress = true;
                         self.pause(self.config.poll_interval)?;
-                        self.send(&poll_frame(secs))?;
+                        self.send(&poll_frame())?;
                         continue;
                     }
                     Answer::Unexpected(what) => Some(SessionError::UnexpectedReply {
@@ -241,16 +266,19 @@ impl Session {
             };
             last_problem = problem.or(last_problem);
             failures += 1;
-            if code.changes_keys() || failures > self.config.max_retries || Instant::now() >= overall {
-                return Err(last_problem.unwrap_or(if heard {
-                    SessionError::Timeout
-                } else {
-                    SessionError::NoResponse
-                }));
+            // While the reader works on the command, sending it again is what the SDK never does.
+            if in_progress || code.changes_keys() || failures > self.config.max_retries || Instant::now() >= overall {
+                return Err(last_problem.unwrap_or(SessionError::NoResponse));
             }
             self.codec.reset();
             self.send(&request)?;
         }
+    }
+
+    /// Tells the transport whether a KSN frame will follow the next load (see
+    /// [`Transport::announce_ksn`]).
+    pub fn announce_ksn(&mut self, ksn: Option<&[u8]>) {
+        self.transport.announce_ksn(ksn);
     }
 
     /// Closes the transport.
@@ -294,7 +322,7 @@ impl Session {
         }
     }
 
-    fn read_frame(&mut self, deadline: Instant, heard: &mut bool) -> Result<Frame, Wait> {
+    fn read_frame(&mut self, deadline: Instant) -> Result<Frame, Wait> {
         let mut buf = [0u8; 512];
         loop {
             match self.codec.next_frame() {
@@ -310,7 +338,6 @@ impl Session {
             let room = self.codec.space().min(buf.len());
             match self.transport.read(&mut buf[..room], (deadline - now).min(READ_SLICE)) {
                 Ok(n) => {
-                    *heard = true;
                     self.codec.push(&buf[..n]);
                 }
                 Err(TransportError::TimedOut) => {}
@@ -323,9 +350,9 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::device::answer::{TYPE_IN_PROGRESS as TYPE_BUSY, TYPE_OK};
     use crate::device::command::{
-        DEVICE_INFO, DeviceInfo, GET_KCV, LOAD_TR31, TR31_CHUNK, TR31_CHUNK_END, TYPE_BUSY, TYPE_CONTINUE, TYPE_OK,
-        TYPE_POLL,
+        DEVICE_INFO, DeviceInfo, GET_CHECK_VALUE as GET_KCV, LOAD_TR31, POLL_TIMEOUT, TR31_CHUNK, TYPE_POLL,
     };
     use crate::device::transport::{MemoryTransport, memory_pair};
 
@@ -387,8 +414,9 @@ mod tests {
         s.close();
         let seen = sim.join().unwrap();
         assert_eq!(seen.len(), 3);
-        assert_eq!(seen[1].kind, TYPE_POLL);
-        assert_eq!(seen[2].kind, TYPE_POLL);
+        for poll in &seen[1..] {
+            assert_eq!(*poll, Frame::new(TYPE_POLL, 0, 0, POLL_TIMEOUT, vec![]));
+        }
     }
 
     #[test]
@@ -415,7 +443,7 @@ mod tests {
     fn only_an_answer_naming_the_load_answers_it() {
         let not_answers: [(&str, Vec<u8>); 4] = [
             ("bare OK", encoded(Frame::status(TYPE_OK))),
-            ("continue", encoded(Frame::status(TYPE_CONTINUE))),
+            ("an unknown type", encoded(Frame::status(0x36))),
             ("command byte 0", encoded(Frame::new(TYPE_OK, 0, 0, 0, vec![]))),
             (
                 "an earlier device-info answer",
@@ -459,13 +487,42 @@ mod tests {
         assert_eq!(sim.join().unwrap().len(), 3, "sent once and retried twice");
     }
 
+    /// A chunk is answered with an OK naming it; after "still working" the command is never sent
+    /// again, and silence after a poll is NO_RESPONSE.
     #[test]
-    fn continue_answers_a_chunk_only() {
+    fn in_progress_is_polled_never_resent() {
         let (host, dev) = memory_pair();
-        let _sim = reader(dev, |_, _| encoded(Frame::status(TYPE_CONTINUE)));
+        let sim = reader(dev, |i, _| {
+            if i == 0 {
+                encoded(Frame::status(TYPE_BUSY))
+            } else {
+                vec![]
+            }
+        });
         let mut s = Session::new(Box::new(host), config());
-        assert!(s.request(TR31_CHUNK, vec![0, 0, b'D'], None).is_ok());
-        assert!(s.request(TR31_CHUNK_END, vec![], None).unwrap_err().outcome_unknown());
+        assert_eq!(
+            s.request(TR31_CHUNK, vec![0, 0, b'D'], None),
+            Err(SessionError::NoResponse)
+        );
+        s.close();
+        let seen = sim.join().unwrap();
+        assert_eq!(seen.len(), 2, "the command, then one poll: {seen:?}");
+        assert_eq!(seen[1].kind, TYPE_POLL);
+        assert_eq!(seen[0].body.as_ref().unwrap().param, 60, "the chunk's fixed TIMEOUT");
+    }
+
+    #[test]
+    fn a_reader_timeout_answer_is_timeout_and_silence_is_no_response() {
+        let (host, dev) = memory_pair();
+        let _sim = reader(dev, |_, _| encoded(Frame::status(0x25)));
+        let mut s = Session::new(Box::new(host), config());
+        assert_eq!(
+            s.request(DEVICE_INFO, vec![], None),
+            Err(SessionError::Reader(ReaderStatus::Timeout))
+        );
+        assert_eq!(timeout_byte(Duration::from_millis(150)), 1);
+        assert_eq!(timeout_byte(Duration::from_millis(5000)), 5);
+        assert_eq!(timeout_byte(Duration::from_secs(1000)), 255);
     }
 
     /// Retry counts and timeouts from a foreign caller cannot overflow the deadline arithmetic.

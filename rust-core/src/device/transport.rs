@@ -21,6 +21,11 @@ pub trait Transport: Send {
     fn write_all(&mut self, data: &[u8]) -> Result<(), TransportError>;
     /// Closes the stream; later reads and writes fail with `Closed`.
     fn close(&mut self) -> Result<(), TransportError>;
+    /// Told before a key load is written: the KSN (bytes) of the KSN frame that follows a
+    /// successful load, or `None` when none follows. Byte streams ignore it; a transport that
+    /// drives another SDK, whose one call sends both frames (`updateKeyByTR_31(idx, ksn, block)`),
+    /// needs to know before the load.
+    fn announce_ksn(&mut self, _ksn: Option<&[u8]>) {}
 }
 
 /// Why a transport operation failed.

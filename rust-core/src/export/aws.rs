@@ -240,7 +240,20 @@ impl AwsKeyExporter {
     ) -> Result<ExportedKeyBlock, ExportError> {
         let key = self.key_facts(key_id).await?;
         let kek = self.key_facts(wrapping_key_id).await?;
-        validate::check_request(&key, &kek, &kind)?;
+        self.export_with_facts(&key, &kek, kind).await
+    }
+
+    /// Exports with what `GetKey` said about the key and the KEK already in hand (one AWS call,
+    /// `ExportKey`): for a caller that keeps [`AwsKeyExporter::key_facts`] answers for a while,
+    /// as the key service does. The request is checked against `key` and `kek` and the reply
+    /// against both, as in [`AwsKeyExporter::export_tr31`].
+    pub async fn export_with_facts(
+        &self,
+        key: &KeyFacts,
+        kek: &KeyFacts,
+        kind: ExportKind,
+    ) -> Result<ExportedKeyBlock, ExportError> {
+        validate::check_request(key, kek, &kind)?;
 
         let mut block = t::ExportTr31KeyBlock::builder().wrapping_key_identifier(&kek.arn);
         let mut request = self.client.export_key().export_key_identifier(&key.arn);
@@ -274,7 +287,7 @@ impl AwsKeyExporter {
             key_check_value: wrapped.key_check_value().map(str::to_owned),
             key_check_value_algorithm: wrapped.key_check_value_algorithm().map(|a| a.as_str().to_owned()),
         };
-        validate::check_reply(&key, &kek, &kind, reply)
+        validate::check_reply(key, kek, &kind, reply)
     }
 }
 
@@ -370,6 +383,8 @@ fn key_facts(key: &t::Key) -> Result<KeyFacts, ExportError> {
         exportable: key.exportable(),
         kcv: key.key_check_value().to_owned(),
         kcv_algorithm: KcvAlgorithm::from_aws(key.key_check_value_algorithm().as_str()),
+        enabled: key.enabled(),
+        state: key.key_state().as_str().to_owned(),
     })
 }
 

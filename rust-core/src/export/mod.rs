@@ -7,6 +7,8 @@
 //!   block says what was asked for, under the KEK that was named, with a fitting KCV).
 //! * `aws` (feature `aws`, on by default) — [`AwsKeyExporter`], the client on
 //!   `aws-sdk-paymentcryptography`.
+//! * `tr34` (features `aws` and `tr34`) — TR-34 export of a reader's own KEK: import the reader
+//!   CA, `GetParametersForExport`, `ExportKey` with `Tr34KeyBlock`, and the reply's checks.
 //!
 //! # TLS
 //! The SDK crates are used with `default-features = false`, which leaves out their default HTTPS
@@ -24,11 +26,15 @@ pub mod validate;
 
 #[cfg(feature = "aws")]
 mod aws;
+#[cfg(all(feature = "aws", feature = "tr34"))]
+mod tr34;
 
 #[cfg(feature = "aws")]
 pub use aws::{AwsConfig, AwsKeyExporter, Credentials, StaticCredentials};
 pub use error::ExportError;
 pub use names::{KcvAlgorithm, KeyAlgorithm, ModesOfUse};
+#[cfg(all(feature = "aws", feature = "tr34"))]
+pub use tr34::{ExportedTr34, TR34_NONCE_LEN, Tr34ExportParameters};
 
 use serde::Serialize;
 
@@ -66,6 +72,20 @@ pub struct KeyFacts {
     /// Hex, as the service reports it.
     pub kcv: String,
     pub kcv_algorithm: Option<KcvAlgorithm>,
+    /// Whether the key is enabled in AWS.
+    pub enabled: bool,
+    /// AWS's `KeyState`: `CREATE_COMPLETE` for a usable key, `DELETE_PENDING` once deletion is
+    /// scheduled.
+    pub state: String,
+}
+
+impl KeyFacts {
+    /// The state of a key that can be exported and whose facts stay true until someone changes
+    /// the key in AWS: enabled and fully created (not being created, not pending deletion).
+    /// Only such facts may be reused for later exports.
+    pub fn is_settled(&self) -> bool {
+        self.enabled && self.state == "CREATE_COMPLETE"
+    }
 }
 
 /// A validated export: the key block and what AWS said about it.

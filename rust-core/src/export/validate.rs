@@ -252,6 +252,8 @@ mod tests {
             exportable: true,
             kcv: hex::encode_upper(kcv_algorithm.service_kcv(key, algorithm.family()).unwrap()),
             kcv_algorithm: Some(kcv_algorithm),
+            enabled: true,
+            state: "CREATE_COMPLETE".into(),
         }
     }
 

@@ -7,10 +7,9 @@
 //!   length); MAC = CMAC_KBAK(header ‖ clear payload); the MAC is the CBC IV (B, D) or the
 //!   initial CTR block (E).
 
-use zeroize::Zeroizing;
-
 use super::fields::Version;
 use crate::crypto::{BlockCipher, CipherFamily, CmacSubkeys};
+use crate::secret::SecretArray;
 
 /// The pair of keys one KBPK yields for one version.
 pub(crate) struct BindingKeys {
@@ -60,13 +59,13 @@ impl BindingKeys {
     }
 
     /// The MAC of a block. For A/C `payload` is the ciphertext, otherwise the clear payload.
-    pub(crate) fn mac(&self, header: &[u8], payload: &[u8]) -> Zeroizing<[u8; 16]> {
+    pub(crate) fn mac(&self, header: &[u8], payload: &[u8]) -> SecretArray<[u8; 16]> {
         let full = match self.version {
             Version::A | Version::C => self.kbak.cbc_mac(&[header, payload]),
             // The KBAK is used for this one CMAC: its subkeys come with the first block.
             Version::B | Version::D | Version::E => self.kbak.cmac_once(&[header, payload]),
         };
-        Zeroizing::new(full)
+        SecretArray(full)
     }
 
     /// Encrypts the payload in place. `mac` is the block's MAC (the IV or counter for B/D/E).
@@ -90,7 +89,7 @@ impl BindingKeys {
 
 /// A derived key of up to 32 bytes, on the stack and wiped on drop.
 struct DerivedKey {
-    bytes: Zeroizing<[u8; 32]>,
+    bytes: SecretArray<[u8; 32]>,
     len: usize,
 }
 
@@ -102,7 +101,7 @@ impl std::ops::Deref for DerivedKey {
 }
 
 fn variant(kbpk: &[u8], mask: u8) -> DerivedKey {
-    let mut bytes = Zeroizing::new([0u8; 32]);
+    let mut bytes = SecretArray([0u8; 32]);
     for (out, b) in bytes.iter_mut().zip(kbpk) {
         *out = b ^ mask;
     }
@@ -123,7 +122,7 @@ fn derive_pair(
     let per_key = length.div_ceil(bs);
     let [a0, a1] = algorithm.to_be_bytes();
     let [l0, l1] = ((length * 8) as u16).to_be_bytes();
-    let mut blocks = Zeroizing::new([[0u8; 16]; 2 * MAX_DERIVATION_BLOCKS]);
+    let mut blocks = SecretArray([[0u8; 16]; 2 * MAX_DERIVATION_BLOCKS]);
     let blocks = &mut blocks[..2 * per_key];
     for (key_blocks, usage) in blocks.chunks_mut(per_key).zip(usages) {
         let [u0, u1] = usage.to_be_bytes();
@@ -133,7 +132,7 @@ fn derive_pair(
     }
     kbpk.cmac_short_messages(subkeys, blocks, DERIVATION_DATA_LEN);
     let key = |outputs: &[[u8; 16]]| {
-        let mut bytes = Zeroizing::new([0u8; 32]);
+        let mut bytes = SecretArray([0u8; 32]);
         for (chunk, output) in bytes[..length].chunks_mut(bs).zip(outputs) {
             chunk.copy_from_slice(&output[..chunk.len()]);
         }

@@ -2,71 +2,8 @@
 //! position (0-based offset into the key block). Messages carry header characters, which are
 //! public, but never key bytes, payload bytes or MACs.
 
-use std::fmt;
-
 use super::fields::{Algorithm, KeyUsage, ModeOfUse, Version};
-
-/// The part of a key block an error is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Field {
-    Version,
-    BlockLength,
-    KeyUsage,
-    Algorithm,
-    ModeOfUse,
-    KeyVersion,
-    Exportability,
-    OptionalBlockCount,
-    KeyContext,
-    Reserved,
-    OptionalBlocks,
-    EncryptedKey,
-    Mac,
-}
-
-impl Field {
-    /// Where the field starts in the 16-character header (payload fields have no fixed place).
-    pub const fn header_offset(self) -> usize {
-        match self {
-            Self::Version => 0,
-            Self::BlockLength => 1,
-            Self::KeyUsage => 5,
-            Self::Algorithm => 7,
-            Self::ModeOfUse => 8,
-            Self::KeyVersion => 9,
-            Self::Exportability => 11,
-            Self::OptionalBlockCount => 12,
-            Self::KeyContext => 14,
-            Self::Reserved => 15,
-            Self::OptionalBlocks => 16,
-            Self::EncryptedKey | Self::Mac => 16,
-        }
-    }
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Version => "version",
-            Self::BlockLength => "block length",
-            Self::KeyUsage => "key usage",
-            Self::Algorithm => "algorithm",
-            Self::ModeOfUse => "mode of use",
-            Self::KeyVersion => "key version",
-            Self::Exportability => "exportability",
-            Self::OptionalBlockCount => "number of optional blocks",
-            Self::KeyContext => "key context",
-            Self::Reserved => "reserved",
-            Self::OptionalBlocks => "optional blocks",
-            Self::EncryptedKey => "encrypted key",
-            Self::Mac => "MAC",
-        }
-    }
-}
-
-impl fmt::Display for Field {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+use super::layout::{FIXED_LEN, Field, field_at};
 
 /// A key block error. `position` is always the 0-based character offset where the problem is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -144,11 +81,24 @@ pub enum Tr31Error {
     #[error("encrypted key at position {position}: {reason}")]
     Payload { position: usize, reason: &'static str },
 
-    /// [`Remedy::LenientProfile`] accepts it.
+    /// [`Remedy::DefaultProfile`] accepts it, with [`Tr31Warning::UnobfuscatedKeyLength`].
     #[error(
         "encrypted key at position {position}: the key length is not obfuscated (X9.143 pads every key to its algorithm's longest)"
     )]
     UnobfuscatedKeyLength { position: usize },
+
+    /// A hex-valued optional block (or an optional block's length) holds something else:
+    /// [`Remedy::LenientProfile`] accepts it, with a warning.
+    #[error("optional block {id} at position {position}: character 0x{byte:02X} where X9.143 has upper-case hex")]
+    NotHex { id: String, position: usize, byte: u8 },
+
+    /// [`Remedy::LenientProfile`] accepts it, with a warning.
+    #[error("optional blocks at position 16: an HMAC key (algorithm H) needs an HM block naming its hash")]
+    HmacWithoutHashBlock,
+
+    /// An asymmetric key that is not what its algorithm letter says, or too weak to wrap.
+    #[error("key of algorithm {algorithm}: {reason}")]
+    AsymmetricKey { algorithm: Algorithm, reason: &'static str },
 
     #[error("key of {length} bytes is not a valid {algorithm} key length")]
     KeyLength { algorithm: Algorithm, length: usize },
@@ -168,20 +118,48 @@ pub enum Remedy {
     /// Opt in to weak wrapping: [`super::Profile::with_weak_wrapping`],
     /// `WrapOptions::allow_weak_wrapping`, `LoadPolicy::allow_weak_wrapping`.
     AllowWeakWrapping,
+    /// Read with [`super::Profile::DEFAULT`] (or the lenient profile) rather than the strict one.
+    DefaultProfile,
     /// Read with [`super::Profile::LENIENT`]: what HSMs, ISO 20038 and older systems emit.
     LenientProfile,
 }
 
 /// Something a block does that X9.143 does not allow but the profile accepted: the block parses
-/// and unwraps, and the caller is told which rule it breaks.
+/// and unwraps, and the caller is told which relaxation was applied, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Tr31Warning {
-    /// The key usage × algorithm × mode of use combination is outside X9.143's table; the inner
-    /// error is what the strict profile would have refused it with.
+    /// Accepted by the default and lenient profiles.
     #[error(
-        "{0} by the X9.143 key usage table (ISO 20038 and older systems allow it; accepted by the lenient profile)"
+        "encrypted key at position {position}: the key length is not obfuscated (X9.143 pads every key to its algorithm's longest); accepted as HSMs write it"
+    )]
+    UnobfuscatedKeyLength { position: usize },
+    /// Hex digits a-f where X9.143 writes A-F; `position` is the first one in the field.
+    #[error(
+        "{field} at position {position}: lower-case hex (X9.143 writes upper case); accepted by the lenient profile"
+    )]
+    LowercaseHex { field: Field, position: usize },
+    /// Text in an optional block X9.143 defines as hex (vendors put names in `KS`).
+    #[error("optional block {id} at position {position}: text where X9.143 has hex; accepted by the lenient profile")]
+    TextInHexBlock { id: String, position: usize },
+    /// The key usage × algorithm × mode of use combination is outside X9.143's table; the inner
+    /// error (which names the field and position) is what the other profiles refuse it with.
+    #[error(
+        "{0} by the X9.143 key usage table (ISO 20038 and older systems allow it); accepted by the lenient profile"
     )]
     OutsideUsageTable(Tr31Error),
+    /// An HMAC key without the `HM` block that names its hash.
+    #[error(
+        "optional blocks at position 16: an HMAC key without an HM block naming its hash (ISO 20038 writes them so); accepted by the lenient profile"
+    )]
+    HmacWithoutHashBlock,
+    /// An 8-byte key with algorithm `T`.
+    #[error(
+        "encrypted key at position {position}: a single-length (8-byte) key with algorithm T (X9.143 has 16 and 24); accepted by the lenient profile"
+    )]
+    SingleLengthTdesKey { position: usize },
+    /// Version A or an AES key under a TDES KBPK, accepted because the caller opted in.
+    #[error("weak wrapping accepted by opt-in: {reason}")]
+    WeakWrapping { reason: &'static str },
 }
 
 impl Tr31Error {
@@ -189,9 +167,15 @@ impl Tr31Error {
     pub fn remedy(&self) -> Option<Remedy> {
         match self {
             Self::WeakWrapping { .. } => Some(Remedy::AllowWeakWrapping),
-            Self::UnobfuscatedKeyLength { .. } | Self::AlgorithmNotAllowed { .. } | Self::ModeNotAllowed { .. } => {
-                Some(Remedy::LenientProfile)
-            }
+            Self::UnobfuscatedKeyLength { .. } => Some(Remedy::DefaultProfile),
+            Self::AlgorithmNotAllowed { .. }
+            | Self::ModeNotAllowed { .. }
+            | Self::NotHex { .. }
+            | Self::HmacWithoutHashBlock
+            | Self::KeyLength {
+                algorithm: Algorithm::Tdes,
+                length: 8,
+            } => Some(Remedy::LenientProfile),
             Self::BadCharacter { field, byte, .. }
                 if byte.is_ascii_lowercase()
                     && byte.is_ascii_hexdigit()
@@ -211,16 +195,21 @@ impl Tr31Error {
             | Self::Rule { field, .. }
             | Self::BadLength { field, .. } => *field,
             Self::LengthMismatch { .. } | Self::TooShort { .. } => Field::BlockLength,
-            Self::NonAscii { position } if *position < super::header::FIXED_LEN => super::header::field_at(*position),
+            Self::NonAscii { position } if *position < FIXED_LEN => field_at(*position),
             Self::NonAscii { .. } => return None,
             Self::AlgorithmNotAllowed { .. } => Field::Algorithm,
             Self::ModeNotAllowed { .. } => Field::ModeOfUse,
             Self::OptionalBlock { .. }
             | Self::OptionalBlocksNotAligned { .. }
             | Self::CheckValueMismatch { .. }
-            | Self::CheckValueUnreadable { .. } => Field::OptionalBlocks,
+            | Self::CheckValueUnreadable { .. }
+            | Self::NotHex { .. }
+            | Self::HmacWithoutHashBlock => Field::OptionalBlocks,
             Self::MacMismatch { .. } => Field::Mac,
-            Self::Payload { .. } | Self::UnobfuscatedKeyLength { .. } | Self::KeyLength { .. } => Field::EncryptedKey,
+            Self::Payload { .. }
+            | Self::UnobfuscatedKeyLength { .. }
+            | Self::KeyLength { .. }
+            | Self::AsymmetricKey { .. } => Field::EncryptedKey,
             Self::WeakWrapping { .. } | Self::KbpkLength { .. } => return None,
         })
     }

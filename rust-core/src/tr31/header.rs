@@ -6,12 +6,11 @@
 
 use serde::Serialize;
 
-use super::error::{Field, Tr31Error};
+use super::error::{Tr31Error, Tr31Warning};
 use super::fields::{Algorithm, Exportability, KeyContext, KeyUsage, KeyVersion, ModeOfUse, Version};
+use super::layout::{FIXED_LEN, Field, field_at};
 use super::optional::{self, KnownBlockId, OptionalBlock};
-
-/// Length of the fixed part of the header.
-pub const FIXED_LEN: usize = 16;
+use super::profile::Profile;
 
 /// A key block header: the key's attributes, bound to the key by the MAC.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -34,6 +33,8 @@ pub(crate) struct ParsedHeader {
     pub declared_length: usize,
     /// Offset just past the last optional block.
     pub end: usize,
+    /// The relaxations of the profile the optional block lengths needed.
+    pub warnings: Vec<Tr31Warning>,
 }
 
 impl Header {
@@ -92,7 +93,7 @@ impl Header {
     /// with any digits in the length field (wrapping fills it in). Nothing may follow the last
     /// optional block.
     pub fn from_template(text: &str) -> Result<Self, Tr31Error> {
-        let parsed = Self::parse(text)?;
+        let parsed = Self::parse(text, &Profile::STRICT)?;
         if parsed.end != text.len() {
             return Err(Tr31Error::OptionalBlock {
                 id: "?".into(),
@@ -105,7 +106,7 @@ impl Header {
 
     /// Reads a header from the start of `text`. Field values are checked for syntax here; the
     /// X9.143 rules that relate fields to each other are in `validate`.
-    pub(crate) fn parse(text: &str) -> Result<ParsedHeader, Tr31Error> {
+    pub(crate) fn parse(text: &str, profile: &Profile) -> Result<ParsedHeader, Tr31Error> {
         // A key block is ASCII. Past a multi-byte character every byte offset would overstate
         // the character position, so this is settled first, in characters.
         if !text.is_ascii() {
@@ -149,7 +150,8 @@ impl Header {
         if field(Field::Reserved, 1) != b"0" {
             return Err(unknown(Field::Reserved, 1));
         }
-        let (optional_blocks, end) = optional::parse_blocks(text, FIXED_LEN, count)?;
+        let mut warnings = Vec::new();
+        let (optional_blocks, end) = optional::parse_blocks(text, FIXED_LEN, count, profile, &mut warnings)?;
         Ok(ParsedHeader {
             header: Header {
                 version,
@@ -163,6 +165,7 @@ impl Header {
             },
             declared_length,
             end,
+            warnings,
         })
     }
 }
@@ -173,26 +176,6 @@ fn decimal(digits: &[u8]) -> Option<usize> {
     })
 }
 
-/// The fixed-header field that contains character `at`.
-pub(crate) fn field_at(at: usize) -> Field {
-    const ORDER: [Field; 10] = [
-        Field::Reserved,
-        Field::KeyContext,
-        Field::OptionalBlockCount,
-        Field::Exportability,
-        Field::KeyVersion,
-        Field::ModeOfUse,
-        Field::Algorithm,
-        Field::KeyUsage,
-        Field::BlockLength,
-        Field::Version,
-    ];
-    ORDER
-        .into_iter()
-        .find(|f| f.header_offset() <= at)
-        .unwrap_or(Field::Version)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,7 +183,7 @@ mod tests {
     #[test]
     fn parses_and_encodes_the_published_ks_header() {
         let text = "B0104B0TX12S0100KS1800604B120F9292800000";
-        let parsed = Header::parse(text).unwrap();
+        let parsed = Header::parse(text, &Profile::STRICT).unwrap();
         assert_eq!(parsed.declared_length, 104);
         assert_eq!(parsed.end, text.len());
         let h = &parsed.header;
@@ -233,7 +216,7 @@ mod tests {
         for (at, c, field) in cases {
             let mut text = good.to_string();
             text.replace_range(at..at + 1, &c.to_string());
-            match Header::parse(&text) {
+            match Header::parse(&text, &Profile::STRICT) {
                 Err(Tr31Error::UnknownValue { field: f, position, .. }) => {
                     assert_eq!((f, position), (field, field.header_offset()), "{text}")
                 }
@@ -241,11 +224,11 @@ mod tests {
             }
         }
         assert!(matches!(
-            Header::parse("D0112P0AE00E000"),
+            Header::parse("D0112P0AE00E000", &Profile::STRICT),
             Err(Tr31Error::TooShort { length: 15, .. })
         ));
         assert!(matches!(
-            Header::parse("D0112P0\u{7}E00E0000"),
+            Header::parse("D0112P0\u{7}E00E0000", &Profile::STRICT),
             Err(Tr31Error::BadCharacter {
                 field: Field::Algorithm,
                 position: 7,

@@ -1,14 +1,15 @@
 //! Key blocks as a whole: parse, unwrap (MAC first, then the key) and wrap.
 
 use subtle::ConstantTimeEq;
-use zeroize::Zeroizing;
 
 use super::binding::BindingKeys;
-use super::error::{Field, Tr31Error, Tr31Warning};
+use super::error::{Tr31Error, Tr31Warning};
 use super::fields::{Algorithm, Version};
-use super::header::{FIXED_LEN, Header};
+use super::header::Header;
+use super::layout::{FIXED_LEN, Field};
 use super::optional::{self, KnownBlockId, OptionalBlock};
 use super::profile::Profile;
+use super::rsa;
 use super::validate::validate_header;
 use crate::kcv;
 use crate::secret::{SecretBytes, decode_hex_into, decode_upper_hex_into, push_upper_hex};
@@ -35,7 +36,8 @@ pub struct KeyBlock {
 pub struct Unwrapped {
     pub header: Header,
     pub key: SecretBytes,
-    /// The X9.143 rules the block breaks that the profile accepted.
+    /// The relaxations of X9.143 the profile applied, each with its position (weak wrapping, an
+    /// opt-in, is told by [`super::reported_warnings`]).
     pub warnings: Vec<Tr31Warning>,
 }
 
@@ -78,7 +80,7 @@ struct Parts<'a> {
 
 impl<'a> Parts<'a> {
     fn parse(text: &'a str, profile: &Profile) -> Result<Self, Tr31Error> {
-        let parsed = Header::parse(text)?;
+        let parsed = Header::parse(text, profile)?;
         if parsed.declared_length != text.len() {
             return Err(Tr31Error::LengthMismatch {
                 declared: parsed.declared_length,
@@ -86,7 +88,8 @@ impl<'a> Parts<'a> {
             });
         }
         let header = parsed.header;
-        let warnings = validate_header(&header, profile)?;
+        let mut warnings = parsed.warnings;
+        warnings.extend(validate_header(&header, profile)?);
         let version = header.version;
         let body = &text.as_bytes()[parsed.end..];
         let mac_digits = 2 * version.mac_len();
@@ -116,7 +119,14 @@ impl<'a> Parts<'a> {
         }
         let (payload_hex, mac_hex) = body.split_at(payload_digits);
         let mut payload = vec![0u8; payload_digits / 2];
-        decode_field(payload_hex, &mut payload, Field::EncryptedKey, parsed.end, profile)?;
+        decode_field(
+            payload_hex,
+            &mut payload,
+            Field::EncryptedKey,
+            parsed.end,
+            profile,
+            &mut warnings,
+        )?;
         let mut mac = Mac {
             bytes: [0; 16],
             len: version.mac_len(),
@@ -127,7 +137,19 @@ impl<'a> Parts<'a> {
             Field::Mac,
             parsed.end + payload_digits,
             profile,
+            &mut warnings,
         )?;
+        // Obfuscation pads the key to its algorithm's longest, so a payload too short for that
+        // shows the real length before anything is decrypted.
+        if let Some(hidden) = header.algorithm.obfuscated_length()
+            && payload.len() < 2 + hidden
+        {
+            let position = parsed.end;
+            if !profile.unobfuscated_key_length {
+                return Err(Tr31Error::UnobfuscatedKeyLength { position });
+            }
+            warnings.push(Tr31Warning::UnobfuscatedKeyLength { position });
+        }
         Ok(Self {
             header,
             header_text: &text[..parsed.end],
@@ -138,29 +160,35 @@ impl<'a> Parts<'a> {
     }
 
     /// Authenticates and decrypts; see [`KeyBlock::unwrap`].
-    fn unwrap(self, kbpk: &[u8], profile: &Profile) -> Result<Unwrapped, Tr31Error> {
+    fn unwrap(mut self, kbpk: &[u8], profile: &Profile) -> Result<Unwrapped, Tr31Error> {
         let version = self.header.version;
         check_kbpk(version, kbpk)?;
         let keys = BindingKeys::derive(version, kbpk);
         let header = self.header_text.as_bytes();
         let mac_position = self.header_text.len() + 2 * self.payload.len();
         let mac = self.mac.as_bytes();
-        let mut clear = Zeroizing::new(self.payload);
+        let mut clear = SecretBytes::new(self.payload);
         let computed = match version {
             Version::A | Version::C => {
-                let computed = keys.mac(header, &clear);
-                keys.decrypt(header, mac, &mut clear);
+                let computed = keys.mac(header, clear.as_bytes());
+                keys.decrypt(header, mac, clear.as_mut_bytes());
                 computed
             }
             Version::B | Version::D | Version::E => {
-                keys.decrypt(header, mac, &mut clear);
-                keys.mac(header, &clear)
+                keys.decrypt(header, mac, clear.as_mut_bytes());
+                keys.mac(header, clear.as_bytes())
             }
         };
         if !bool::from(computed[..mac.len()].ct_eq(mac)) {
             return Err(Tr31Error::MacMismatch { position: mac_position });
         }
-        let key = extract_key(&self.header, self.header_text.len(), &clear, profile)?;
+        let key = extract_key(
+            &self.header,
+            self.header_text.len(),
+            clear.as_bytes(),
+            profile,
+            &mut self.warnings,
+        )?;
         check_check_values(&self.header, key.as_bytes(), kbpk)?;
         Ok(Unwrapped {
             header: self.header,
@@ -185,7 +213,8 @@ impl KeyBlock {
         })
     }
 
-    /// The X9.143 rules the block breaks that its profile accepted (empty under the strict one).
+    /// The relaxations of X9.143 its profile applied, each with its position (empty under the
+    /// strict profile). Weak wrapping, an opt-in, is told by [`super::reported_warnings`].
     pub fn warnings(&self) -> &[Tr31Warning] {
         &self.warnings
     }
@@ -218,7 +247,14 @@ impl KeyBlock {
 }
 
 /// Reads `key length (2 bytes, bits) ‖ key ‖ padding` from the authenticated clear payload.
-fn extract_key(header: &Header, position: usize, clear: &[u8], profile: &Profile) -> Result<SecretBytes, Tr31Error> {
+/// (Whether the length was obfuscated is settled by the payload's size, when the block is parsed.)
+fn extract_key(
+    header: &Header,
+    position: usize,
+    clear: &[u8],
+    profile: &Profile,
+    warnings: &mut Vec<Tr31Warning>,
+) -> Result<SecretBytes, Tr31Error> {
     let fail = |reason| Tr31Error::Payload { position, reason };
     let bits = usize::from(u16::from_be_bytes([clear[0], clear[1]]));
     if bits % 8 != 0 {
@@ -228,19 +264,32 @@ fn extract_key(header: &Header, position: usize, clear: &[u8], profile: &Profile
     if length == 0 || length > clear.len() - 2 {
         return Err(fail("key length does not fit the payload"));
     }
-    let algorithm = header.algorithm;
-    if let Some(valid) = algorithm.key_lengths()
-        && !valid.contains(&length)
-    {
-        return Err(Tr31Error::KeyLength { algorithm, length });
+    let key = &clear[2..2 + length];
+    match check_key(header.algorithm, key) {
+        Err(Tr31Error::KeyLength {
+            algorithm: Algorithm::Tdes,
+            length: 8,
+        }) if profile.single_length_tdes => warnings.push(Tr31Warning::SingleLengthTdesKey { position }),
+        other => other?,
     }
-    if let Some(hidden) = algorithm.obfuscated_length()
-        && !profile.unobfuscated_key_length
-        && clear.len() - 2 < hidden
-    {
-        return Err(Tr31Error::UnobfuscatedKeyLength { position });
+    Ok(SecretBytes::from_slice(key))
+}
+
+/// Whether `key` is a key of `algorithm`: one of the symmetric lengths, a DER RSA private key
+/// of at least 2048 bits, or any non-empty value for the algorithms without a fixed form.
+fn check_key(algorithm: Algorithm, key: &[u8]) -> Result<(), Tr31Error> {
+    match algorithm.key_lengths() {
+        Some(valid) if !valid.contains(&key.len()) => Err(Tr31Error::KeyLength {
+            algorithm,
+            length: key.len(),
+        }),
+        Some(_) => Ok(()),
+        None if algorithm == Algorithm::Rsa => {
+            rsa::check_private_key(key).map_err(|reason| Tr31Error::AsymmetricKey { algorithm, reason })
+        }
+        None if key.is_empty() => Err(Tr31Error::KeyLength { algorithm, length: 0 }),
+        None => Ok(()),
     }
-    Ok(SecretBytes::from_slice(&clear[2..2 + length]))
 }
 
 /// Parses, validates and unwraps in one call.
@@ -327,15 +376,7 @@ fn wrap_with(
     let version = header.version;
     check_kbpk(version, kbpk)?;
     let algorithm = header.algorithm;
-    let valid_length = algorithm
-        .key_lengths()
-        .map_or(!key.is_empty() && key.len() <= 1024, |l| l.contains(&key.len()));
-    if !valid_length {
-        return Err(Tr31Error::KeyLength {
-            algorithm,
-            length: key.len(),
-        });
-    }
+    check_key(algorithm, key)?;
     check_check_values(&header, key, kbpk)?;
     let area = match (options.obfuscate_key_length, algorithm.obfuscated_length()) {
         (true, Some(hidden)) => hidden.max(key.len()),
@@ -346,11 +387,7 @@ fn wrap_with(
     } else {
         (2 + area).div_ceil(version.block_size()) * version.block_size()
     };
-    let mut payload = Zeroizing::new(vec![0u8; payload_len]);
-    payload[..2].copy_from_slice(&((key.len() * 8) as u16).to_be_bytes());
-    payload[2..2 + key.len()].copy_from_slice(key);
-    fill_padding(&mut payload[2 + key.len()..])?;
-
+    // Checked before the payload is built: it also bounds the key length for its 16-bit field.
     let total = FIXED_LEN + header.optional_blocks_len() + 2 * (payload_len + version.mac_len());
     if total > MAX_BLOCK_LEN {
         return Err(Tr31Error::BadLength {
@@ -360,7 +397,12 @@ fn wrap_with(
             expected: "at most 9999 characters",
         });
     }
-    Ok(seal(version, kbpk, header.encode(total), &mut payload))
+    let mut payload = SecretBytes::zeroed(payload_len);
+    let payload = payload.as_mut_bytes();
+    payload[..2].copy_from_slice(&((key.len() * 8) as u16).to_be_bytes());
+    payload[2..2 + key.len()].copy_from_slice(key);
+    fill_padding(&mut payload[2 + key.len()..])?;
+    Ok(seal(version, kbpk, header.encode(total), payload))
 }
 
 /// Encrypts the clear `payload` in place and appends it and the MAC to `header_text`: the last
@@ -405,12 +447,13 @@ pub fn seal_unchecked(kbpk: &[u8], header_text: &str, key: &[u8]) -> Option<Stri
     if total > MAX_BLOCK_LEN {
         return None;
     }
-    let mut payload = Zeroizing::new(vec![0u8; payload_len]);
+    let mut payload = SecretBytes::zeroed(payload_len);
+    let payload = payload.as_mut_bytes();
     payload[..2].copy_from_slice(&((key.len() * 8) as u16).to_be_bytes());
     payload[2..2 + key.len()].copy_from_slice(key);
     let mut text = header_text.to_owned();
     text.replace_range(1..5, &format!("{total:04}"));
-    Some(seal(version, kbpk, text, &mut payload))
+    Some(seal(version, kbpk, text, payload))
 }
 
 /// The header with any `PB` removed and a new one added if the optional blocks need aligning
@@ -484,20 +527,33 @@ fn check_check_values(header: &Header, key: &[u8], kbpk: &[u8]) -> Result<(), Tr
     Ok(())
 }
 
-/// Decodes a hex field into `out`; strict profiles take upper-case only. Errors give the
-/// character position.
-fn decode_field(digits: &[u8], out: &mut [u8], field: Field, start: usize, profile: &Profile) -> Result<(), Tr31Error> {
-    let decode = if profile.lowercase_hex {
-        decode_hex_into
-    } else {
-        decode_upper_hex_into
+/// Decodes a hex field into `out`: upper case, or lower case too where the profile relaxes it
+/// (the first lower-case digit's position goes into `warnings`). Errors give the position.
+fn decode_field(
+    digits: &[u8],
+    out: &mut [u8],
+    field: Field,
+    start: usize,
+    profile: &Profile,
+    warnings: &mut Vec<Tr31Warning>,
+) -> Result<(), Tr31Error> {
+    let Some(at) = decode_upper_hex_into(digits, out) else {
+        return Ok(());
     };
-    match decode(digits, out) {
-        None => Ok(()),
-        Some(at) => Err(Tr31Error::BadCharacter {
-            field,
-            position: start + at,
-            byte: digits[at],
-        }),
+    let bad = |at: usize| Tr31Error::BadCharacter {
+        field,
+        position: start + at,
+        byte: digits[at],
+    };
+    if !profile.lowercase_hex || !digits[at].is_ascii_lowercase() {
+        return Err(bad(at));
     }
+    if let Some(other) = decode_hex_into(digits, out) {
+        return Err(bad(other));
+    }
+    warnings.push(Tr31Warning::LowercaseHex {
+        field,
+        position: start + at,
+    });
+    Ok(())
 }

@@ -6,8 +6,9 @@
 
 use serde::Serialize;
 
-use super::error::Tr31Error;
+use super::error::{Tr31Error, Tr31Warning};
 use super::fields::{Algorithm, Exportability, KeyUsage, ModeOfUse};
+use super::layout::Field;
 use super::profile::Profile;
 use crate::kcv::KcvMethod;
 
@@ -155,29 +156,39 @@ impl OptionalBlock {
 
     /// Decodes the value under `profile`. `position` is where the block starts, for errors.
     pub fn decode(&self, profile: &Profile, position: usize) -> Result<OptionalValue, Tr31Error> {
+        self.decode_noting(profile, position, &mut Vec::new())
+    }
+
+    /// [`Self::decode`], adding to `warnings` each relaxation of `profile` the value needs.
+    pub(crate) fn decode_noting(
+        &self,
+        profile: &Profile,
+        position: usize,
+        warnings: &mut Vec<Tr31Warning>,
+    ) -> Result<OptionalValue, Tr31Error> {
         let bad = |reason: &str| Tr31Error::OptionalBlock {
             id: self.id.clone(),
             position,
             reason: reason.to_owned(),
         };
         let data = self.data.as_str();
-        let hex = |text: &str, what: &str| {
-            check_hex(text, profile).map_err(|_| bad(&format!("{what} must be upper-case hex")))
-        };
+        // `text` starts `offset` characters into the data.
+        let data_start = position + self.encoded_len() - data.len();
+        let mut hex = |text: &str, offset: usize| check_hex(&self.id, text, data_start + offset, profile, warnings);
         let Some(id) = self.known_id() else {
             return Ok(OptionalValue::Verbatim);
         };
         Ok(match id {
             KnownBlockId::KeySetId => {
                 non_empty(data).map_err(|_| bad("key set identifier is empty"))?;
-                hex(data, "key set identifier")?;
+                hex(data, 0)?;
                 OptionalValue::KeySetId { ksi: data.to_owned() }
             }
             KnownBlockId::KeyCheckValue | KnownBlockId::KbpkCheckValue => {
                 let (method, kcv) = parse_check_value(data).ok_or_else(|| {
                     bad("check value must be 00 (legacy) or 01 (CMAC) followed by 2 to 32 hex digits")
                 })?;
-                hex(kcv, "check value")?;
+                hex(kcv, 2)?;
                 OptionalValue::CheckValue {
                     method: method_name(method),
                     kcv: kcv.to_ascii_uppercase(),
@@ -187,7 +198,7 @@ impl OptionalBlock {
                 if data.len() != 16 {
                     return Err(bad("initial key identifier must be 16 hex digits"));
                 }
-                hex(data, "initial key identifier")?;
+                hex(data, 0)?;
                 OptionalValue::InitialKeyId { id: data.to_owned() }
             }
             KnownBlockId::BaseDerivationKeyId => {
@@ -201,7 +212,7 @@ impl OptionalBlock {
                         "base derivation key identifier has the wrong length (10 hex for 00, 8 for 01)",
                     ));
                 }
-                hex(id, "base derivation key identifier")?;
+                hex(id, 2)?;
                 OptionalValue::BaseDerivationKeyId {
                     kind,
                     id: id.to_owned(),
@@ -213,7 +224,9 @@ impl OptionalBlock {
             }
             KnownBlockId::TimeStamp | KnownBlockId::TimeOfCreation => {
                 if !is_utc_timestamp(data) {
-                    return Err(bad("time must be YYYYMMDDhhmmss[.s…]Z (UTC)"));
+                    return Err(bad(
+                        "time must be YYYYMMDDhhmmss[cc]Z or YYYY-MM-DDThh:mm:ss[.cc]Z (UTC, X9.143)",
+                    ));
                 }
                 OptionalValue::Timestamp { utc: data.to_owned() }
             }
@@ -268,16 +281,50 @@ fn non_empty(text: &str) -> Result<(), ()> {
     if text.is_empty() { Err(()) } else { Ok(()) }
 }
 
-/// Strict: upper-case hex digits only. Lenient profiles relax case and, with
-/// `non_hex_optional_data`, accept any printable text.
-fn check_hex(text: &str, profile: &Profile) -> Result<(), ()> {
-    let ok = text.bytes().all(|b| {
-        b.is_ascii_digit()
-            || (b'A'..=b'F').contains(&b)
-            || (profile.lowercase_hex && (b'a'..=b'f').contains(&b))
-            || profile.non_hex_optional_data
-    });
-    if ok { Ok(()) } else { Err(()) }
+/// Checks a value X9.143 defines as upper-case hex, starting at character `start` of the block.
+/// Lower-case digits and text are refused unless `profile` relaxes them; a relaxation applied is
+/// added to `warnings` with the position of the first character that needed it.
+fn check_hex(
+    id: &str,
+    text: &str,
+    start: usize,
+    profile: &Profile,
+    warnings: &mut Vec<Tr31Warning>,
+) -> Result<(), Tr31Error> {
+    let Some(first) = text.bytes().position(|b| !is_upper_hex(b)) else {
+        return Ok(());
+    };
+    let (allowed, at, warning) = match text.bytes().position(|b| !b.is_ascii_hexdigit()) {
+        Some(at) => (
+            profile.non_hex_optional_data,
+            at,
+            Tr31Warning::TextInHexBlock {
+                id: id.to_owned(),
+                position: start + at,
+            },
+        ),
+        None => (
+            profile.lowercase_hex,
+            first,
+            Tr31Warning::LowercaseHex {
+                field: Field::OptionalBlocks,
+                position: start + first,
+            },
+        ),
+    };
+    if !allowed {
+        return Err(Tr31Error::NotHex {
+            id: id.to_owned(),
+            position: start + at,
+            byte: text.as_bytes()[at],
+        });
+    }
+    warnings.push(warning);
+    Ok(())
+}
+
+fn is_upper_hex(b: u8) -> bool {
+    b.is_ascii_digit() || (b'A'..=b'F').contains(&b)
 }
 
 fn parse_check_value(data: &str) -> Option<(KcvMethod, &str)> {
@@ -306,15 +353,22 @@ fn method_name(method: KcvMethod) -> &'static str {
     }
 }
 
+/// The four UTC forms of X9.143 (TS and TC, tables 21 and 22): `YYYYMMDDhhmmssZ`,
+/// `YYYYMMDDhhmmssccZ` (hundredths), `YYYY-MM-DDThh:mm:ssZ` and `YYYY-MM-DDThh:mm:ss.ccZ`.
 fn is_utc_timestamp(text: &str) -> bool {
-    let Some(body) = text.strip_suffix('Z') else {
-        return false;
-    };
-    let (whole, fraction) = body.split_once('.').unwrap_or((body, "1"));
-    whole.len() == 14
-        && whole.bytes().all(|b| b.is_ascii_digit())
-        && !fraction.is_empty()
-        && fraction.bytes().all(|b| b.is_ascii_digit())
+    const FORMS: [&[u8]; 4] = [
+        b"99999999999999Z",
+        b"9999999999999999Z",
+        b"9999-99-99T99:99:99Z",
+        b"9999-99-99T99:99:99.99Z",
+    ];
+    FORMS.iter().any(|form| {
+        form.len() == text.len()
+            && form
+                .iter()
+                .zip(text.bytes())
+                .all(|(&f, b)| if f == b'9' { b.is_ascii_digit() } else { f == b })
+    })
 }
 
 fn parse_derivations(data: &str) -> Option<Vec<DerivationAllowed>> {
@@ -336,8 +390,15 @@ fn parse_derivations(data: &str) -> Option<Vec<DerivationAllowed>> {
 }
 
 /// Reads `count` optional blocks starting at `start` in `block`. Returns the blocks and the
-/// offset just past them. Errors name the block and the character position.
-pub(crate) fn parse_blocks(block: &str, start: usize, count: usize) -> Result<(Vec<OptionalBlock>, usize), Tr31Error> {
+/// offset just past them. Errors name the block and the character position. Lengths are
+/// upper-case hex; lower case is accepted only by a profile that relaxes it, with a warning.
+pub(crate) fn parse_blocks(
+    block: &str,
+    start: usize,
+    count: usize,
+    profile: &Profile,
+    warnings: &mut Vec<Tr31Warning>,
+) -> Result<(Vec<OptionalBlock>, usize), Tr31Error> {
     let bytes = block.as_bytes();
     let mut at = start;
     let mut blocks = Vec::with_capacity(count);
@@ -354,21 +415,42 @@ pub(crate) fn parse_blocks(block: &str, start: usize, count: usize) -> Result<(V
             return Err(fail("?", at, "ID must be two letters or digits".into()));
         }
         let id = std::str::from_utf8(id).expect("alphanumeric ASCII");
+        let mut upper_case = |digits: &[u8], at: usize| match digits.iter().position(u8::is_ascii_lowercase) {
+            Some(lower) if digits.iter().all(u8::is_ascii_hexdigit) => {
+                if !profile.lowercase_hex {
+                    return Err(Tr31Error::NotHex {
+                        id: id.to_owned(),
+                        position: at + lower,
+                        byte: digits[lower],
+                    });
+                }
+                warnings.push(Tr31Warning::LowercaseHex {
+                    field: Field::OptionalBlocks,
+                    position: at + lower,
+                });
+                Ok(())
+            }
+            _ => Ok(()),
+        };
         let length_field = bytes
             .get(at + 2..at + 4)
             .ok_or_else(|| fail(id, at + 2, "length is missing".into()))?;
+        upper_case(length_field, at + 2)?;
         let (length, data_start) = match read_hex(length_field) {
             Some(0) => {
-                let count_digits = bytes
-                    .get(at + 4..at + 6)
+                let count_field = bytes.get(at + 4..at + 6);
+                let count_digits = count_field
                     .and_then(read_hex)
                     .ok_or_else(|| fail(id, at + 4, "extended length count is not hex".into()))?;
+                upper_case(count_field.unwrap_or_default(), at + 4)?;
                 let digits = bytes
                     .get(at + 6..at + 6 + count_digits)
-                    .filter(|d| !d.is_empty() && d.len() <= 8)
+                    .filter(|d| !d.is_empty() && d.len() <= 8);
+                let length = digits
                     .and_then(read_hex)
                     .ok_or_else(|| fail(id, at + 6, "extended length is not 1 to 8 hex digits".into()))?;
-                (digits, 6 + count_digits)
+                upper_case(digits.unwrap_or_default(), at + 6)?;
+                (length, 6 + count_digits)
             }
             Some(length) => (length, 4),
             None => return Err(fail(id, at + 2, "length is not two hex digits".into())),
@@ -423,7 +505,7 @@ mod tests {
             let mut s = String::new();
             b.encode_into(&mut s);
             assert_eq!(s.len(), b.encoded_len());
-            let (parsed, end) = parse_blocks(&s, 0, 1).unwrap();
+            let (parsed, end) = parse_blocks(&s, 0, 1, &Profile::STRICT, &mut Vec::new()).unwrap();
             assert_eq!((parsed[0].clone(), end), (b, s.len()));
         }
     }
@@ -469,8 +551,6 @@ mod tests {
     #[test]
     fn bad_values_name_the_block_and_position() {
         for (id, data) in [
-            ("KS", "00604b"),
-            ("KS", "TEXT"),
             ("KC", "02ABCDEF"),
             ("IK", "1234"),
             ("BI", "0012"),
@@ -492,41 +572,99 @@ mod tests {
         }
     }
 
+    /// Strict refuses lower case and text in hex-valued blocks at the first offending character;
+    /// lenient accepts them and says which relaxation it applied, and where.
     #[test]
-    fn lenient_accepts_text_and_lower_case_in_hex_blocks() {
-        let b = OptionalBlock::new("KS", "vendor-ksn 01");
-        assert!(b.decode(&Profile::STRICT, 16).is_err());
-        assert!(b.decode(&Profile::LENIENT, 16).is_ok());
+    fn lenient_accepts_text_and_lower_case_in_hex_blocks_with_a_warning() {
+        for (data, byte, warning) in [
+            (
+                "00604b",
+                b'b',
+                Tr31Warning::LowercaseHex {
+                    field: Field::OptionalBlocks,
+                    position: 25,
+                },
+            ),
+            (
+                "0060vendor",
+                b'v',
+                Tr31Warning::TextInHexBlock {
+                    id: "KS".into(),
+                    position: 24,
+                },
+            ),
+        ] {
+            let b = OptionalBlock::new("KS", data);
+            assert_eq!(
+                b.decode(&Profile::STRICT, 16),
+                Err(Tr31Error::NotHex {
+                    id: "KS".into(),
+                    position: 16 + 4 + data.find(char::from(byte)).unwrap(),
+                    byte
+                })
+            );
+            let mut warnings = Vec::new();
+            assert!(b.decode_noting(&Profile::LENIENT, 16, &mut warnings).is_ok());
+            assert_eq!(warnings, [warning]);
+        }
+        let mut warnings = Vec::new();
+        assert!(
+            OptionalBlock::new("KS", "00604B")
+                .decode_noting(&Profile::LENIENT, 16, &mut warnings)
+                .is_ok()
+        );
+        assert!(warnings.is_empty(), "upper-case hex needs no relaxation");
+    }
+
+    /// X9.143's four UTC forms, and nothing else.
+    #[test]
+    fn timestamps() {
+        for good in [
+            "20200818221218Z",
+            "2019071718192921Z",
+            "2017-05-17T19:41:38Z",
+            "2017-05-17T19:41:38.21Z",
+        ] {
+            assert!(decode("TS", good).is_ok(), "{good}");
+        }
+        for bad in [
+            "2018-06-18T20:42:39.22",
+            "20200818221218",
+            "20200818221218.5Z",
+            "2020-08-18 22:12:18Z",
+        ] {
+            assert!(decode("TC", bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
     fn malformed_lengths() {
         assert!(matches!(
-            parse_blocks("KS0", 0, 1),
+            parse_blocks("KS0", 0, 1, &Profile::STRICT, &mut Vec::new()),
             Err(Tr31Error::OptionalBlock { position: 2, .. })
         ));
         assert!(matches!(
-            parse_blocks("KS02", 0, 1),
+            parse_blocks("KS02", 0, 1, &Profile::STRICT, &mut Vec::new()),
             Err(Tr31Error::OptionalBlock { position: 2, .. })
         ));
         assert!(matches!(
-            parse_blocks("KS10AB", 0, 1),
+            parse_blocks("KS10AB", 0, 1, &Profile::STRICT, &mut Vec::new()),
             Err(Tr31Error::OptionalBlock { position: 2, .. })
         ));
         assert!(matches!(
-            parse_blocks("KSZZ", 0, 1),
+            parse_blocks("KSZZ", 0, 1, &Profile::STRICT, &mut Vec::new()),
             Err(Tr31Error::OptionalBlock { position: 2, .. })
         ));
         assert!(matches!(
-            parse_blocks("K!04", 0, 1),
+            parse_blocks("K!04", 0, 1, &Profile::STRICT, &mut Vec::new()),
             Err(Tr31Error::OptionalBlock { position: 0, .. })
         ));
         assert!(matches!(
-            parse_blocks("KS05\x01", 0, 1),
+            parse_blocks("KS05\x01", 0, 1, &Profile::STRICT, &mut Vec::new()),
             Err(Tr31Error::OptionalBlock { position: 4, .. })
         ));
         assert!(matches!(
-            parse_blocks("", 0, 1),
+            parse_blocks("", 0, 1, &Profile::STRICT, &mut Vec::new()),
             Err(Tr31Error::OptionalBlock { position: 0, .. })
         ));
     }

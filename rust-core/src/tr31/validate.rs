@@ -2,9 +2,10 @@
 //! field is checked by the parser; this module decides whether a well-formed header is allowed.
 
 use super::compat::{self, Incompatible};
-use super::error::{Field, Tr31Error, Tr31Warning};
+use super::error::{Tr31Error, Tr31Warning};
 use super::fields::{Algorithm, Exportability, KeyContext, KeyUsage, KeyVersion, Version};
-use super::header::{FIXED_LEN, Header};
+use super::header::Header;
+use super::layout::{FIXED_LEN, Field};
 use super::optional::KnownBlockId;
 use super::profile::Profile;
 
@@ -18,7 +19,7 @@ pub fn validate_header(header: &Header, profile: &Profile) -> Result<Vec<Tr31War
         other => other?,
     }
     check_context_and_exportability(header)?;
-    check_optional_blocks(header, profile)?;
+    check_optional_blocks(header, profile, &mut warnings)?;
     Ok(warnings)
 }
 
@@ -32,6 +33,17 @@ pub fn weak_wrapping(header: &Header) -> Option<&'static str> {
         return Some("an AES key under a TDES KBPK (versions A, B, C) is protected by less than its own strength");
     }
     None
+}
+
+/// The warnings to show for a block: weak wrapping first, when the block has it (accepted only by
+/// opt-in, so a caller that opted in is still told), then the profile's relaxations. Every front
+/// end (CLI, bindings) reports this list.
+pub fn reported_warnings(header: &Header, warnings: &[Tr31Warning]) -> Vec<Tr31Warning> {
+    weak_wrapping(header)
+        .map(|reason| Tr31Warning::WeakWrapping { reason })
+        .into_iter()
+        .chain(warnings.iter().cloned())
+        .collect()
 }
 
 fn check_weak_wrapping(header: &Header, profile: &Profile) -> Result<(), Tr31Error> {
@@ -81,7 +93,7 @@ fn check_context_and_exportability(header: &Header) -> Result<(), Tr31Error> {
     Ok(())
 }
 
-fn check_optional_blocks(header: &Header, profile: &Profile) -> Result<(), Tr31Error> {
+fn check_optional_blocks(header: &Header, profile: &Profile, warnings: &mut Vec<Tr31Warning>) -> Result<(), Tr31Error> {
     let mut position = FIXED_LEN;
     let mut seen: Vec<&str> = Vec::with_capacity(header.optional_blocks.len());
     let last = header.optional_blocks.len().saturating_sub(1);
@@ -97,7 +109,7 @@ fn check_optional_blocks(header: &Header, profile: &Profile) -> Result<(), Tr31E
         if !block.data.bytes().all(|b| (0x20..=0x7E).contains(&b)) {
             return Err(fail("data must be printable ASCII"));
         }
-        block.decode(profile, position)?;
+        block.decode_noting(profile, position, warnings)?;
         if let Some(id) = block.known_id() {
             if seen.contains(&block.id.as_str()) {
                 return Err(fail("appears more than once"));
@@ -117,10 +129,10 @@ fn check_optional_blocks(header: &Header, profile: &Profile) -> Result<(), Tr31E
         position += block.encoded_len();
     }
     if header.algorithm == Algorithm::Hmac && header.optional_block(KnownBlockId::HmacHash).is_none() {
-        return Err(rule(
-            Field::OptionalBlocks,
-            "an HMAC key (algorithm H) needs an HM block naming its hash",
-        ));
+        if !profile.hmac_without_hash_block {
+            return Err(Tr31Error::HmacWithoutHashBlock);
+        }
+        warnings.push(Tr31Warning::HmacWithoutHashBlock);
     }
     let length = position - FIXED_LEN;
     let block_size = header.version.block_size();
@@ -149,7 +161,7 @@ mod tests {
     use super::*;
 
     fn header(text: &str) -> Header {
-        Header::parse(text).unwrap().header
+        Header::parse(text, &Profile::STRICT).unwrap().header
     }
 
     fn check(text: &str) -> Result<(), Tr31Error> {
@@ -214,13 +226,7 @@ mod tests {
                 ..
             })
         ));
-        assert!(matches!(
-            check("D0000M7HC00N0000"),
-            Err(Tr31Error::Rule {
-                field: Field::OptionalBlocks,
-                ..
-            })
-        ));
+        assert_eq!(check("D0000M7HC00N0000"), Err(Tr31Error::HmacWithoutHashBlock));
         // KS under an AES key, duplicated blocks, PB not last, HM on a non-HMAC key, misalignment.
         assert!(matches!(
             check("D0000B1AX00N0200KS0E0123456789PB1200000000000000"),

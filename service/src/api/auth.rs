@@ -45,10 +45,11 @@ pub async fn device_for(
 ) -> Result<Device, ApiError> {
     check_identifier("POS id", pos_id)?;
     let forbidden = || ApiError::new(ErrorCode::Forbidden, "this token may not act on this device");
-    if let Scope::Device(own) = &principal.scope
-        && own != pos_id
-    {
-        return Err(forbidden());
+    match &principal.scope {
+        Scope::Device(own) if own != pos_id => return Err(forbidden()),
+        // Administration never touches a reader's keys.
+        Scope::Admin => return Err(forbidden()),
+        _ => {}
     }
     let device = devices::get(&state.pool, pos_id)
         .await?

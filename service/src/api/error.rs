@@ -55,7 +55,17 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let retry_after = self.retry_after();
+        // These are answered with the body unread: the connection cannot carry another request.
+        let close = matches!(
+            self.code,
+            ErrorCode::BodyTooLarge | ErrorCode::RequestTimeout | ErrorCode::UnsupportedMediaType
+        );
         let mut response = (status, Json(ErrorBody::new(self.code, self.message))).into_response();
+        if close {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if let Some(seconds) = retry_after {
             response
                 .headers_mut()
@@ -133,6 +143,10 @@ impl From<GatewayError> for ApiError {
             GatewayError::Busy { .. } => ApiError::new(
                 ErrorCode::Busy,
                 "the service's AWS rate limit is saturated; retry later",
+            ),
+            GatewayError::Quota(_) => ApiError::new(
+                ErrorCode::DatabaseUnavailable,
+                "the database is unavailable; retry later",
             ),
             GatewayError::Export(e) if is_transient(e) => ApiError::new(
                 ErrorCode::AwsUnavailable,

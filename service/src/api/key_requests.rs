@@ -1,7 +1,8 @@
 //! `POST /v1/devices/{posId}/key-requests`: export every slot of the device's profile under its
 //! KEK and answer with the key blocks.
 //!
-//! Order: token, body, `Idempotency-Key`, device and authorisation, then allocation (committed
+//! Order: token, body, `Idempotency-Key`, device and authorisation, the profile's current key
+//! generation ([`crate::generations`]), then allocation (committed
 //! before AWS is called), then the exports (slots in parallel, each through the gateway), then one
 //! transaction that records AWS's answers and the audit rows, then the answer. A refusal before
 //! allocation allocates nothing. A retry with the same `Idempotency-Key` finds the stored
@@ -22,6 +23,7 @@ use super::{AppState, CallContext, auth, body};
 use crate::audit::{Entry, Event};
 use crate::devices::Device;
 use crate::gateway::Exported;
+use crate::generations;
 use crate::requests::{self, SlotAnswer, StoredRequest, StoredSlot};
 use crate::tokens::Principal;
 
@@ -78,19 +80,20 @@ async fn issue(
     body: Body,
 ) -> Result<(KeyRequestResponse, Timing), ApiError> {
     let principal = auth::authenticate(state, headers, context).await?;
-    let KeyRequest {} = body::json(body, state.max_body_bytes, true).await?;
+    let KeyRequest {} = body::json(headers, body, state.body_limits, true).await?;
     let idempotency_key = idempotency_key(headers)?;
     let device = auth::device_for(state, &principal, pos_id, false).await?;
-    let profile = state.profiles.get(&device.profile).ok_or_else(|| {
+    let configured = state.profiles.get(&device.profile).ok_or_else(|| {
         ApiError::new(ErrorCode::Misconfigured, "the device's key profile is not configured").with_log_detail(format!(
             "profile `{}` of device {pos_id} is not in the configuration",
             device.profile
         ))
     })?;
+    let current = generations::current(&state.pool, &device.profile, configured).await?;
     let (request, replay) = requests::begin(
         &state.pool,
         &device,
-        profile,
+        (&current.profile, current.generation),
         &principal.token_id,
         idempotency_key.as_deref(),
     )

@@ -1,9 +1,11 @@
 //! The HTTP API: the device routes (`/v1/…`, bearer tokens, JSON bodies of
-//! [`keybridge::service_api`]) and the operations routes (`/healthz`, `/readyz`, `/metrics`).
+//! [`keybridge::service_api`]), the administration routes (profile rotation, the reader list)
+//! and the operations routes (`/healthz`, `/readyz`, `/metrics`).
 //! `service/openapi.yaml` documents every route; a test checks it against [`routes`].
 
+mod admin;
 mod auth;
-mod body;
+pub mod body;
 mod device;
 pub mod error;
 mod key_requests;
@@ -27,8 +29,10 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::AnyPool;
 
 use crate::audit::{self, Entry, Event};
+use crate::db::DbError;
 use crate::gateway::Gateway;
 use crate::profiles::Profile;
+use crate::spool::Spool;
 use error::ApiError;
 
 /// What every handler shares.
@@ -41,8 +45,10 @@ pub struct Shared {
     pub profiles: BTreeMap<String, Profile>,
     /// Names this instance in the audit trail.
     pub instance: String,
-    pub max_body_bytes: usize,
+    pub body_limits: body::BodyLimits,
     pub metrics: PrometheusHandle,
+    /// Where refusals go while the database is down.
+    pub spool: Spool,
     /// Set when shutdown begins, so `/readyz` turns the load balancer away.
     pub draining: AtomicBool,
 }
@@ -93,8 +99,15 @@ impl AppState {
                 request_id: context.request,
                 ..Entry::new(event).code(error.code.as_str()).detail(&error.message)
             };
-            if let Err(e) = audit::append(&self.pool, &self.instance, &entry).await {
-                tracing::error!(error = %e, "could not audit a failed request");
+            match audit::append(&self.pool, &self.instance, &entry).await {
+                Ok(()) => {}
+                // Down, not broken: keep the row until the database is back.
+                Err(DbError::Unavailable(_)) => {
+                    if let Err(e) = self.spool.push(&self.instance, &entry).await {
+                        tracing::error!(error = %e, "could not spool a refusal for the audit trail");
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "could not audit a failed request"),
             }
         }
         error.into_response()
@@ -145,6 +158,8 @@ pub fn routes() -> Routes {
     .add(Method::POST, "/v1/devices/{posId}/key-requests", key_requests::create)
     .add(Method::POST, "/v1/key-requests/{requestId}/report", report::create)
     .add(Method::GET, "/v1/devices/{posId}", device::show)
+    .add(Method::GET, "/v1/devices", admin::list)
+    .add(Method::POST, "/v1/profiles/{profile}/rotations", admin::rotate)
     .add(Method::GET, "/healthz", ops::healthz)
     .add(Method::GET, "/readyz", ops::readyz)
     .add(Method::GET, "/metrics", ops::metrics)

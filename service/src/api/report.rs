@@ -36,7 +36,7 @@ async fn record(
     body: Body,
 ) -> Result<ReportResponse, ApiError> {
     let principal = auth::authenticate(state, headers, context).await?;
-    let report: Report = body::json(body, state.max_body_bytes, false).await?;
+    let report: Report = body::json(headers, body, state.body_limits, false).await?;
     let unknown = || ApiError::new(ErrorCode::UnknownRequest, "no such key request");
     if request_id.len() > 64 {
         return Err(unknown());

@@ -8,7 +8,7 @@ use keybridge::export::KcvAlgorithm;
 use keybridge::service_api::{DeviceView, KeyRequestResponse, ReportResponse, RequestState, SlotOutcome, Verdict};
 use keybridge_service::Overrides;
 use keybridge_service::audit::{self, Filter};
-use keybridge_service::testing::{Fixture, Running, enrol};
+use keybridge_service_testing::{Fixture, Running, enrol};
 use keybridge_testkit::emulator::Faults;
 use serde_json::json;
 use sqlx::Row;

@@ -21,6 +21,10 @@ pub struct Faults {
     /// Refuse CreateKey/ImportKey with `ServiceQuotaExceededException` (402) once this many keys
     /// exist.
     pub max_keys: Option<usize>,
+    /// The account's request quota, as AWS enforces it: calls per second over every client
+    /// together (a token bucket holding one second's calls); calls above it are answered
+    /// `ThrottlingException` (429).
+    pub account_calls_per_second: Option<u32>,
 }
 
 impl Faults {

@@ -1,5 +1,5 @@
 //! Pure entry points into the emulator's request handling for the fuzz targets
-//! (`rust-core/fuzz`): everything the bytes of a request reach — the SigV4 headers, the awsJson
+//! (`fuzz`): everything the bytes of a request reach — the SigV4 headers, the awsJson
 //! body, every operation — without sockets, threads or a clock.
 
 use std::time::{Duration, UNIX_EPOCH};

@@ -15,12 +15,14 @@ mod ops;
 mod service_error;
 mod sigv4;
 mod store;
+mod tr34;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -90,6 +92,37 @@ struct State {
     /// Authenticated calls per operation.
     calls: Mutex<BTreeMap<String, u32>>,
     total: Mutex<u32>,
+    /// Every authenticated call, in arrival order.
+    log: Mutex<Vec<CallRecord>>,
+    /// The account quota's bucket: (tokens, last refill), when a quota is set.
+    quota: Mutex<(f64, Instant)>,
+}
+
+/// One authenticated call as the emulator saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRecord {
+    /// When it arrived.
+    pub at: Instant,
+    pub operation: String,
+    /// Refused for exceeding the account quota ([`Faults::account_calls_per_second`]).
+    pub throttled: bool,
+}
+
+impl State {
+    /// Whether a call arriving now fits the account quota (always, when none is set).
+    fn within_quota(&self) -> bool {
+        let Some(rate) = self.faults.account_calls_per_second else {
+            return true;
+        };
+        let rate = f64::from(rate.max(1));
+        let mut bucket = lock(&self.quota);
+        let now = Instant::now();
+        let (tokens, refilled) = *bucket;
+        let tokens = (tokens + now.duration_since(refilled).as_secs_f64() * rate).min(rate);
+        let allowed = tokens >= 1.0;
+        *bucket = (if allowed { tokens - 1.0 } else { tokens }, now);
+        allowed
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -142,9 +175,14 @@ impl Emulator {
         let state = Arc::new(State {
             store: Mutex::new(store),
             credentials: config.credentials,
-            faults: config.faults,
+            faults: config.faults.clone(),
             calls: Mutex::new(BTreeMap::new()),
             total: Mutex::new(0),
+            log: Mutex::new(Vec::new()),
+            quota: Mutex::new((
+                f64::from(config.faults.account_calls_per_second.unwrap_or(0)),
+                Instant::now(),
+            )),
         });
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -193,6 +231,32 @@ impl Emulator {
     /// How many authenticated calls of `operation` arrived (faulted ones included).
     pub fn calls(&self, operation: &str) -> u32 {
         lock(&self.state.calls).get(operation).copied().unwrap_or(0)
+    }
+
+    /// Every authenticated call so far, with when it arrived and whether the account quota
+    /// throttled it.
+    pub fn call_log(&self) -> Vec<CallRecord> {
+        lock(&self.state.log).clone()
+    }
+
+    /// The most calls of the log that arrived within any `window`, counting only windows that
+    /// lie inside `span` (from, to), and the fewest: the band a rate limit kept the account in.
+    pub fn calls_per_window(&self, window: Duration, span: (Instant, Instant)) -> Option<(usize, usize)> {
+        let times: Vec<Instant> = lock(&self.state.log)
+            .iter()
+            .filter(|c| c.at >= span.0 && c.at <= span.1)
+            .map(|c| c.at)
+            .collect();
+        let step = Duration::from_millis(50);
+        let mut start = span.0;
+        let mut band: Option<(usize, usize)> = None;
+        while start + window <= span.1 {
+            let end = start + window;
+            let count = times.iter().filter(|t| **t >= start && **t < end).count();
+            band = Some(band.map_or((count, count), |(low, high)| (low.min(count), high.max(count))));
+            start += step;
+        }
+        band
     }
 
     /// The ARN an alias points to, for tests.
@@ -362,6 +426,15 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
         *total += 1;
         *total - 1
     };
+    let within_quota = state.within_quota();
+    lock(&state.log).push(CallRecord {
+        at: Instant::now(),
+        operation: operation.to_owned(),
+        throttled: !within_quota,
+    });
+    if !within_quota {
+        return Ok(error_reply(&ServiceError::new("ThrottlingException", "Rate exceeded")));
+    }
     if !state.faults.delay.is_zero() {
         tokio::time::sleep(state.faults.delay).await;
     }

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use super::dukpt;
 use super::service_error::ServiceError;
 use super::store::{Origin, Store, StoredKey, default_modes, now};
+use super::tr34;
 
 type Operation = fn(&mut Store, &Value) -> Result<Value, ServiceError>;
 
@@ -24,6 +25,7 @@ pub const OPERATIONS: &[(&str, Operation)] = &[
     ("ListAliases", list_aliases),
     ("ExportKey", export_key),
     ("ImportKey", import_key),
+    ("GetParametersForExport", tr34::get_parameters_for_export),
 ];
 
 /// Runs `operation` on `input`.
@@ -98,7 +100,11 @@ fn create_key(store: &mut Store, input: &Value) -> Result<Value, ServiceError> {
 }
 
 fn get_key(store: &mut Store, input: &Value) -> Result<Value, ServiceError> {
-    Ok(json!({ "Key": store.key(text(input, "KeyIdentifier")?)?.to_json() }))
+    let id = text(input, "KeyIdentifier")?;
+    if let Ok(root) = tr34::certificate(store, id) {
+        return Ok(json!({ "Key": root.to_json() }));
+    }
+    Ok(json!({ "Key": store.key(id)?.to_json() }))
 }
 
 /// Pagination over sorted names: `NextToken` is the first name of the next page.
@@ -134,7 +140,10 @@ fn delete_key(store: &mut Store, input: &Value) -> Result<Value, ServiceError> {
     if !(3..=180).contains(&days) {
         return Err(ServiceError::validation("DeleteKeyInDays must be between 3 and 180"));
     }
-    let key = store.keys.get_mut(&arn).expect("resolved keys exist");
+    let key = store
+        .keys
+        .get_mut(&arn)
+        .ok_or_else(|| ServiceError::validation(format!("Key {arn} is a public key certificate")))?;
     if key.delete_pending.is_some() {
         return Err(ServiceError::new(
             "ConflictException",
@@ -207,13 +216,16 @@ fn wrapping_key<'a>(store: &'a Store, block: &Value) -> Result<&'a StoredKey, Se
 fn export_key(store: &mut Store, input: &Value) -> Result<Value, ServiceError> {
     let key = store.key(text(input, "ExportKeyIdentifier")?)?.usable()?;
     let material = field(input, "KeyMaterial")?;
-    let block = material
-        .get("Tr31KeyBlock")
-        .ok_or_else(|| ServiceError::validation("the emulator exports only Tr31KeyBlock key material"))?;
-    let kek = wrapping_key(store, block)?;
     if !key.exportable {
         return Err(ServiceError::validation(format!("Key {} is not exportable", key.arn)));
     }
+    if let Some(block) = material.get("Tr34KeyBlock") {
+        return tr34::export(store, key, block);
+    }
+    let block = material.get("Tr31KeyBlock").ok_or_else(|| {
+        ServiceError::validation("the emulator exports only Tr31KeyBlock and Tr34KeyBlock key material")
+    })?;
+    let kek = wrapping_key(store, block)?;
     let version = kek.algorithm.wrapping_version();
     if version.kbpk_family() != key.algorithm.family() && key.algorithm.family() == keybridge::crypto::CipherFamily::Aes
     {
@@ -280,7 +292,11 @@ fn export_key(store: &mut Store, input: &Value) -> Result<Value, ServiceError> {
 }
 
 /// The header of an exported key: the key's attributes, narrowed by `KeyBlockHeaders`.
-fn tr31_header(key: &StoredKey, version: tr31::Version, headers: Option<&Value>) -> Result<Header, ServiceError> {
+pub(super) fn tr31_header(
+    key: &StoredKey,
+    version: tr31::Version,
+    headers: Option<&Value>,
+) -> Result<Header, ServiceError> {
     let empty = json!({});
     let headers = headers.unwrap_or(&empty);
     let modes = match headers.get("KeyModesOfUse") {
@@ -323,9 +339,12 @@ fn tr31_header(key: &StoredKey, version: tr31::Version, headers: Option<&Value>)
 
 fn import_key(store: &mut Store, input: &Value) -> Result<Value, ServiceError> {
     let material = field(input, "KeyMaterial")?;
-    let block = material
-        .get("Tr31KeyBlock")
-        .ok_or_else(|| ServiceError::validation("the emulator imports only Tr31KeyBlock key material"))?;
+    if material.get("RootCertificatePublicKey").is_some() {
+        return tr34::import_root_certificate(store, material);
+    }
+    let block = material.get("Tr31KeyBlock").ok_or_else(|| {
+        ServiceError::validation("the emulator imports only Tr31KeyBlock and RootCertificatePublicKey key material")
+    })?;
     let kek = wrapping_key(store, block)?;
     let text_block = text(block, "WrappedKeyBlock")?;
     let unwrapped = tr31::unwrap(kek.material.as_bytes(), text_block, &Profile::LENIENT)

@@ -167,6 +167,8 @@ pub struct Store {
     pub keys: BTreeMap<String, StoredKey>,
     /// alias name → key ARN (`None`: alias without a key).
     pub aliases: BTreeMap<String, Option<String>>,
+    /// Imported root certificates and TR-34 export tokens.
+    pub tr34: super::tr34::Tr34State,
 }
 
 impl Store {
@@ -201,16 +203,19 @@ impl Store {
         } else {
             identifier.to_owned()
         };
-        if self.keys.contains_key(&arn) {
+        if self.keys.contains_key(&arn) || self.tr34.certificates.contains_key(&arn) {
             Ok(arn)
         } else {
             Err(ServiceError::not_found(format!("Key {identifier} not found")))
         }
     }
 
+    /// A symmetric key; an imported root certificate is not one.
     pub fn key(&self, identifier: &str) -> Result<&StoredKey, ServiceError> {
         let arn = self.resolve(identifier)?;
-        Ok(&self.keys[&arn])
+        self.keys
+            .get(&arn)
+            .ok_or_else(|| ServiceError::validation(format!("Key {arn} is a public key certificate")))
     }
 
     /// Adds a key and returns its ARN.

@@ -2,11 +2,17 @@
 //! (clients open the printed slave path), TCP (clients connect to the printed port) or an
 //! in-memory pair. It holds a KEK per slot (the factory KBPK unless told otherwise), unwraps
 //! incoming blocks with the rules a reader applies, stores keys in [`SecretBytes`] and answers
-//! KCV queries with the KCV of the key it stored. Faults can be injected ([`Faults`]).
+//! check-value reads with the KCV of the key it stored. Faults can be injected ([`Faults`]).
+//!
+//! It speaks exactly what the vendor's Android SDK sends ([`facts`]) and keeps a **deviation
+//! log**: every received frame a real reader would not accept, with the fact it breaks
+//! ([`SimulatorHandle::deviations`]). A handle whose log is not empty panics when dropped (unless
+//! configured otherwise), so every test that drives the simulator asserts 0 deviations.
 //!
 //! Each simulator runs on its own thread; the returned [`SimulatorHandle`] stops it on drop and
 //! lets tests look at what the reader really stored.
 
+pub mod facts;
 mod reader;
 mod serve;
 
@@ -18,11 +24,12 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use keybridge::SecretBytes;
-use keybridge::device::command::ReaderStatus;
+use keybridge::device::answer::ReaderStatus;
 use keybridge::device::frame::DEFAULT_MAX_FRAME_LEN;
 use keybridge::device::transport::{MemoryTransport, SerialTransport, TcpTransport, memory_pair};
 use keybridge::loader::FACTORY_KBPK;
 
+pub use facts::{Deviation, Fact};
 use reader::Reader;
 pub use reader::StoredKey;
 use serve::{End, serve};
@@ -40,8 +47,12 @@ pub struct Faults {
     pub corrupt_responses: u32,
     /// Wait this long before every answer.
     pub delay: Duration,
-    /// Answer busy (0x23) N times before giving results; polls (0x22) fetch the result.
+    /// Answer "still working" (0x23) N times over the simulator's life before giving results;
+    /// polls (0x22) fetch the result.
     pub busy: u32,
+    /// A slow reader: answer every command "still working" (0x23) N times (the command and the
+    /// polls after it) before its result.
+    pub slow: u32,
     /// Answer every key load with this status and store nothing.
     pub status: Option<ReaderStatus>,
     /// Cut the line in the middle of the next answer.
@@ -103,6 +114,9 @@ pub struct SimulatorConfig {
     pub max_frame_len: usize,
     /// The POS id `device info` reports (a fleet needs one per reader).
     pub pos_id: Vec<u8>,
+    /// Panic when the handle is dropped with deviations logged (tests); `false` for programs that
+    /// report them themselves (`keybridge simulate`).
+    pub panic_on_deviation: bool,
 }
 
 /// The POS id a simulator reports unless told otherwise (`3131313131313131`).
@@ -122,6 +136,7 @@ impl SimulatorConfig {
             faults: Faults::default(),
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
             pos_id: DEFAULT_POS_ID.to_vec(),
+            panic_on_deviation: true,
         }
     }
 
@@ -163,11 +178,14 @@ struct State {
     max_frame_len: usize,
     /// Valid frames received so far.
     frames_received: u64,
+    /// "Still working" answers the slow reader still owes the command in progress.
+    slow_left: u32,
 }
 
 /// A running simulator. Dropping it stops the simulator.
 pub struct SimulatorHandle {
     endpoint: String,
+    panic_on_deviation: bool,
     state: Arc<Mutex<State>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -179,17 +197,43 @@ impl SimulatorHandle {
         &self.endpoint
     }
 
-    /// The legacy KCV of the key the reader holds in `slot`, if any: what tests check a
-    /// reported success against.
+    /// The legacy KCV of the key last loaded into `slot`, if any: what tests check a reported
+    /// success against.
     pub fn slot_kcv(&self, slot: u8) -> Option<Vec<u8>> {
         let state = self.state.lock().ok()?;
-        state.reader.slots.get(usize::from(slot))?.as_ref()?.kcv()
+        state.reader.slots.get(usize::from(slot))?.last_key()?.kcv()
     }
 
-    /// The KSN stored with the key in `slot` (DUKPT initial keys), if any.
+    /// The KSN (upper-case hex) of the DUKPT key last loaded into `slot`, if any.
     pub fn slot_ksn(&self, slot: u8) -> Option<String> {
         let state = self.state.lock().ok()?;
-        state.reader.slots.get(usize::from(slot))?.as_ref()?.ksn.clone()
+        state
+            .reader
+            .slots
+            .get(usize::from(slot))?
+            .last_ksn()
+            .map(hex::encode_upper)
+    }
+
+    /// What the reader holds for check value type `ordinal` (the vendor's `CHECKVALUE_KEYTYPE`
+    /// ordinal 0–11) in `slot`: a key's KCV or a DUKPT group's KSN.
+    pub fn check_value(&self, slot: u8, ordinal: u8) -> Option<Vec<u8>> {
+        let state = self.state.lock().ok()?;
+        state.reader.slots.get(usize::from(slot))?.check_value(ordinal)
+    }
+
+    /// Every received frame a real reader would not accept, so far.
+    pub fn deviations(&self) -> Vec<Deviation> {
+        self.state
+            .lock()
+            .map_or_else(|_| Vec::new(), |s| s.reader.deviations.clone())
+    }
+
+    /// Stops the simulator and returns its deviation log (never panics over it).
+    pub fn finish(mut self) -> Vec<Deviation> {
+        self.panic_on_deviation = false;
+        self.shutdown();
+        self.deviations()
     }
 
     /// How many valid frames the reader has received: tests use it to prove nothing was sent.
@@ -225,21 +269,36 @@ impl SimulatorHandle {
 impl Drop for SimulatorHandle {
     fn drop(&mut self) {
         self.shutdown();
+        if self.panic_on_deviation && !std::thread::panicking() {
+            let deviations = self.deviations();
+            assert!(
+                deviations.is_empty(),
+                "the reader simulator logged {} deviation(s) from what the vendor SDK sends:\n{}",
+                deviations.len(),
+                deviations
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
     }
 }
 
-fn shared(config: SimulatorConfig) -> Arc<Mutex<State>> {
-    Arc::new(Mutex::new(State {
+fn shared(config: SimulatorConfig) -> (Arc<Mutex<State>>, bool) {
+    let state = Arc::new(Mutex::new(State {
         reader: Reader::new(config.keks, config.pos_id),
         faults: config.faults,
         max_frame_len: config.max_frame_len,
         frames_received: 0,
-    }))
+        slow_left: 0,
+    }));
+    (state, config.panic_on_deviation)
 }
 
 fn spawn(
     endpoint: String,
-    state: Arc<Mutex<State>>,
+    (state, panic_on_deviation): (Arc<Mutex<State>>, bool),
     run: impl FnOnce(Arc<Mutex<State>>, Arc<AtomicBool>) + Send + 'static,
 ) -> SimulatorHandle {
     let stop = Arc::new(AtomicBool::new(false));
@@ -249,6 +308,7 @@ fn spawn(
     };
     SimulatorHandle {
         endpoint,
+        panic_on_deviation,
         state,
         stop,
         thread: Some(thread),

@@ -803,7 +803,8 @@ public protocol KeyLoaderProtocol: AnyObject, Sendable {
     func kcvReport(slot: Int32) async  -> KcvReport
     
     /**
-     * The reader's KCV of a slot (first 3 bytes of ECB of zeros).
+     * The reader's KCV of a slot (first 3 bytes of ECB of zeros): of the key this loader last
+     * loaded there, or of the PIN key (MKSK_PIK) for a slot it has not loaded.
      */
     func keyCheckValue(slot: Int32) async throws  -> Data
     
@@ -1013,7 +1014,8 @@ open func kcvReport(slot: Int32)async  -> KcvReport  {
 }
     
     /**
-     * The reader's KCV of a slot (first 3 bytes of ECB of zeros).
+     * The reader's KCV of a slot (first 3 bytes of ECB of zeros): of the key this loader last
+     * loaded there, or of the PIN key (MKSK_PIK) for a slot it has not loaded.
      */
 open func keyCheckValue(slot: Int32)async throws  -> Data  {
     return
@@ -1945,6 +1947,11 @@ public protocol Tr31KeyProtocol: AnyObject, Sendable {
      */
     func keyLength()  -> Int32
     
+    /**
+     * The block's warnings, as [`Tr31KeyBlock::warnings`].
+     */
+    func warnings()  -> [String]
+    
 }
 /**
  * An unwrapped key. The clear key stays in zeroizing Rust memory; only [`Tr31Key::expose_key`]
@@ -2065,6 +2072,18 @@ open func keyLength() -> Int32  {
 })
 }
     
+    /**
+     * The block's warnings, as [`Tr31KeyBlock::warnings`].
+     */
+open func warnings() -> [String]  {
+    return try!  FfiConverterSequenceString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_method_tr31key_warnings(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
 
     
 }
@@ -2139,6 +2158,12 @@ public protocol Tr31KeyBlockProtocol: AnyObject, Sendable {
      */
     func unwrap(kbpk: Data) throws  -> Tr31Key
     
+    /**
+     * What the block does that strict X9.143 does not allow and the profile accepted (each
+     * naming the relaxation and the character position), and weak wrapping accepted by opt-in.
+     */
+    func warnings()  -> [String]
+    
 }
 /**
  * A parsed and validated TR-31 key block. Holds no clear key: the payload stays encrypted
@@ -2196,7 +2221,7 @@ open class Tr31KeyBlock: Tr31KeyBlockProtocol, @unchecked Sendable {
 
     
     /**
-     * Parses under strict X9.143. Surrounding whitespace is ignored.
+     * Parses under the default profile. Surrounding whitespace is ignored.
      */
 public static func parse(text: String)throws  -> Tr31KeyBlock  {
     return try  FfiConverterTypeTr31KeyBlock_lift(try rustCallWithError(FfiConverterTypeKeyBlockError_lift) {
@@ -2281,6 +2306,19 @@ open func unwrap(kbpk: Data)throws  -> Tr31Key  {
     uniffi_keybridge_ffi_fn_method_tr31keyblock_unwrap(
             self.uniffiCloneHandle(),
         FfiConverterData.lower(kbpk),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * What the block does that strict X9.143 does not allow and the profile accepted (each
+     * naming the relaxation and the character position), and weak wrapping accepted by opt-in.
+     */
+open func warnings() -> [String]  {
+    return try!  FfiConverterSequenceString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_keybridge_ffi_fn_method_tr31keyblock_warnings(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -3334,13 +3372,19 @@ public struct LoadRequest: Equatable, Hashable {
      */
     public var expectedKcv: Data?
     /**
-     * KSN of a B1 (DUKPT initial) key whose block has no KS optional block, hex.
+     * KSN of a B1 (DUKPT initial) key, hex (20 digits TDES, 24 AES), sent in the KSN frame after
+     * the load; optional when the block has a KS or IK optional block.
      */
     public var ksn: String?
     /**
      * Overrides the per-answer timeout for this call, in ms (at least 1).
      */
     public var timeoutMs: Int32?
+    /**
+     * The vendor's `TR31KeyType` to load the key as (`NEW_KEY_ALL`, `NEW_KEY_TMK`,
+     * `NEW_KEY_PIN`, `NEW_KEY_DATA`, or `all`/`tmk`/`pin`/`data`); `None` sends the bare index.
+     */
+    public var keyType: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3352,15 +3396,21 @@ public struct LoadRequest: Equatable, Hashable {
          * The key's legacy KCV (ECB of zeros), compared with what the reader reports.
          */expectedKcv: Data? = nil, 
         /**
-         * KSN of a B1 (DUKPT initial) key whose block has no KS optional block, hex.
+         * KSN of a B1 (DUKPT initial) key, hex (20 digits TDES, 24 AES), sent in the KSN frame after
+         * the load; optional when the block has a KS or IK optional block.
          */ksn: String? = nil, 
         /**
          * Overrides the per-answer timeout for this call, in ms (at least 1).
-         */timeoutMs: Int32? = nil) {
+         */timeoutMs: Int32? = nil, 
+        /**
+         * The vendor's `TR31KeyType` to load the key as (`NEW_KEY_ALL`, `NEW_KEY_TMK`,
+         * `NEW_KEY_PIN`, `NEW_KEY_DATA`, or `all`/`tmk`/`pin`/`data`); `None` sends the bare index.
+         */keyType: String? = nil) {
         self.slot = slot
         self.expectedKcv = expectedKcv
         self.ksn = ksn
         self.timeoutMs = timeoutMs
+        self.keyType = keyType
     }
 
     
@@ -3382,7 +3432,8 @@ public struct FfiConverterTypeLoadRequest: FfiConverterRustBuffer {
                 slot: FfiConverterInt32.read(from: &buf), 
                 expectedKcv: FfiConverterOptionData.read(from: &buf), 
                 ksn: FfiConverterOptionString.read(from: &buf), 
-                timeoutMs: FfiConverterOptionInt32.read(from: &buf)
+                timeoutMs: FfiConverterOptionInt32.read(from: &buf), 
+                keyType: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -3391,6 +3442,7 @@ public struct FfiConverterTypeLoadRequest: FfiConverterRustBuffer {
         FfiConverterOptionData.write(value.expectedKcv, into: &buf)
         FfiConverterOptionString.write(value.ksn, into: &buf)
         FfiConverterOptionInt32.write(value.timeoutMs, into: &buf)
+        FfiConverterOptionString.write(value.keyType, into: &buf)
     }
 }
 
@@ -4206,31 +4258,42 @@ public func FfiConverterTypeTr31OptionalBlock_lower(_ value: Tr31OptionalBlock) 
 
 
 /**
- * How strictly a key block is read. The default is ANSI X9.143 as written.
+ * How strictly a key block is read. The default is ANSI X9.143 plus key lengths that are not
+ * obfuscated, as HSMs write them; every relaxation applied is in the block's `warnings()`.
  */
 public struct Tr31Profile: Equatable, Hashable {
     /**
-     * Accept what real HSMs and TR-31:2010-era systems emit: no key-length obfuscation,
-     * lower-case hex, text in hex-valued optional blocks.
+     * Also accept what ISO 20038 and older systems emit: lower-case hex, text in hex-valued
+     * optional blocks, usage/mode pairs outside the X9.143 table, HMAC keys without `HM`.
      */
     public var lenient: Bool
     /**
      * Accept version A and AES keys under TDES KBPKs (weak wrapping).
      */
     public var allowWeakWrapping: Bool
+    /**
+     * ANSI X9.143 as written: also refuse key lengths that are not obfuscated. Not together
+     * with `lenient`.
+     */
+    public var strict: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * Accept what real HSMs and TR-31:2010-era systems emit: no key-length obfuscation,
-         * lower-case hex, text in hex-valued optional blocks.
+         * Also accept what ISO 20038 and older systems emit: lower-case hex, text in hex-valued
+         * optional blocks, usage/mode pairs outside the X9.143 table, HMAC keys without `HM`.
          */lenient: Bool = false, 
         /**
          * Accept version A and AES keys under TDES KBPKs (weak wrapping).
-         */allowWeakWrapping: Bool = false) {
+         */allowWeakWrapping: Bool = false, 
+        /**
+         * ANSI X9.143 as written: also refuse key lengths that are not obfuscated. Not together
+         * with `lenient`.
+         */strict: Bool = false) {
         self.lenient = lenient
         self.allowWeakWrapping = allowWeakWrapping
+        self.strict = strict
     }
 
     
@@ -4250,13 +4313,15 @@ public struct FfiConverterTypeTr31Profile: FfiConverterRustBuffer {
         return
             try Tr31Profile(
                 lenient: FfiConverterBool.read(from: &buf), 
-                allowWeakWrapping: FfiConverterBool.read(from: &buf)
+                allowWeakWrapping: FfiConverterBool.read(from: &buf), 
+                strict: FfiConverterBool.read(from: &buf)
         )
     }
 
     public static func write(_ value: Tr31Profile, into buf: inout [UInt8]) {
         FfiConverterBool.write(value.lenient, into: &buf)
         FfiConverterBool.write(value.allowWeakWrapping, into: &buf)
+        FfiConverterBool.write(value.strict, into: &buf)
     }
 }
 
@@ -5342,7 +5407,9 @@ enum ReaderError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case MacMismatch(message: String)
     
     /**
-     * The reader is busy with something else; try again later.
+     * The reader is busy with something else; try again later. (The wire has no such answer: the
+     * vendor SDK reports a reader that stays "still working" as NO_RESPONSE, and so does
+     * keybridge. Kept so that code matching on it keeps compiling.)
      */
     case Busy(message: String)
     
@@ -6458,6 +6525,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_keybridge_ffi_checksum_method_tr31key_key_length() != 21162) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_keybridge_ffi_checksum_method_tr31key_warnings() != 47012) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_keybridge_ffi_checksum_method_tr31keyblock_header() != 27420) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6468,6 +6538,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keybridge_ffi_checksum_method_tr31keyblock_unwrap() != 6722) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_method_tr31keyblock_warnings() != 38819) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keybridge_ffi_checksum_method_keyloader_cancel() != 6956) {
@@ -6491,7 +6564,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_keybridge_ffi_checksum_method_keyloader_kcv_report() != 35220) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_keybridge_ffi_checksum_method_keyloader_key_check_value() != 34996) {
+    if (uniffi_keybridge_ffi_checksum_method_keyloader_key_check_value() != 35064) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keybridge_ffi_checksum_method_keyloader_load_report() != 21332) {
@@ -6530,7 +6603,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_keybridge_ffi_checksum_constructor_awskeyexporter_new() != 3209) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_keybridge_ffi_checksum_constructor_tr31keyblock_parse() != 58409) {
+    if (uniffi_keybridge_ffi_checksum_constructor_tr31keyblock_parse() != 45281) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keybridge_ffi_checksum_constructor_tr31keyblock_parse_with() != 47827) {

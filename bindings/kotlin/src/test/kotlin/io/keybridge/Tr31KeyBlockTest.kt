@@ -77,10 +77,17 @@ class Tr31KeyBlockTest {
     @Test
     fun eachKeyBlockFailureHasItsOwnExceptionType() {
         val vector = Vectors.named("A.7.4-D")
-        // Strict X9.143 refuses the published block's key: its length is not obfuscated.
-        Tr31KeyBlock.parse(vector.block).use { strict ->
-            val e = assertFailsWith<KeyBlockException.BadKey> { strict.unwrap(vector.kbpk) }
-            assertContains(e.message!!, "not obfuscated")
+        // Strict X9.143 refuses the published block: its key length is not obfuscated. The default
+        // profile takes it, and says so.
+        val strict = Tr31Profile(strict = true)
+        val e = assertFailsWith<KeyBlockException.BadKey> { Tr31KeyBlock.parseWith(vector.block, strict) }
+        assertContains(e.message!!, "not obfuscated")
+        Tr31KeyBlock.parse(vector.block).use { block ->
+            assertContains(block.warnings().single(), "not obfuscated")
+            block.unwrap(vector.kbpk).use { key -> assertEquals(block.warnings(), key.warnings()) }
+        }
+        assertFailsWith<KeyBlockException.InvalidArgument> {
+            Tr31KeyBlock.parseWith(vector.block, Tr31Profile(strict = true, lenient = true))
         }
         assertFailsWith<KeyBlockException.RuleViolation> { Tr31KeyBlock.parse("D0112P0AS00E0000" + vector.block.drop(16)) }
         assertFailsWith<KeyBlockException.WeakWrapping> {

@@ -41,7 +41,7 @@ public class InspectBenchmark {
     static final String BLOCK =
             "D0112P0AE00E0000B82679114F470F540165EDFBF7E250FCEA43F810D215F8D207E2E417C07156A27E8E31DA05F7425509593D03A457DC34";
 
-    private final Tr31Profile lenient = new Tr31Profile(true, false);
+    private final Tr31Profile lenient = new Tr31Profile(true, false, false); // lenient, no weak wrapping, not strict
     private Tr31KeyBlock held;
 
     @Setup(Level.Trial)
@@ -57,7 +57,7 @@ public class InspectBenchmark {
     /** JNI: the whole inspect in one native call. */
     @Benchmark
     public long jniInspect() {
-        return Tr31Header.inspect(BLOCK, true, false).getLength();
+        return Tr31Header.inspect(BLOCK, Tr31Header.Profile.LENIENT).getLength();
     }
 
     /** JNA: the whole inspect through the uniffi bindings (parseWith + header + close). */

@@ -3,8 +3,9 @@ package io.keybridge.dspread;
 import java.util.Hashtable;
 
 /**
- * No-op {@link QPOSService.QPOSServiceListener}, like the Dspread adapter of the same name:
- * extend it and override what you need.
+ * No-op {@link QPOSService.QPOSServiceListener}, like the Dspread adapter of the same name: every
+ * callback of the vendor's listener (its 181) and keybridge's two do nothing until overridden, so a
+ * listener class written for the vendor SDK extends this one unchanged.
  */
 public class CQPOSService implements QPOSService.QPOSServiceListener {
     @Override

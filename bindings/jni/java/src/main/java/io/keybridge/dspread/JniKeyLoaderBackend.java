@@ -61,6 +61,12 @@ public final class JniKeyLoaderBackend implements KeyLoaderBackend {
         }
     }
 
+    /** Cancels the native call in progress (see {@link NativeKeyLoader#cancel()}). */
+    @Override
+    public void cancel() {
+        loader.cancel();
+    }
+
     @Override
     public void close() {
         loader.close();
@@ -70,12 +76,14 @@ public final class JniKeyLoaderBackend implements KeyLoaderBackend {
         Result run() throws KeyBridgeException;
     }
 
-    /** Malformed input is INPUT_INVALID; reader failures carry their Dspread name. */
+    /** Malformed input is INPUT_INVALID; reader failures carry their Dspread name, and the reader's verdicts say so. */
     private static Result call(NativeCall call) {
         try {
             return call.run();
         } catch (IllegalArgumentException e) {
             return Result.failed(QPOSService.Error.INPUT_INVALID.name(), e.getMessage());
+        } catch (ReaderException e) {
+            return e.isRefused() ? Result.refused(e.getDspreadError(), e.getMessage()) : Result.failed(e.getDspreadError(), e.getMessage());
         } catch (KeyBridgeException e) {
             return Result.failed(e.getDspreadError(), e.getMessage());
         }

@@ -7,7 +7,9 @@ import java.util.Map;
 public final class KeyLoadReport {
     /** Which {@link QPOSService} call this reports. */
     public enum Operation {
-        SEND_TR31_KEY, UPDATE_KEY_BY_TR31, GET_KEY_CHECK_VALUE, GET_QPOS_ID, GET_QPOS_INFO
+        SEND_TR31_KEY, UPDATE_KEY_BY_TR31, GET_KEY_CHECK_VALUE, GET_QPOS_ID, GET_QPOS_INFO,
+        /** A connect or open method keybridge's own connection cannot serve. */
+        CONNECT
     }
 
     private final Operation operation;
@@ -25,6 +27,12 @@ public final class KeyLoadReport {
     public int getKeyIndex() { return keyIndex; }
 
     public boolean isSuccess() { return result.success; }
+
+    /**
+     * A failure that is the reader's verdict on the key: it refused the block, or the key it holds
+     * does not have the KCV known for it. The listener heard the call's result {@code false}.
+     */
+    public boolean isRefused() { return result.refused; }
 
     /**
      * For a load: whether the reader's KCV was compared with a KCV known for the key (the block's
@@ -48,7 +56,7 @@ public final class KeyLoadReport {
     /** Things to know although the key was loaded (e.g. wrapped under the factory KBPK). */
     public List<String> getWarnings() { return result.warnings; }
 
-    /** For {@code getQposId}/{@code getQposInfo}: what the reader reported. */
+    /** For {@code getQposId}/{@code getQposInfo}: what the reader reported; for a check value read through the vendor SDK: its table. */
     public Map<String, String> getDeviceInfo() { return result.deviceInfo; }
 
     /** Null on success. */
@@ -61,7 +69,7 @@ public final class KeyLoadReport {
     public String toString() {
         String outcome = result.success
                 ? ", readerKcv=" + result.readerKcv + (result.kcvVerification == null ? "" : ", " + result.kcvVerification)
-                : ", error=" + result.error + ": " + result.message;
+                : (result.refused ? ", refused" : "") + ", error=" + result.error + ": " + result.message;
         return "KeyLoadReport{" + operation + ", keyIndex=" + keyIndex + ", success=" + result.success + outcome + "}";
     }
 }

@@ -21,6 +21,15 @@ public interface KeyLoaderBackend extends AutoCloseable {
      */
     Result load(String keyBlock, int keyIndex, String ksn, String expectedKcv, int timeoutMs);
 
+    /**
+     * As {@link #load(String, int, String, String, int)}, with the vendor's key type (may be null).
+     * Backends that cannot pass it on ignore it: the block's header says what the key is.
+     */
+    default Result load(String keyBlock, int keyIndex, String ksn, QPOSService.TR31KeyType keyType, String expectedKcv,
+            int timeoutMs) {
+        return load(keyBlock, keyIndex, ksn, expectedKcv, timeoutMs);
+    }
+
     /** Reads the reader's KCV of a key index. */
     Result keyCheckValue(int keyIndex);
 
@@ -33,11 +42,21 @@ public interface KeyLoaderBackend extends AutoCloseable {
      */
     ProvisionResult provision(KeyServiceSettings settings, ProvisionListener listener);
 
+    /**
+     * Cancels the call in progress, if any (it fails); the reader stays usable. Backends that
+     * cannot cancel do nothing.
+     */
+    default void cancel() {}
+
     /** Cancels any call in progress and releases the reader. Idempotent. */
     @Override
     void close();
 
-    /** The outcome of one call: success with what the reader said, or a Dspread error and a reason. */
+    /**
+     * The outcome of one call: success with what the reader said, the reader's refusal (it
+     * answered with a failure, or the key it holds is not the one known), or a Dspread error and
+     * a reason.
+     */
     final class Result {
         /** {@link #kcvVerification} of a load no known KCV confirmed: the reader's word only. */
         public static final String UNVERIFIED = "UNVERIFIED";
@@ -51,16 +70,25 @@ public interface KeyLoaderBackend extends AutoCloseable {
         public final String keyUsage;
         /** Loads: what to know although the key was loaded (e.g. the factory KBPK). */
         public final List<String> warnings;
-        /** Device info: {@code posId}, {@code psamId} and whatever else the reader reports. */
+        /**
+         * Device info: {@code posId}, {@code psamId} and whatever else the reader reports; a check
+         * value read through the vendor SDK: its {@code onGetKeyCheckValue} table.
+         */
         public final Map<String, String> deviceInfo;
+        /**
+         * A failure that is the reader's verdict on the key (it refused it, or holds another): the
+         * vendor reports it as the call's result {@code false}, not as {@code onError}.
+         */
+        public final boolean refused;
         /** Null on success. */
         public final QPOSService.Error error;
         /** Readable reason of a failure; null on success. */
         public final String message;
 
         private Result(boolean success, String readerKcv, String kcvVerification, String keyUsage, List<String> warnings,
-                Map<String, String> deviceInfo, QPOSService.Error error, String message) {
+                Map<String, String> deviceInfo, boolean refused, QPOSService.Error error, String message) {
             this.success = success;
+            this.refused = refused;
             this.readerKcv = readerKcv;
             this.kcvVerification = kcvVerification;
             this.keyUsage = keyUsage;
@@ -71,20 +99,30 @@ public interface KeyLoaderBackend extends AutoCloseable {
         }
 
         public static Result loaded(String readerKcv, String kcvVerification, String keyUsage, List<String> warnings) {
-            return new Result(true, readerKcv, kcvVerification, keyUsage, warnings, null, null, null);
+            return new Result(true, readerKcv, kcvVerification, keyUsage, warnings, null, false, null, null);
         }
 
         public static Result keyCheckValue(String readerKcv) {
-            return new Result(true, readerKcv, null, null, null, null, null, null);
+            return new Result(true, readerKcv, null, null, null, null, false, null, null);
         }
 
         public static Result deviceInfo(Map<String, String> info) {
-            return new Result(true, null, null, null, null, info, null, null);
+            return new Result(true, null, null, null, null, info, false, null, null);
+        }
+
+        /** The vendor SDK's check value table ({@code <TYPE>_KCV} → hex), kept as {@link #deviceInfo}. */
+        public static Result checkValueTable(Map<String, String> table) {
+            return new Result(true, null, null, null, null, table, false, null, null);
         }
 
         /** {@code dspreadError} is a {@code QPOSService.Error} name; unknown names become UNKNOWN. */
         public static Result failed(String dspreadError, String message) {
-            return new Result(false, null, null, null, null, null, QPOSService.Error.fromName(dspreadError), message);
+            return new Result(false, null, null, null, null, null, false, QPOSService.Error.fromName(dspreadError), message);
+        }
+
+        /** The reader's verdict against the key (see {@link #refused}), with the nearest Dspread error name. */
+        public static Result refused(String dspreadError, String message) {
+            return new Result(false, null, null, null, null, null, true, QPOSService.Error.fromName(dspreadError), message);
         }
     }
 }

@@ -1,55 +1,71 @@
 package io.keybridge.jni;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 
 /**
  * The header of a TR-31 (ANSI X9.143 / ISO 20038) key block, read without the KBPK: what a station
  * shows, or checks, before a block goes to a reader. The block is parsed and validated by the
- * native library exactly as {@link NativeKeyLoader#sendTr31Key} validates it before sending (syntax,
- * the X9.143 usage, algorithm and mode table, version rules), under the strict profile unless
- * {@code lenient} is given; the payload stays encrypted.
+ * native library as {@link NativeKeyLoader#sendTr31Key} validates it before sending (syntax, the
+ * X9.143 usage, algorithm and mode table, version rules) under the given {@link Profile}; the
+ * payload stays encrypted. Weak wrapping (version A, an AES key under a TDES KBPK) is shown, with a
+ * warning: loading such a block still needs the opt-in.
  */
 public final class Tr31Header {
     static {
         NativeLibrary.load();
     }
 
-    /** Fields before the optional blocks in the native's array; each optional block adds three. */
+    /** How strictly a block is read; every relaxation applied is in {@link #getWarnings()}. */
+    public enum Profile {
+        /** ANSI X9.143 as written. */
+        STRICT,
+        /** X9.143, and key lengths that are not obfuscated, as HSMs write them. */
+        DEFAULT,
+        /**
+         * Also what ISO 20038 and older systems emit: lower-case hex, text in hex-valued optional
+         * blocks, usage and mode pairs outside the X9.143 table, HMAC keys without HM.
+         */
+        LENIENT,
+    }
+
+    /** Fields before the warnings in the native's array: then their count, the warnings, and three per optional block. */
     private static final int FIXED_FIELDS = 10;
 
     private final String[] fields;
+    private final List<String> warnings;
     private final List<OptionalBlock> optionalBlocks;
 
     private Tr31Header(String[] fields) {
         this.fields = fields;
-        List<OptionalBlock> blocks = new ArrayList<>((fields.length - FIXED_FIELDS) / 3);
-        for (int i = FIXED_FIELDS; i + 2 < fields.length; i += 3) {
+        int warningCount = Integer.parseInt(fields[FIXED_FIELDS]);
+        int firstBlock = FIXED_FIELDS + 1 + warningCount;
+        this.warnings = List.of(Arrays.copyOfRange(fields, FIXED_FIELDS + 1, firstBlock));
+        List<OptionalBlock> blocks = new ArrayList<>((fields.length - firstBlock) / 3);
+        for (int i = firstBlock; i + 2 < fields.length; i += 3) {
             blocks.add(new OptionalBlock(fields[i], fields[i + 1], fields[i + 2]));
         }
         this.optionalBlocks = Collections.unmodifiableList(blocks);
     }
 
     /**
-     * Reads a block's header under strict X9.143.
+     * Reads a block's header under the default profile.
      *
      * @throws IllegalArgumentException naming the field and the position of what is wrong
      */
     public static Tr31Header inspect(String block) {
-        return inspect(block, false, false);
+        return inspect(block, Profile.DEFAULT);
     }
 
     /**
-     * Reads a block's header.
+     * Reads a block's header under {@code profile}.
      *
-     * @param lenient accept what HSMs and the standards' own examples emit (no key length
-     *     obfuscation, lower-case hex, combinations outside the X9.143 table)
-     * @param allowWeakWrapping accept version A and AES keys under TDES KBPKs
      * @throws IllegalArgumentException naming the field and the position of what is wrong
      */
-    public static Tr31Header inspect(String block, boolean lenient, boolean allowWeakWrapping) {
-        return new Tr31Header(nativeInspect(block, lenient, allowWeakWrapping));
+    public static Tr31Header inspect(String block, Profile profile) {
+        return new Tr31Header(nativeInspect(block, profile.ordinal()));
     }
 
     /** Key block version: A, B, C, D or E. */
@@ -81,6 +97,13 @@ public final class Tr31Header {
 
     /** The block's length in characters, as its length field says (and the block is). */
     public int getLength() { return Integer.parseInt(fields[9]); }
+
+    /**
+     * What the block does that strict X9.143 does not allow and the profile accepted, each naming
+     * the relaxation and the character position, and weak wrapping; empty for a block that is
+     * X9.143 as written.
+     */
+    public List<String> getWarnings() { return warnings; }
 
     /** The optional blocks in the order the block has them, verbatim, the padding block {@code PB} included. */
     public List<OptionalBlock> getOptionalBlocks() { return optionalBlocks; }
@@ -119,5 +142,5 @@ public final class Tr31Header {
         }
     }
 
-    private static native String[] nativeInspect(String block, boolean lenient, boolean allowWeakWrapping);
+    private static native String[] nativeInspect(String block, int profile);
 }

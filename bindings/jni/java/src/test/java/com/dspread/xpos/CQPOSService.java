@@ -21,4 +21,10 @@ public class CQPOSService implements QPOSService.QPOSServiceListener {
 
     @Override
     public void onReturnUpdateKeyByTR_31Result(boolean result) {}
+
+    @Override
+    public void onRequestSendTR31KeyResult(boolean result) {}
+
+    @Override
+    public void onTradeCancelled() {}
 }

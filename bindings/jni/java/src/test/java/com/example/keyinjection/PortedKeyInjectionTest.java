@@ -17,7 +17,8 @@ class PortedKeyInjectionTest {
             KeyInjection ui = new KeyInjection();
             ui.open(new JniKeyLoaderBackend(NativeKeyLoader.openTcp(sim.getAddress())));
             ui.updateKey(TestBlocks.getPinBlock());
-            assertEquals(List.of("error: mac error"), ui.awaitMessages(1, 20_000));
+            // The reader refuses the key: the vendor's result false, not onError.
+            assertEquals(List.of("send TR31 key fail"), ui.awaitMessages(1, 20_000));
             ui.close();
         }
         try (Simulator sim = Simulator.tcp()) {

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * keybridge loading keys through the app's own Dspread SDK object (one reader connection), here
- * the test stand-in {@code com.dspread.xpos.QPOSService} talking real frames to the simulator.
+ * the test stand-in {@code com.dspread.xpos.QPOSService}, which behaves as NOTES-dspread-sdk.md says
+ * the vendor's does (its frames, its check value table, its threads) and talks to the simulator.
  */
 class DspreadSdkBackendTest {
     /** The app's own listener on the vendor SDK: it must see its callbacks and none of keybridge's. */
@@ -59,7 +60,7 @@ class DspreadSdkBackendTest {
         }
 
         String next() throws InterruptedException {
-            String event = arrivals.poll(10, TimeUnit.SECONDS);
+            String event = arrivals.poll(20, TimeUnit.SECONDS);
             assertNotNull(event, "the app's listener heard nothing; so far: " + events);
             return event;
         }
@@ -82,10 +83,21 @@ class DspreadSdkBackendTest {
             pos.initListener(keys);
         }
 
+        /**
+         * Waits until the SDK's worker thread has run everything queued so far (its callbacks
+         * included): an INPUT_INVALID of the app's own, queued last, has reached the app.
+         */
+        void sdkIdle() throws InterruptedException {
+            sdk.getKeyCheckValue(12, com.dspread.xpos.QPOSService.CHECKVALUE_KEYTYPE.MKSK_TMK);
+            while (!app.next().equals("error:INPUT_INVALID")) {
+                // an earlier callback: the test looks at app.events
+            }
+        }
+
         @Override
         public void close() {
             pos.close();
-            sdk.disconnect();
+            sdk.disconnectBT();
         }
     }
 
@@ -99,7 +111,7 @@ class DspreadSdkBackendTest {
             assertEquals("MATCHED_KEY_BLOCK", report.getKcvVerification());
             assertEquals(TestBlocks.getPinKeyKcv(), report.getReaderKcv());
             assertEquals(List.of("updateKeyByTR_31:true"), s.keys.events);
-            // The load went out as the SDK's own frames: the load, then the KCV read.
+            // The load went out as the SDK's own frames: the load, then the PIN key's check value read.
             assertEquals(2, s.sdk.framesSent());
 
             // The app keeps using its SDK object; its answers still reach the app.
@@ -108,14 +120,38 @@ class DspreadSdkBackendTest {
             // keybridge's getQposId goes through the same SDK object, and only to keybridge's listener.
             s.pos.getQposId();
             assertEquals("3131313131313131", s.keys.next().getDeviceInfo().get("posId"));
-            Thread.sleep(100);
-            assertEquals(List.of("connected", "posId:3131313131313131"), s.app.events);
+            s.sdkIdle();
+            assertEquals(List.of("connected", "posId:3131313131313131", "error:INPUT_INVALID"), s.app.events);
+        }
+    }
+
+    /** keybridge's getKeyCheckValue(index, type) is the vendor's, with the vendor's table, to keybridge's listener. */
+    @Test
+    void theVendorsCheckValueTableReachesKeybridgesListener() throws Exception {
+        try (Simulator sim = Simulator.tcp(); Setup s = new Setup(sim, 0)) {
+            LinkedBlockingQueue<Hashtable<String, String>> tables = new LinkedBlockingQueue<>();
+            s.pos.initListener(new io.keybridge.dspread.CQPOSService() {
+                @Override
+                public void onGetKeyCheckValue(Hashtable<String, String> table) {
+                    tables.add(table);
+                }
+            });
+            s.pos.updateKeyByTR_31(4, TestBlocks.getPinBlock());
+            s.pos.getKeyCheckValue(4, QPOSService.CHECKVALUE_KEYTYPE.MKSK_PIK);
+            Hashtable<String, String> pik = tables.poll(20, TimeUnit.SECONDS);
+            assertNotNull(pik);
+            assertEquals(TestBlocks.getPinKeyKcv(), pik.get("MKSK_PIK_KCV"));
+            assertEquals(TestBlocks.getPinKeyKcv(), pik.get("kcv"));
+            assertEquals("4", pik.get("keyIndex"));
+            s.sdkIdle();
+            assertEquals(List.of("connected", "error:INPUT_INVALID"), s.app.events);
         }
     }
 
     /**
-     * Provisioning over the app's SDK object: the POS id from its getQposId, the load (with the
-     * KSN) through its updateKeyByTR_31, the KCV through its getKeyCheckValue; the app sees none.
+     * Provisioning over the app's SDK object: the POS id from its getQposId, the DUKPT load with its
+     * KSN through its updateKeyByTR_31 (the load and the KSN frame), the IPEK check values through
+     * its getKeyCheckValue; the app sees none of it.
      */
     @Test
     void provisionsFromTheKeyServiceThroughTheAppsSdkObject() throws Exception {
@@ -127,18 +163,20 @@ class DspreadSdkBackendTest {
             assertTrue(result.isAllVerified(), result.toString());
             assertEquals("0B01", result.getReport().getPosId());
             assertEquals(List.of("updateKeyByTR_31:true"), s.keys.events);
-            assertEquals(3, s.sdk.framesSent(), "the POS id, the load and the KCV read, each once");
+            assertEquals(4, s.sdk.framesSent(), "the POS id, the load, its KSN and the check values, each once");
             assertEquals(List.of("connected"), s.app.events);
         }
     }
 
+    /** A KCV that does not match is the load's result false, as the vendor reports a refused key. */
     @Test
-    void aKcvThatDoesNotMatchIsOnErrorAndNoKnownKcvIsReportedUnverified() throws Exception {
+    void aKcvThatDoesNotMatchIsResultFalseAndNoKnownKcvIsReportedUnverified() throws Exception {
         try (Simulator sim = Simulator.tcp(); Setup s = new Setup(sim, 0)) {
             s.pos.setExpectedKcv("000000");
             s.pos.updateKeyByTR_31(1, TestBlocks.getPinBlockWithoutKcv());
             KeyLoadReport mismatch = s.keys.next();
             assertFalse(mismatch.isSuccess());
+            assertTrue(mismatch.isRefused());
             assertTrue(mismatch.getMessage().contains("KCV mismatch"), mismatch.getMessage());
 
             // The expected KCV applied to that one call: now nothing is known about the key.
@@ -147,32 +185,92 @@ class DspreadSdkBackendTest {
             assertTrue(unverified.isSuccess(), unverified.toString());
             assertFalse(unverified.isKcvVerified());
             assertEquals("UNVERIFIED", unverified.getKcvVerification());
-            assertEquals(List.of("error:UNKNOWN", "updateKeyByTR_31:true"), s.keys.events);
+            assertEquals(List.of("updateKeyByTR_31:false", "updateKeyByTR_31:true"), s.keys.events);
         }
     }
 
-    /** The SDK's `true` is not taken on trust: a reader that stores nothing fails the KCV read. */
+    /** The SDK's `true` is not taken on trust: a reader that stores nothing shows no key, and the KC block is known. */
     @Test
-    void aReaderThatSaysTrueButStoresNothingIsAnError() throws Exception {
+    void aReaderThatSaysTrueButStoresNothingIsResultFalse() throws Exception {
         try (Simulator sim = Simulator.tcp("--false-answer", "ok-without-storing"); Setup s = new Setup(sim, 0)) {
             s.pos.updateKeyByTR_31(4, TestBlocks.getPinBlock());
             KeyLoadReport report = s.keys.next();
             assertFalse(report.isSuccess(), report.toString());
-            assertEquals(List.of("error:UNKNOWN"), s.keys.events);
+            assertEquals(List.of("updateKeyByTR_31:false"), s.keys.events);
         }
     }
 
-    /** The SDK times out on the load's answer (the reader took the key): the slot's KCV settles it. */
+    /**
+     * The reader's answer to the load is lost: the SDK reports NO_RESPONSE (after its own wait),
+     * and the slot's check value settles it, without loading again.
+     */
     @Test
     void aLostLoadAnswerIsSettledByTheSlotsKcv() throws Exception {
-        try (Simulator sim = Simulator.tcp("--drop", "1"); Setup s = new Setup(sim, 2_500)) {
+        // keybridge waits longer than the SDK's own 6 s (5 s and its margin) for the load's answer.
+        try (Simulator sim = Simulator.tcp("--drop", "1"); Setup s = new Setup(sim, 8_000)) {
             s.pos.updateKeyByTR_31(2, TestBlocks.getPinBlock());
             KeyLoadReport report = s.keys.next();
             assertTrue(report.isSuccess(), report.toString());
             assertTrue(report.isKcvVerified());
-            // Loaded once, never re-sent: the load and one KCV read.
-            assertEquals(2, s.sdk.framesSent());
-            assertEquals(List.of("connected"), s.app.events, "the SDK's TIMEOUT was keybridge's, not the app's");
+            assertEquals(2, s.sdk.framesSent(), "loaded once, never re-sent: the load and one check value read");
+            s.sdkIdle();
+            assertEquals(List.of("connected", "error:INPUT_INVALID"), s.app.events,
+                    "the SDK's NO_RESPONSE was keybridge's, not the app's");
+        }
+    }
+
+    /**
+     * An SDK that never answers: keybridge gives up with one onError, and from then on the app's
+     * own callbacks reach the app, none swallowed.
+     */
+    @Test
+    void anSdkThatNeverAnswersSwallowsNoneOfTheAppsCallbacks() throws Exception {
+        try (Simulator sim = Simulator.tcp(); Setup s = new Setup(sim, 1_000)) {
+            s.sdk.hang(true);
+            s.pos.updateKeyByTR_31(5, TestBlocks.getPinBlock());
+            KeyLoadReport report = s.keys.next();
+            assertFalse(report.isSuccess(), report.toString());
+            assertFalse(report.isRefused(), "no answer is not the reader's verdict: " + report);
+            assertEquals(1, s.keys.events.size(), s.keys.events.toString());
+            assertTrue(s.keys.events.get(0).startsWith("error:"), s.keys.events.toString());
+
+            s.sdk.hang(false);
+            s.sdk.getQposId();
+            assertEquals("posId:3131313131313131", s.app.next());
+            s.sdk.updateKeyByTR_31(11, TestBlocks.getPinBlock());
+            assertEquals("error:INPUT_INVALID", s.app.next());
+            assertEquals(List.of("connected", "posId:3131313131313131", "error:INPUT_INVALID"), s.app.events);
+        }
+    }
+
+    /**
+     * An SDK whose answers come after keybridge gave up: keybridge reported once, and the late
+     * answers reach neither keybridge's listener (no second verdict) nor, as results, the app's.
+     */
+    @Test
+    void lateAnswersAfterKeybridgeGaveUpDeliverNoSecondVerdict() throws Exception {
+        try (Simulator sim = Simulator.tcp(); Setup s = new Setup(sim, 1_000)) {
+            s.sdk.delayAnswers(3_000); // well after keybridge gives up (1 s), even on a loaded machine
+            s.pos.updateKeyByTR_31(6, TestBlocks.getPinBlock());
+            KeyLoadReport report = s.keys.next();
+            assertFalse(report.isSuccess(), report.toString());
+            s.sdk.delayAnswers(0);
+            s.sdkIdle(); // every late answer has been delivered by now
+            assertEquals(1, s.keys.events.size(), s.keys.events.toString());
+            assertTrue(s.app.events.stream().noneMatch(e -> e.startsWith("tr31:") || e.startsWith("kcv:")), s.app.events.toString());
+            assertTrue(s.keys.reports.isEmpty(), "one report per call: " + s.keys.reports);
+        }
+    }
+
+    /** The connection and reset calls of a demo-shaped class go to the app's SDK object. */
+    @Test
+    void connectionResetAndCancelAreForwardedToTheAppsSdkObject() throws Exception {
+        try (Simulator sim = Simulator.tcp(); Setup s = new Setup(sim, 0)) {
+            assertTrue(s.pos.connectBluetoothDevice(true, 25, "00:11:22:33:44:55"));
+            assertTrue(s.pos.resetPosStatus());
+            s.pos.cancelTrade();
+            assertEquals(List.of("connectBluetoothDevice:00:11:22:33:44:55", "resetPosStatus", "cancelTrade"), s.sdk.otherCalls());
+            assertTrue(s.keys.events.isEmpty(), s.keys.events.toString());
         }
     }
 
@@ -187,9 +285,9 @@ class DspreadSdkBackendTest {
         }
     }
 
-    /** An SDK that throws (here: not connected) is a COMM_ERROR whose text never quotes the block. */
+    /** An SDK that throws (here: not connected) is NO_RESPONSE (the SDK has no COMM_ERROR: a dead link is NO_RESPONSE) whose text never quotes the block. */
     @Test
-    void anSdkThatThrowsIsACommErrorWithoutTheKeyBlockInIt() throws Exception {
+    void anSdkThatThrowsIsNoResponseWithoutTheKeyBlockInIt() throws Exception {
         com.dspread.xpos.QPOSService sdk = com.dspread.xpos.QPOSService.getInstance(
                 com.dspread.xpos.QPOSService.CommunicationMode.BLUETOOTH);
         DspreadSdkBackend backend = DspreadSdkBackend.attach(sdk);
@@ -199,7 +297,7 @@ class DspreadSdkBackendTest {
             pos.initListener(keys);
             pos.updateKeyByTR_31(0, TestBlocks.getPinBlock());
             KeyLoadReport report = keys.next();
-            assertEquals(QPOSService.Error.COMM_ERROR, report.getError());
+            assertEquals(QPOSService.Error.NO_RESPONSE, report.getError());
             assertTrue(report.getMessage().contains("java.lang.IllegalStateException"), report.getMessage());
             assertFalse(report.getMessage().contains(TestBlocks.getPinBlock().substring(16, 40)), report.getMessage());
         }
@@ -219,7 +317,7 @@ class DspreadSdkBackendTest {
                 pos.initListener(keys);
                 pos.updateKeyByTR_31(0, TestBlocks.getPinBlock());
                 KeyLoadReport report = keys.next();
-                assertEquals(QPOSService.Error.COMM_ERROR, report.getError());
+                assertEquals(QPOSService.Error.NO_RESPONSE, report.getError());
                 assertTrue(report.getMessage().contains("wrapListener"), report.getMessage());
                 assertEquals(0, sdk.framesSent());
             }

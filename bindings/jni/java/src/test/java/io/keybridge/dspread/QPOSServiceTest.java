@@ -74,6 +74,11 @@ class QPOSServiceTest {
         }
 
         @Override
+        public void onRequestQposDisconnected() {
+            record("disconnected");
+        }
+
+        @Override
         public void onKeyLoadReport(KeyLoadReport report) {
             reports.add(report);
         }
@@ -150,15 +155,58 @@ class QPOSServiceTest {
         }
     }
 
+    /** The reader answers the load with a failure RESULT: the vendor's result false, not onError. */
     @Test
-    void readerFailuresArriveAsOnErrorWithTheDspreadName() throws Exception {
+    void aKeyTheReaderRefusesIsResultFalse() throws Exception {
         try (Simulator sim = Simulator.tcp("--status", "mac-error"); QPOSService pos = jni(sim)) {
             Recorder listener = new Recorder();
             pos.initListener(listener);
             pos.updateKeyByTR_31(1, TestBlocks.getPinBlock());
             KeyLoadReport report = listener.next();
+            assertTrue(report.isRefused(), report.toString());
             assertEquals(QPOSService.Error.MAC_ERROR, report.getError());
-            assertEquals(List.of("error:MAC_ERROR"), listener.events);
+            pos.sendTR31Key(TestBlocks.getPinBlock());
+            assertTrue(listener.next().isRefused());
+            assertEquals(List.of("updateKeyByTR_31:false", "sendTR31Key:false"), listener.events);
+        }
+    }
+
+    /** The reader says OK but stores nothing: its check value shows no key, so the result is false. */
+    @Test
+    void aReaderThatSaysTrueButStoresNothingIsResultFalse() throws Exception {
+        try (Simulator sim = Simulator.tcp("--false-answer", "ok-without-storing"); QPOSService pos = jni(sim)) {
+            Recorder listener = new Recorder();
+            pos.initListener(listener);
+            pos.updateKeyByTR_31(2, TestBlocks.getPinBlock());
+            KeyLoadReport report = listener.next();
+            assertFalse(report.isSuccess(), report.toString());
+            assertEquals(List.of("updateKeyByTR_31:false"), listener.events);
+        }
+    }
+
+    /** Transport problems are onError with the vendor's names: TIMEOUT is the reader's own 0x25 answer. */
+    @Test
+    void aReadersTimeoutAnswerIsOnErrorTimeout() throws Exception {
+        try (Simulator sim = Simulator.tcp("--status", "timeout"); QPOSService pos = jni(sim)) {
+            Recorder listener = new Recorder();
+            pos.initListener(listener);
+            pos.updateKeyByTR_31(1, TestBlocks.getPinBlock());
+            KeyLoadReport report = listener.next();
+            assertFalse(report.isRefused(), report.toString());
+            assertEquals(List.of("error:TIMEOUT"), listener.events);
+        }
+    }
+
+    /** A reader that stays silent is NO_RESPONSE, never a result. */
+    @Test
+    void aSilentReaderIsOnErrorNoResponse() throws Exception {
+        try (Simulator sim = Simulator.tcp("--drop", "1000"); QPOSService pos = jni(sim)) {
+            Recorder listener = new Recorder();
+            pos.initListener(listener);
+            pos.getKeyCheckValue(0);
+            KeyLoadReport report = listener.next();
+            assertFalse(report.isRefused(), report.toString());
+            assertEquals(List.of("error:NO_RESPONSE"), listener.events);
         }
     }
 
@@ -344,10 +392,10 @@ class QPOSServiceTest {
             pos.setExpectedKcv("0BAD00");
             pos.sendTR31Key(TestBlocks.getPinBlock());
             KeyLoadReport mismatch = listener.next();
-            assertEquals(QPOSService.Error.UNKNOWN, mismatch.getError());
+            assertTrue(mismatch.isRefused(), mismatch.toString());
             assertTrue(mismatch.getMessage().contains("KCV mismatch"), mismatch.getMessage());
             assertThrows(IllegalArgumentException.class, () -> pos.setExpectedKcv("08D7B"));
-            assertEquals(List.of("sendTR31Key:true", "sendTR31Key:true", "error:UNKNOWN"), listener.events);
+            assertEquals(List.of("sendTR31Key:true", "sendTR31Key:true", "sendTR31Key:false"), listener.events);
         }
     }
 
@@ -372,6 +420,47 @@ class QPOSServiceTest {
             listener.next();
             assertEquals(1, handler.posted.size());
             assertThrows(IllegalArgumentException.class, () -> pos.initListener(new Object(), listener));
+        }
+    }
+
+    /**
+     * The vendor's initListener(Handler, listener) with a null Handler means the main looper's; a
+     * plain JVM has none (and no android.os classes at run time), so callbacks stay on the worker.
+     */
+    @Test
+    void aNullAndroidHandlerOnAPlainJvmLeavesCallbacksOnTheWorker() throws Exception {
+        try (Simulator sim = Simulator.tcp(); QPOSService pos = jni(sim)) {
+            Recorder listener = new Recorder();
+            pos.initListener((android.os.Handler) null, listener);
+            pos.getKeyCheckValue(0);
+            listener.next();
+            assertTrue(listener.threads.stream().allMatch(t -> t.startsWith("keybridge-qpos-")), listener.threads.toString());
+        }
+    }
+
+    /**
+     * On keybridge's own connection: connecting is the backend's (API_NOT_AVAILABLE), cancelTrade
+     * stops the call in progress, and disconnecting closes the connection after onRequestQposDisconnected.
+     */
+    @Test
+    void theConnectionMethodsOnKeybridgesOwnConnection() throws Exception {
+        try (Simulator sim = Simulator.tcp("--delay-ms", "60000")) {
+            QPOSService pos = QPOSService.getInstance(new JniKeyLoaderBackend(NativeKeyLoader.openTcp(sim.getAddress(), 120_000, false)));
+            Recorder listener = new Recorder();
+            pos.initListener(listener);
+            assertFalse(pos.connectBluetoothDevice(true, 25, "00:11:22:33:44:55"));
+            assertEquals(QPOSService.Error.API_NOT_AVAILABLE, listener.next().getError());
+            pos.updateKeyByTR_31(3, TestBlocks.getPinBlock());
+            KeyLoadReport cancelled;
+            do { // until the load has reached the reader and the cancel meets it
+                pos.cancelTrade();
+            } while ((cancelled = listener.reports.poll(50, TimeUnit.MILLISECONDS)) == null);
+            assertFalse(cancelled.isSuccess(), cancelled.toString());
+            assertFalse(cancelled.isRefused(), "a cancelled load is no verdict: " + cancelled);
+            assertTrue(pos.resetPosStatus());
+            pos.disconnectBT();
+            assertEquals(List.of("error:API_NOT_AVAILABLE", "error:" + cancelled.getError(), "disconnected"), listener.events);
+            assertThrows(IllegalStateException.class, () -> pos.getQposId());
         }
     }
 }

@@ -67,6 +67,7 @@ class NativeKeyLoaderProvisionTest {
             ProvisionedSlot slot = report.getSlots().get(0);
             assertEquals(ProvisionedSlot.Outcome.FAILED, slot.getOutcome());
             assertEquals("MAC_ERROR", slot.getFailure().getDspreadError());
+            assertTrue(slot.getFailure().isRefused());
             assertNull(slot.getVerdict());
             assertNull(report.getReportFailure(), "the failure was reported");
             assertFalse(report.isAllVerified());

@@ -1,6 +1,7 @@
 package io.keybridge.jni;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -48,18 +49,21 @@ class NativeKeyLoaderTest {
                 NativeKeyLoader loader = NativeKeyLoader.openTcp(sim.getAddress(), 1500, false)) {
             ReaderException e = assertThrows(ReaderException.class, () -> loader.sendTr31Key(TestBlocks.getPinBlock()));
             assertEquals("MAC_ERROR", e.getDspreadError());
+            assertTrue(e.isRefused(), "the reader answered the load with a failure: its verdict");
         }
         try (Simulator sim = Simulator.tcp("--busy", "1000");
                 NativeKeyLoader loader = NativeKeyLoader.openTcp(sim.getAddress(), 300, false)) {
             ReaderException e = assertThrows(ReaderException.class, () -> loader.keyCheckValue(0));
-            assertTrue(e.getDspreadError().equals("DEVICE_BUSY") || e.getDspreadError().equals("TIMEOUT"), e.getDspreadError());
+            assertFalse(e.isRefused(), "a reader that never finishes gave no verdict");
+            // Still working (0x23) until the time runs out: the SDK's NO_RESPONSE.
+            assertEquals("NO_RESPONSE", e.getDspreadError());
         }
         String gone;
         try (Simulator sim = Simulator.tcp()) {
             gone = sim.getAddress();
         }
         ReaderException refused = assertThrows(ReaderException.class, () -> NativeKeyLoader.openTcp(gone, 500, false));
-        assertEquals("COMM_ERROR", refused.getDspreadError());
+        assertEquals("NO_RESPONSE", refused.getDspreadError());
     }
 
     @Test

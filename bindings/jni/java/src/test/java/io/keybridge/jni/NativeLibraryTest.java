@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  */
 class NativeLibraryTest {
     /**
-     * Run in a child JVM: reaches the natives of two classes (a refused connection is COMM_ERROR, a
+     * Run in a child JVM: reaches the natives of two classes (a refused connection is NO_RESPONSE, a
      * published block's header is read) and counts the copies of the library mapped into the process.
      */
     public static final class Probe {
@@ -63,7 +63,7 @@ class NativeLibraryTest {
                 .start();
         String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         assertTrue(child.waitFor(30, TimeUnit.SECONDS));
-        assertEquals("natives loaded: COMM_ERROR\nusage P0\ncopies mapped: 1", output);
+        assertEquals("natives loaded: NO_RESPONSE\nusage P0\ncopies mapped: 1", output);
         Files.delete(jar);
     }
 }

@@ -64,7 +64,7 @@ class StreamsTest {
         }
         // The simulator has stopped: its end of the socket is closed.
         ReaderException gone = assertThrows(ReaderException.class, loader::deviceInfo);
-        assertTrue(gone.getDspreadError().equals("DEVICE_RESET") || gone.getDspreadError().equals("COMM_ERROR"),
+        assertTrue(gone.getDspreadError().equals("DEVICE_RESET") || gone.getDspreadError().equals("NO_RESPONSE"),
                 gone.getDspreadError() + ": " + gone.getMessage());
         loader.close();
 
@@ -82,7 +82,7 @@ class StreamsTest {
         };
         try (NativeKeyLoader dead = NativeKeyLoader.openStreams(silent, broken, 200, false)) {
             ReaderException e = assertThrows(ReaderException.class, () -> dead.keyCheckValue(0));
-            assertEquals("COMM_ERROR", e.getDspreadError());
+            assertEquals("NO_RESPONSE", e.getDspreadError());
             assertTrue(e.getMessage().contains("Broken pipe"), e.getMessage());
         }
         assertThrows(IllegalArgumentException.class, () -> NativeKeyLoader.openStreams(null, broken, 0, false));

@@ -55,10 +55,22 @@ class Tr31HeaderTest {
     }
 
     @Test
-    void weakWrappingIsReadOnlyWhenTheCallerOptsIn() {
-        assertThrows(IllegalArgumentException.class, () -> Tr31Header.inspect(TR31_2018_A721, true, false));
-        Tr31Header header = Tr31Header.inspect(TR31_2018_A721, true, true);
+    void weakWrappingAndAnUnobfuscatedKeyLengthAreShownWithWarnings() {
+        Tr31Header header = Tr31Header.inspect(TR31_2018_A721);
         assertEquals("A", header.getVersion());
         assertEquals("P0", header.getKeyUsage());
+        List<String> warnings = header.getWarnings();
+        assertEquals(2, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).startsWith("weak wrapping accepted"), warnings.toString());
+        assertTrue(warnings.get(1).contains("not obfuscated") && warnings.get(1).contains("position 16"), warnings.toString());
+        assertEquals(List.of(), Tr31Header.inspect(X9143_842).getWarnings());
+    }
+
+    @Test
+    void theStrictProfileRefusesWhatTheDefaultWarnsAbout() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Tr31Header.inspect(TR31_2018_A74, Tr31Header.Profile.STRICT));
+        assertTrue(e.getMessage().contains("not obfuscated"), e.getMessage());
+        assertEquals("D", Tr31Header.inspect(TR31_2018_A74, Tr31Header.Profile.LENIENT).getVersion());
     }
 }

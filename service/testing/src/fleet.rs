@@ -14,9 +14,9 @@ use keybridge_testkit::simulator::{self, SimulatorConfig, SimulatorHandle};
 use sqlx::AnyPool;
 
 use super::Fixture;
-use crate::config::Config;
-use crate::devices::{self, NewDevice};
-use crate::tokens::{self, Scope};
+use keybridge_service::config::Config;
+use keybridge_service::devices::{self, NewDevice};
+use keybridge_service::tokens::{self, Scope};
 
 /// The readers of a fleet and the operator token that provisions them.
 pub struct Fleet {
@@ -86,6 +86,11 @@ impl Fleet {
             pos_ids,
             token: token.token.as_str().to_owned(),
         }
+    }
+
+    /// The operator token of [`Fleet::GROUP`].
+    pub fn operator_token(&self) -> &str {
+        &self.token
     }
 
     /// Provisions every reader from the service at `url`, `concurrency` at a time, each on its

@@ -16,10 +16,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::Client;
-use crate::config::{Config, Overrides};
-use crate::devices::{self, NewDevice};
-use crate::server::Service;
-use crate::tokens::{self, Scope};
+use keybridge_service::config::{Config, Overrides};
+use keybridge_service::devices::{self, NewDevice};
+use keybridge_service::server::Service;
+use keybridge_service::tokens::{self, Scope};
 
 /// The emulator, its keys and a directory for the configuration and a SQLite database.
 pub struct Fixture {
@@ -36,6 +36,9 @@ const KEYS: &[(&str, KeyUsage, KeyAlgorithm)] = &[
     ("alias/pin-tdes", KeyUsage::P0, KeyAlgorithm::Tdes2Key),
     ("alias/bdk-tdes", KeyUsage::B0, KeyAlgorithm::Tdes2Key),
     ("alias/bdk-aes", KeyUsage::B0, KeyAlgorithm::Aes128),
+    // What the `fleet` profile is rotated to (the next key generation).
+    (Fixture::ROTATED_PIN, KeyUsage::P0, KeyAlgorithm::Tdes2Key),
+    (Fixture::ROTATED_BDK, KeyUsage::B0, KeyAlgorithm::Tdes2Key),
 ];
 
 fn random_key(algorithm: KeyAlgorithm) -> SecretBytes {
@@ -52,6 +55,10 @@ impl Fixture {
     pub const BDK_ID: &'static str = "12345678";
     /// The TDES KSI of the `fleet` profile (a key set of its own: profiles must not share one).
     pub const FLEET_KSI: &'static str = "FFFF123456";
+    /// The `fleet` profile's slot 0 key after a rotation.
+    pub const ROTATED_PIN: &'static str = "alias/pin-tdes-2";
+    /// The `fleet` profile's slot 1 BDK after a rotation.
+    pub const ROTATED_BDK: &'static str = "alias/bdk-tdes-2";
 
     /// Starts the emulator with fresh random keys and `faults`.
     pub fn start(faults: Faults) -> Self {
@@ -107,6 +114,7 @@ impl Fixture {
             r#"
 [server]
 listen = "127.0.0.1:0"
+spool_path = "{spool}"
 
 [database]
 url = "{database}"
@@ -140,6 +148,7 @@ slots = [
 ]
 "#,
             fleet_ksi = Self::FLEET_KSI,
+            spool = self.dir.path().join("refusals.spool").display(),
             endpoint = self.emulator.endpoint_url(),
             ksi = Self::KSI,
             bdk_id = Self::BDK_ID,

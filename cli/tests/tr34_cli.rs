@@ -1,0 +1,165 @@
+//! `keybridge tr34 inspect|unwrap`, run as the built binary on the vendor demo's token and on
+//! tokens built here with the test PKI of rust-core/tests/fixtures/tr34 (see its make.sh).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use keybridge::tr34::{Certificate, ContentCipher, Kdh, Payload, PrivateKey, Shape, build};
+
+const BIN: &str = env!("CARGO_BIN_EXE_keybridge");
+const KEY: &str = "0123456789ABCDEFFEDCBA9876543210";
+const NONCE: &str = "0011223344556677";
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../rust-core/tests/fixtures/tr34")
+        .join(name)
+}
+
+fn demo_token() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../rust-core/tests/vectors/dspread-demo-tr34-token.hex")
+}
+
+fn pem(name: &str) -> String {
+    std::fs::read_to_string(fixture(name)).unwrap()
+}
+
+/// A token for the test KRD from `kdh` (a fixture name), as hex.
+fn token(kdh: &str) -> String {
+    let key = PrivateKey::from_pem("KDH", &pem(&format!("{kdh}.key"))).unwrap();
+    let cert = Certificate::from_pem("KDH", &pem(&format!("{kdh}.pem"))).unwrap();
+    let krd = Certificate::from_pem("KRD", &pem("krd.pem")).unwrap();
+    let der = build(
+        Kdh {
+            key: &key,
+            certificate: &cert,
+        },
+        &krd,
+        Payload {
+            key: &hex::decode(KEY).unwrap(),
+            header: "D0000K0TB00E0000",
+            nonce: &hex::decode(NONCE).unwrap(),
+            cipher: ContentCipher::TdesCbc,
+            shape: Shape::Aws,
+        },
+    )
+    .unwrap();
+    hex::encode_upper(der)
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("run keybridge")
+}
+
+fn unwrap_args<'a>(token: &'a str, kdh_cert: &'a str, nonce: &'a str) -> Vec<String> {
+    let mut args: Vec<String> = ["tr34", "unwrap", token, "--krd-key"].map(String::from).to_vec();
+    args.push(fixture("krd.key").display().to_string());
+    args.extend(["--kdh-cert".into(), fixture(kdh_cert).display().to_string()]);
+    args.extend(["--kdh-ca".into(), fixture("kdh-ca.pem").display().to_string()]);
+    args.extend(["--krd-cert".into(), fixture("krd.pem").display().to_string()]);
+    args.extend(["--nonce".into(), nonce.into()]);
+    args
+}
+
+fn run_owned(args: &[String]) -> Output {
+    Command::new(BIN).args(args).output().expect("run keybridge")
+}
+
+fn failure_line(output: &Output) -> String {
+    assert!(!output.status.success(), "expected a failure");
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8(output.stderr.clone()).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "one line on stderr: {stderr}");
+    assert!(!stderr.contains(KEY), "no key in errors: {stderr}");
+    stderr
+}
+
+#[test]
+fn inspect_shows_the_vendor_demo_tokens_recipient_and_header() {
+    let out = run(&["tr34", "inspect", demo_token().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = |label: &str| text.lines().find(|l| l.starts_with(label)).unwrap_or("").to_owned();
+    assert!(line("recipient (KRD)").contains("Dspread Devices CA"), "{text}");
+    assert!(line("header").ends_with("A0016K0TN00E0000"), "{text}");
+    assert!(line("nonce").ends_with("4CDCEDD916AAACEEAE548A1C5B0A0EAA"), "{text}");
+    assert!(line("shape").contains("Dspread"), "{text}");
+}
+
+#[test]
+fn inspect_json_reads_hex_from_an_argument_too() {
+    let hex = std::fs::read_to_string(demo_token()).unwrap();
+    let hex: String = hex.lines().filter(|l| !l.starts_with('#')).collect();
+    let out = run(&["tr34", "inspect", "--json", &hex]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["signer"]["header"], "A0016K0TN00E0000");
+    assert_eq!(json["signed_data_version"], 0x49);
+    assert_eq!(json["recipient"]["serial"], "4EB0D600009880");
+    assert_eq!(json["content"]["cipher"], "TdesCbc");
+    assert_eq!(json["recipient"]["oaep"]["hash"], "sha256");
+}
+
+#[test]
+fn inspect_of_a_broken_token_names_the_field_and_offset() {
+    let line = failure_line(&run(&["tr34", "inspect", "308200050201"]));
+    assert!(line.contains("ContentInfo at offset 0"), "{line}");
+}
+
+#[test]
+fn unwrap_verifies_and_prints_header_key_and_kcv() {
+    let token = token("kdh");
+    let out = run_owned(&unwrap_args(&token, "kdh.pem", NONCE));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "every check ran: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text,
+        format!("header  D0000K0TB00E0000\nkey     {KEY}\nkcv     08D7B4\n")
+    );
+
+    let mut json_args = unwrap_args(&token, "kdh.pem", NONCE);
+    json_args.push("--json".into());
+    let out = run_owned(&json_args);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["key"], KEY);
+    assert_eq!(json["kcv"], "08D7B4");
+    assert_eq!(json["unchecked"], serde_json::json!([]));
+}
+
+#[test]
+fn unwrap_without_ca_certificate_or_nonce_says_what_it_did_not_check() {
+    let token = token("kdh");
+    let out = run(&[
+        "tr34",
+        "unwrap",
+        &token,
+        "--krd-key",
+        fixture("krd.key").to_str().unwrap(),
+        "--kdh-cert",
+        fixture("kdh.pem").to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    for flag in ["--kdh-ca", "--nonce", "--krd-cert"] {
+        assert!(stderr.contains(flag), "{stderr}");
+    }
+}
+
+#[test]
+fn unwrap_refusals_exit_non_zero_naming_the_check() {
+    let good = token("kdh");
+    let forged = token("kdh-forged");
+    for (token, kdh_cert, nonce, check) in [
+        (&good, "kdh.pem", "FFFFFFFFFFFFFFFF", "check nonce"),
+        (&forged, "kdh-forged.pem", NONCE, "check kdh-chain"),
+        (&forged, "kdh.pem", NONCE, "check signer"),
+    ] {
+        let line = failure_line(&run_owned(&unwrap_args(token, kdh_cert, nonce)));
+        assert!(line.contains(check), "{check}: {line}");
+    }
+}
