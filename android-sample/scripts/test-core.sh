@@ -7,10 +7,11 @@
 #      `keybridge aws-emulator` the tests start as child processes
 #   3. Maven (the root pom.xml): android-sample/core (the app's logic, generated bindings + core +
 #      the shared key service fixture) under Surefire, loading libkeybridge_ffi from
-#      target/lean/debug through JNA; then android-sample/app's Bluetooth SPP and BLE transports
-#      (and the root-certificate helper, compiled only), compiled against Android 14's framework
-#      classes and run under Robolectric (offline), driven through its Bluetooth shadows into the
-#      reader simulator
+#      target/lean/debug through JNA; then android-sample/app's Bluetooth SPP, BLE and USB serial
+#      transports (and the root-certificate helper, compiled only), compiled against Android 14's
+#      framework classes and run under Robolectric (offline): SPP and BLE driven through its
+#      Bluetooth shadows into the reader simulator, USB through its UsbManager/UsbDeviceConnection
+#      shadows
 # The last line is the summary: `N passed, N failed`.
 set -uo pipefail
 
