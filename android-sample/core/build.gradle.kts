@@ -1,5 +1,5 @@
-// The app's logic. Its code imports nothing from android.*: scripts/test-core.sh compiles it with a
-// plain kotlinc against the host-JVM flavour of the bindings and tests it against the reader
+// The app's logic. Its code imports nothing from android.*: scripts/test-core.sh compiles it with Maven
+// (pom.xml beside this file) against the host-JVM flavour of the bindings and tests it against the reader
 // simulator. It is an Android library only because the bindings it calls are one (the AAR with
 // the native library); a JVM module cannot depend on an AAR.
 plugins {

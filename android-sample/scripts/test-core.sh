@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Tests the sample app's logic (android-sample/core) on the host JVM against the real reader
-# simulator and the real key service, and exits non-zero on any failure:
-#   1. tools (bindings/scripts/setup-jvm-tools.sh: JNA + JUnit 5 from apt, kotlinc from npm)
+# Tests the sample app on the host JVM and exits non-zero on any failure:
+#   1. tools (bindings/scripts/setup-jvm-tools.sh: a JDK and Maven; the rest are Maven dependencies)
 #   2. the library the app ships, the lean variant (the device build: features service-client,java,
 #      no AWS SDK) in target/lean, and its JVM-flavour Kotlin (bindings/scripts/generate.sh
 #      kotlin-jvm), and the CLI whose `keybridge simulate`, `keybridge serve` and
 #      `keybridge aws-emulator` the tests start as child processes
-#   3. kotlinc: generated bindings + core + core tests + the shared key service fixture
-#      (bindings/kotlin/src/testing); JUnit 5 runs them, loading libkeybridge_ffi from
-#      target/lean/debug through JNA
+#   3. Maven (the root pom.xml): android-sample/core (the app's logic, generated bindings + core +
+#      the shared key service fixture) under Surefire, loading libkeybridge_ffi from
+#      target/lean/debug through JNA; then android-sample/app's Bluetooth SPP, BLE and USB serial
+#      transports (and the root-certificate helper, compiled only), compiled against Android 14's
+#      framework classes and run under Robolectric (offline): SPP and BLE driven through its
+#      Bluetooth shadows into the reader simulator, USB through its UsbManager/UsbDeviceConnection
+#      shadows
 # The last line is the summary: `N passed, N failed`.
 set -uo pipefail
 
@@ -16,7 +19,6 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo"
 bindings_scripts="$repo/bindings/scripts"
 target_dir="${CARGO_TARGET_DIR:-$repo/target}"
-out="$target_dir/android-sample-core"
 lean_dir="$target_dir/lean"
 source "$bindings_scripts/jvm-env.sh"
 
@@ -31,17 +33,8 @@ KEYBRIDGE_TARGET_DIR="$lean_dir" KEYBRIDGE_FEATURES=service-client,java "$bindin
     fail_early "building and generating the Kotlin bindings of the device build"
 cargo build --quiet -p keybridge-cli || fail_early "building the CLI (reader simulator)"
 
-rm -rf "$out" && mkdir -p "$out/classes"
-mapfile -t sources < <(find "$lean_dir/bindings/kotlin-jvm" android-sample/core/src bindings/kotlin/src/testing -name '*.kt' | sort)
-echo "== kotlinc (${#sources[@]} files)" >&2
-"$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -classpath "$jvm_test_classpath" -d "$out/classes" "${sources[@]}" \
-    2>"$out/kotlinc.log" || {
-    cat "$out/kotlinc.log" >&2
-    fail_early "compiling android-sample/core"
-}
-
-declared=$(grep -rhoE '^\s*@Test\b' android-sample/core/src/test | wc -l)
-run_junit "$out" "$declared" -Djna.library.path="$lean_dir/debug" -Dkeybridge.cli="$target_dir/debug/keybridge" \
-    --select-package io.keybridge.sample.core
+rm -rf "$target_dir/maven/sample"
+kb_mvn verify -pl android-sample/core,android-sample/app || fail_early "building android-sample (mvn verify)"
+surefire_counts "$(declared_tests android-sample/core/src/test android-sample/app/src/robolectric)" "$target_dir/maven/sample"
 echo "$junit_passed passed, $junit_failed failed"
 [[ $junit_failed -eq 0 ]]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every binding test on this host and exits non-zero on any failure:
-#   1. installs the JVM tools if missing (setup-jvm-tools.sh: apt JNA + JUnit 5, npm kotlinc)
+#   1. installs the JVM tools if missing (setup-jvm-tools.sh: a JDK and Maven from apt; the
+#      libraries are Maven dependencies of the root pom.xml)
 #   2. builds the one native library (uniffi + JNI, features `aws,service-client,java`: what the
 #      full Android AAR and the iOS package ship) and the CLI (reader simulator, key service, AWS
 #      emulator), generates the Kotlin bindings (JVM and Android flavours) and checks that the
@@ -8,18 +9,20 @@
 #   3. the FFI crate's Rust unit tests, `cargo check --target aarch64-linux-android` of the lean
 #      and the full library (check-android.sh: the host's clang compiles ring's C for the check),
 #      and the 16 KB alignment of every LOAD segment of the built libraries (readelf)
-#   4. builds keybridge-java.jar (build-java-jar.sh: javac + jar, the linux-x86_64 library inside)
-#      and compiles against it alone (+ android-all, compile-only) the ported Dspread classes
-#      (bindings/jni/java/src/ported): the key-loading class, a listener overriding all 181 callbacks
-#      of the vendor's listener and a demo-shaped class: the vendor's shapes must compile; measures the device
-#      build's library (measure-device-library.sh: at most 3 MiB stripped)
-#   5. compiles the Kotlin and Java sources and tests (kotlinc, javac; android-all on the compile
-#      class path only) and runs them with JUnit 5 on the host JVM against `keybridge simulate`, `keybridge aws-emulator` and `keybridge serve`
-#      processes
+#   4. the library keybridge-java carries (build-java-jar.sh --library-only: linux-x86_64, shipped
+#      profile, stripped) and the device build's library size (measure-device-library.sh: at most
+#      3 MiB stripped)
+#   5. Maven (`verify`, the root pom.xml): keybridge-java (jar, sources, javadoc, the library
+#      inside), the ported Dspread key-loading class compiled against keybridge-java alone
+#      (bindings/jni/java/src/ported: the vendor demo's shape must compile), keybridge-kotlin and
+#      the host-JVM tests of both layers under Surefire (JUnit 5) against `keybridge simulate`,
+#      `keybridge aws-emulator` and `keybridge serve` processes, the jar consumer test
+#      (JavaJarTest: the example station against the packaged jar alone), the Dspread drop-in's
+#      Handler and main-Looper delivery under Robolectric (offline), and the JMH benchmarks compile
 #   6. the lean variant, the device build (features `service-client,java`: the key service client,
 #      no AWS SDK), built into target/lean: its own generated Kotlin, loaded on the host JVM,
 #      running every test that needs no AWS client in the library (provisioning included)
-# The last line is the summary: `N passed, N failed` (JUnit tests plus the script checks).
+# The last line is the summary: `N passed, N failed` (Surefire's tests plus the script checks).
 set -uo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -27,7 +30,6 @@ cd "$repo"
 scripts="$repo/bindings/scripts"
 target_dir="${CARGO_TARGET_DIR:-$repo/target}"
 lean_dir="$target_dir/lean"
-out="$target_dir/jvm-tests"
 source "$scripts/jvm-env.sh"
 checks_passed=0
 checks_failed=0
@@ -70,68 +72,53 @@ check "cargo check --target aarch64-linux-android -p keybridge-ffi (full: with t
 check "every LOAD segment of the built library is 16 KB-aligned" \
     "$scripts/check-page-alignment.sh" "$target_dir/debug/libkeybridge_ffi.so"
 refuses_4k() {
-    local jnidispatch
-    jnidispatch=$(find /usr/lib -name 'libjnidispatch*.so' 2>/dev/null | head -1)
-    [[ -n $jnidispatch ]] || { echo "no JNA libjnidispatch here to test the check with" >&2; return 1; }
-    ! "$scripts/check-page-alignment.sh" "$jnidispatch" 2>/dev/null
+    local libjava
+    libjava="$(dirname "$(readlink -f "$(command -v java)")")/../lib/libjava.so"
+    [[ -f $libjava ]] || { echo "no libjava.so beside $(command -v java) to test the check with" >&2; return 1; }
+    ! "$scripts/check-page-alignment.sh" "$libjava" 2>/dev/null
 }
-check "the alignment check refuses a 4 KB-aligned library (the system JNA's libjnidispatch)" refuses_4k
+check "the alignment check refuses a 4 KB-aligned library (the JDK's libjava.so)" refuses_4k
 
-# --- keybridge-java.jar, and the ported Dspread class against it alone; the device build's size
-java_jar="$target_dir/java/keybridge-java.jar"
-"$scripts/build-java-jar.sh" >/dev/null || fail_early "building keybridge-java.jar"
-rm -rf "$out" && mkdir -p "$out/classes"
-ported() {
-    mkdir -p "$out/ported" &&
-        javac -nowarn -d "$out/ported" -classpath "$java_jar:$android_all_jar" $(find bindings/jni/java/src/ported -name '*.java')
-}
-check "the ported Dspread classes (key loading, a listener with the vendor's 181 callbacks, a demo-shaped class) compile against keybridge-java.jar alone (+ android-all)" ported
+# --- the library inside keybridge-java; the device build's size --------------------------------
+"$scripts/build-java-jar.sh" --library-only || fail_early "building the library keybridge-java carries"
 check "the device build's library (x86_64, shipped profile, stripped) is at most 3 MiB" "$scripts/measure-device-library.sh"
 
-# --- compile and run: the shipped feature set ------------------------------------------------
-# compile_and_run OUT GENERATED_DIR LIBRARY_DIR KOTLIN_SOURCE_DIRS... -- JAVA_SOURCE_DIRS... [-- EXCLUDED_FILE_NAMES...]
-# Compiles the generated bindings with the sources, runs every test found with JUnit against the
-# library in LIBRARY_DIR and adds the counts to the totals. Returns 2 if compiling failed, 1 if a
-# test failed.
-compile_and_run() {
-    local run_out="$1" generated="$2" library="$3"
-    shift 3
-    local kotlin_dirs=() java_dirs=() excluded=() part=kotlin arg
-    for arg in "$@"; do
-        if [[ $arg == -- ]]; then
-            [[ $part == kotlin ]] && part=java || part=excluded
-        elif [[ $part == kotlin ]]; then kotlin_dirs+=("$arg")
-        elif [[ $part == java ]]; then java_dirs+=("$arg")
-        else excluded+=(-not -name "$arg"); fi
-    done
-    mkdir -p "$run_out/classes"
-    local kotlin_sources java_sources
-    mapfile -t kotlin_sources < <(find "$generated" "${kotlin_dirs[@]}" -name '*.kt' "${excluded[@]}" | sort)
-    mapfile -t java_sources < <(find "${java_dirs[@]}" -name '*.java' "${excluded[@]}" | sort)
-    echo "== kotlinc (${#kotlin_sources[@]} files)" >&2
-    "$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -classpath "$jvm_test_classpath:$android_all_jar" -d "$run_out/classes" \
-        "${kotlin_sources[@]}" "${java_sources[@]}" 2>"$run_out/kotlinc.log" || {
-        cat "$run_out/kotlinc.log" >&2
-        return 2
-    }
-    echo "== javac (${#java_sources[@]} files)" >&2
-    javac -nowarn -d "$run_out/classes" -classpath "$jvm_test_classpath:$android_all_jar:$run_out/classes" "${java_sources[@]}" \
-        2> >(grep -v UnsupportedAppUsage >&2) || return 2
-    local declared
-    declared=$(cat "${kotlin_sources[@]}" "${java_sources[@]}" | grep -c '^\s*@Test\b')
-    run_junit "$run_out" "$declared" -Djna.library.path="$library" -Djava.library.path="$library" \
-        -Dkeybridge.vectors="$repo/rust-core/tests/vectors/tr31-published.tsv" -Dkeybridge.cli="$target_dir/debug/keybridge" \
-        -Dkeybridge.javaJar="$java_jar" -Dkeybridge.javaExamples="$repo/bindings/jni/java/examples" \
-        -Dkeybridge.dspreadApi="$repo/bindings/jni/java/src/test/resources/dspread-sdk-8.5.4-api.txt" \
-        --scan-class-path "$run_out/classes"
+# --- Maven: the shipped feature set ------------------------------------------------------------
+# run_maven VARIANT DECLARED MAVEN_ARGS…: runs Maven, then adds the variant's Surefire counts to
+# the totals. Returns 2 if the build broke (compiling, packaging), 1 if a test failed.
+run_maven() {
+    local variant="$1" declared="$2"
+    shift 2
+    rm -rf "$target_dir/maven/$variant"
+    echo "== mvn $* ($variant)" >&2
+    kb_mvn "$@" || return 2
+    surefire_counts "$declared" "$target_dir/maven/$variant"
     total_junit_passed=$((total_junit_passed + junit_passed))
     total_junit_failed=$((total_junit_failed + junit_failed))
     [[ $junit_failed -eq 0 ]]
 }
 
-compile_and_run "$out" "$target_dir/bindings/kotlin-jvm" "$target_dir/debug" \
-    bindings/kotlin/src/main bindings/kotlin/src/aws bindings/kotlin/src/testing bindings/kotlin/src/test -- bindings/jni/java/src
-[[ $? -eq 2 ]] && fail_early "compiling the Kotlin and Java sources"
+jvm_tests=(bindings/kotlin/src/test bindings/jni/java/src/test bindings/robolectric/src/test)
+run_maven full "$(declared_tests "${jvm_tests[@]}")" verify \
+    -pl bindings/jni/java,bindings/jni/java/src/ported,bindings/kotlin,bindings/robolectric,bindings/jmh
+[[ $? -eq 2 ]] && fail_early "building the Java and Kotlin artifacts (mvn verify)"
+for kind in sources javadoc; do
+    check "keybridge-java and keybridge-kotlin have a -$kind jar" \
+        test -s "$target_dir/maven/full/keybridge-java/keybridge-java-0.1.0-$kind.jar" -a \
+        -s "$target_dir/maven/full/keybridge-kotlin/keybridge-kotlin-0.1.0-$kind.jar"
+done
+kotlin_consumer() {
+    local jars="$target_dir/maven/full/keybridge-kotlin"
+    local output
+    output=$(java -Djava.library.path="$(mktemp -d)" \
+        -cp "$jars/keybridge-kotlin-0.1.0.jar:$(cat "$jars/runtime-classpath.txt")" bindings/kotlin/examples/InspectBlock.java \
+        D0112P0AE00E0000B82679114F470F540165EDFBF7E250FCEA43F810D215F8D207E2E417C07156A27E8E31DA05F7425509593D03A457DC34) &&
+        [[ $output == "key usage P0" ]] || { echo "$output" >&2; return 1; }
+}
+check "a program with only keybridge-kotlin and its dependencies on the class path loads the library from keybridge-java" \
+    kotlin_consumer
+check "keybridge-java carries the linux-x86-64 library" \
+    bash -c "jar tf '$target_dir/maven/full/keybridge-java/keybridge-java-0.1.0.jar' | grep -qx 'linux-x86-64/libkeybridge_ffi.so'"
 
 # --- the lean variant (the device build): no AWS client, its own generated bindings ----------
 lean() {
@@ -141,9 +128,14 @@ lean() {
         echo "the lean library exports the AWS exporter" >&2
         return 1
     fi
-    compile_and_run "$out/lean" "$lean_dir/bindings/kotlin-jvm" "$lean_dir/debug" \
-        bindings/kotlin/src/main bindings/kotlin/src/testing bindings/kotlin/src/test -- bindings/jni/java/src -- AwsExporterTest.kt \
-        JavaJarTest.java Tr34DropInTest.java
+    # Less the AWS exporter's and the TR-34 tests (no AWS client, no tr34 feature) and the jar
+    # consumer test (run above).
+    local declared
+    declared=$(($(declared_tests bindings/kotlin/src/test bindings/jni/java/src/test) -
+        $(declared_tests bindings/kotlin/src/test/kotlin/io/keybridge/AwsExporterTest.kt \
+            bindings/jni/java/src/test/java/io/keybridge/dspread/Tr34DropInTest.java \
+            bindings/jni/java/src/test/java/io/keybridge/jni/JavaJarTest.java)))
+    run_maven lean "$declared" -Plean test -pl bindings/kotlin -am
 }
 check "the lean variant (key service client, no AWS client) builds, generates its bindings, loads and passes the tests that need no AWS client" lean
 

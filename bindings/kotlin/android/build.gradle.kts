@@ -8,7 +8,7 @@
 // `-Pkeybridge.variant=lean` packages the lean library (no AWS) as keybridge-android-lean.
 plugins {
     id("com.android.library") version "8.5.2"
-    id("org.jetbrains.kotlin.android") version "2.0.20"
+    id("org.jetbrains.kotlin.android") version "2.4.21"
     `maven-publish`
 }
 
@@ -56,10 +56,11 @@ kotlin {
 }
 
 dependencies {
+    // The same versions as the JVM artifacts (the root pom.xml): Kotlin 2.4.21, coroutines 1.11.0, JNA 5.17.0.
     // The AAR flavour ships JNA's libjnidispatch.so for every ABI; 5.17 is the first whose
     // libraries are 16 KB-aligned (Android 15+ devices with 16 KB pages, Play's requirement).
     implementation("net.java.dev.jna:jna:5.17.0@aar")
-    implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.8.1")
+    implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.11.0")
     implementation("androidx.annotation:annotation:1.8.2")
 }
 

@@ -11,7 +11,7 @@ import android.hardware.usb.UsbDeviceConnection
 import android.hardware.usb.UsbEndpoint
 import android.hardware.usb.UsbInterface
 import android.hardware.usb.UsbManager
-import androidx.core.content.ContextCompat
+import android.os.Build
 import io.keybridge.ReaderTransport
 import io.keybridge.ReaderTransportException
 import io.keybridge.sample.core.ReaderLink
@@ -127,9 +127,14 @@ class UsbSerialTransport private constructor(
                         }
                     }
                 }
-                ContextCompat.registerReceiver(
-                    context, receiver, IntentFilter(ACTION_USB_PERMISSION), ContextCompat.RECEIVER_NOT_EXPORTED,
-                )
+                val filter = IntentFilter(ACTION_USB_PERMISSION)
+                if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.TIRAMISU) {
+                    context.registerReceiver(receiver, filter, Context.RECEIVER_NOT_EXPORTED)
+                } else {
+                    // Before Android 13 there is no flag. A forged broadcast could only claim a
+                    // grant: openDevice then still fails without the real permission.
+                    context.registerReceiver(receiver, filter)
+                }
                 continuation.invokeOnCancellation { runCatching { context.unregisterReceiver(receiver) } }
                 // Mutable, because the system adds the grant to the intent; explicit (setPackage), as
                 // Android 14 requires of mutable pending intents.

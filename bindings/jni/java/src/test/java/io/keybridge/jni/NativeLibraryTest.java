@@ -52,7 +52,10 @@ class NativeLibraryTest {
             Files.copy(library.toPath(), out);
             out.closeEntry();
         }
-        String classes = new File(Probe.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getPath();
+        // The probe (a test class) and keybridge's classes, wherever the build put each.
+        String classes = new File(Probe.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getPath()
+                + File.pathSeparator
+                + new File(NativeLibrary.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getPath();
         Process child = new ProcessBuilder(new File(System.getProperty("java.home"), "bin/java").getPath(),
                 "-Djava.library.path=" + Files.createTempDirectory("empty"),
                 "-cp", classes + File.pathSeparator + jar, Probe.class.getName())
