@@ -482,6 +482,11 @@ uint64_t uniffi_keybridge_ffi_fn_method_keyloader_kcv_report(uint64_t ptr, int32
 uint64_t uniffi_keybridge_ffi_fn_method_keyloader_key_check_value(uint64_t ptr, int32_t slot
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_LOAD_KEK_TR34
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_LOAD_KEK_TR34
+uint64_t uniffi_keybridge_ffi_fn_method_keyloader_load_kek_tr34(uint64_t ptr, RustBuffer token, RustBuffer expected_kcv
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_LOAD_REPORT
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_FN_METHOD_KEYLOADER_LOAD_REPORT
 uint64_t uniffi_keybridge_ffi_fn_method_keyloader_load_report(uint64_t ptr, RustBuffer block, RustBuffer request
@@ -991,6 +996,12 @@ uint16_t uniffi_keybridge_ffi_checksum_method_keyloader_kcv_report(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_KEY_CHECK_VALUE
 #define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_KEY_CHECK_VALUE
 uint16_t uniffi_keybridge_ffi_checksum_method_keyloader_key_check_value(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_LOAD_KEK_TR34
+#define UNIFFI_FFIDEF_UNIFFI_KEYBRIDGE_FFI_CHECKSUM_METHOD_KEYLOADER_LOAD_KEK_TR34
+uint16_t uniffi_keybridge_ffi_checksum_method_keyloader_load_kek_tr34(void
     
 );
 #endif

@@ -809,6 +809,16 @@ public protocol KeyLoaderProtocol: AnyObject, Sendable {
     func keyCheckValue(slot: Int32) async throws  -> Data
     
     /**
+     * Loads the reader's KEK by TR-34: `token` is the TR-34 key block as AWS Payment
+     * Cryptography's `ExportKey` returns it (the DER bytes its hex `KeyMaterial` decodes to),
+     * `expected_kcv` the KEK's KCV as AWS reports it (at least 3 bytes). keybridge builds the
+     * vendor SDK's envelope, sends it as `loadSessionKeyByTR_34` does and reads the KEK's check
+     * value: returns the reader's KCV of the KEK, only when it matches. A token that does not
+     * read is `InvalidArgument` (nothing sent); the reader's refusal `Rejected`.
+     */
+    func loadKekTr34(token: Data, expectedKcv: Data) async throws  -> Data
+    
+    /**
      * [`KeyLoader::send_tr31_key_with`] that reports a failure as data with its Dspread name.
      */
     func loadReport(block: String, request: LoadRequest) async  -> LoadReport
@@ -1023,6 +1033,30 @@ open func keyCheckValue(slot: Int32)async throws  -> Data  {
             rustFutureFunc: {
                 uniffi_keybridge_ffi_fn_method_keyloader_key_check_value(
                         self.uniffiCloneHandle(),FfiConverterInt32.lower(slot)
+                )
+            },
+            pollFunc: ffi_keybridge_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_keybridge_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_keybridge_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterData.lift,
+            errorHandler: FfiConverterTypeReaderError_lift
+        )
+}
+    
+    /**
+     * Loads the reader's KEK by TR-34: `token` is the TR-34 key block as AWS Payment
+     * Cryptography's `ExportKey` returns it (the DER bytes its hex `KeyMaterial` decodes to),
+     * `expected_kcv` the KEK's KCV as AWS reports it (at least 3 bytes). keybridge builds the
+     * vendor SDK's envelope, sends it as `loadSessionKeyByTR_34` does and reads the KEK's check
+     * value: returns the reader's KCV of the KEK, only when it matches. A token that does not
+     * read is `InvalidArgument` (nothing sent); the reader's refusal `Rejected`.
+     */
+open func loadKekTr34(token: Data, expectedKcv: Data)async throws  -> Data  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_keybridge_ffi_fn_method_keyloader_load_kek_tr34(
+                        self.uniffiCloneHandle(),FfiConverterData.lower(token),FfiConverterData.lower(expectedKcv)
                 )
             },
             pollFunc: ffi_keybridge_ffi_rust_future_poll_rust_buffer,
@@ -3239,6 +3273,11 @@ public struct LoadFailure: Equatable, Hashable {
      * The readable reason (the same text the exception would carry).
      */
     public var message: String
+    /**
+     * The reader's verdict on the key (it answered the load with a failure, or holds a key
+     * with another KCV or KSN): the vendor SDK's `false` result rather than `onError`.
+     */
+    public var refused: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3251,10 +3290,15 @@ public struct LoadFailure: Equatable, Hashable {
          */dspreadError: String, 
         /**
          * The readable reason (the same text the exception would carry).
-         */message: String) {
+         */message: String, 
+        /**
+         * The reader's verdict on the key (it answered the load with a failure, or holds a key
+         * with another KCV or KSN): the vendor SDK's `false` result rather than `onError`.
+         */refused: Bool) {
         self.kind = kind
         self.dspreadError = dspreadError
         self.message = message
+        self.refused = refused
     }
 
     
@@ -3275,7 +3319,8 @@ public struct FfiConverterTypeLoadFailure: FfiConverterRustBuffer {
             try LoadFailure(
                 kind: FfiConverterTypeLoadFailureKind.read(from: &buf), 
                 dspreadError: FfiConverterString.read(from: &buf), 
-                message: FfiConverterString.read(from: &buf)
+                message: FfiConverterString.read(from: &buf), 
+                refused: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -3283,6 +3328,7 @@ public struct FfiConverterTypeLoadFailure: FfiConverterRustBuffer {
         FfiConverterTypeLoadFailureKind.write(value.kind, into: &buf)
         FfiConverterString.write(value.dspreadError, into: &buf)
         FfiConverterString.write(value.message, into: &buf)
+        FfiConverterBool.write(value.refused, into: &buf)
     }
 }
 
@@ -6565,6 +6611,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keybridge_ffi_checksum_method_keyloader_key_check_value() != 35064) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_keybridge_ffi_checksum_method_keyloader_load_kek_tr34() != 28958) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_keybridge_ffi_checksum_method_keyloader_load_report() != 21332) {
