@@ -143,7 +143,7 @@ lean() {
     fi
     compile_and_run "$out/lean" "$lean_dir/bindings/kotlin-jvm" "$lean_dir/debug" \
         bindings/kotlin/src/main bindings/kotlin/src/testing bindings/kotlin/src/test -- bindings/jni/java/src -- AwsExporterTest.kt \
-        JavaJarTest.java Tr34DropInTest.java
+        JavaJarTest.java Tr34DropInTest.java Tr34EndToEndTest.java Tr34KeyLoaderTest.kt
 }
 check "the lean variant (key service client, no AWS client) builds, generates its bindings, loads and passes the tests that need no AWS client" lean
 

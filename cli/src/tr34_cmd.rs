@@ -274,7 +274,8 @@ fn given_by(check: keybridge::tr34::Check) -> &'static str {
 }
 
 /// The KDH side; prints the token in hex (what `inspect` and `unwrap` read), and with `--json`
-/// its key's KCV and the vendor SDK's envelope of the token (what `loadSessionKeyByTR_34` takes).
+/// its key's KCV and the vendor SDK's envelope of the token (what `loadSessionKeyByTR_34` takes;
+/// null for AES content, which the envelope does not carry).
 fn build(args: &BuildArgs) -> CliResult {
     let kdh_key =
         PrivateKey::from_pem("KDH private key", &read(&args.kdh_key)?).map_err(|e| format!("{}: {e}", args.kdh_key))?;
@@ -316,7 +317,11 @@ fn build(args: &BuildArgs) -> CliResult {
             },
         },
     )?;
-    let envelope = SdkEnvelope::from_token(&Tr34Token::parse(&token)?)?.encode()?;
+    // The SDK envelope carries TDES content only: none for a token with AES content.
+    let envelope = SdkEnvelope::from_token(&Tr34Token::parse(&token)?)
+        .and_then(|e| e.encode())
+        .ok()
+        .map(hex::encode_upper);
     let token = hex::encode_upper(token);
     if args.json {
         #[derive(Serialize)]
@@ -324,13 +329,14 @@ fn build(args: &BuildArgs) -> CliResult {
             token: &'a str,
             header: &'a str,
             kcv: String,
-            envelope: String,
+            /// `null` when the envelope cannot carry the token (AES content).
+            envelope: Option<String>,
         }
         return print_json(&BuildJson {
             token: &token,
             header,
             kcv: hex::encode_upper(&kcv),
-            envelope: hex::encode_upper(envelope),
+            envelope,
         });
     }
     println!("{token}");
