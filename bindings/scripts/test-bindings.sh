@@ -133,7 +133,9 @@ lean() {
     local declared
     declared=$(($(declared_tests bindings/kotlin/src/test bindings/jni/java/src/test) -
         $(declared_tests bindings/kotlin/src/test/kotlin/io/keybridge/AwsExporterTest.kt \
+            bindings/kotlin/src/test/kotlin/io/keybridge/Tr34KeyLoaderTest.kt \
             bindings/jni/java/src/test/java/io/keybridge/dspread/Tr34DropInTest.java \
+            bindings/jni/java/src/test/java/io/keybridge/dspread/Tr34EndToEndTest.java \
             bindings/jni/java/src/test/java/io/keybridge/jni/JavaJarTest.java)))
     run_maven lean "$declared" -Plean test -pl bindings/kotlin -am
 }

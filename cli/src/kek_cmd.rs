@@ -1,4 +1,6 @@
 //! `keybridge kek establish`: give a reader its own KEK from AWS Payment Cryptography by TR-34.
+//! `keybridge kek credentials`: what any other KDH (`keybridge tr34 build`, a lab's own host)
+//! needs from the reader for a token: its device certificate and a fresh nonce.
 //!
 //! Reads the reader's device certificate and a fresh nonce, imports the device CA into AWS (or
 //! takes its ARN), creates a TDES KEK (or takes `--kek-arn`), gets AWS's export parameters (the
@@ -19,6 +21,15 @@ use crate::output::{CliResult, print_json};
 pub enum KekCommand {
     /// Create (or take) a KEK in AWS and load it into the reader by TR-34, confirmed by its KCV.
     Establish(EstablishArgs),
+    /// Print the reader's device certificate (PEM) and a fresh nonce: what a KDH needs to build
+    /// the reader's next TR-34 token (the nonce is good for the next envelope only).
+    Credentials {
+        #[command(flatten)]
+        target: Target,
+        /// One line of JSON (`certificate`, `nonce`) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]
@@ -61,7 +72,30 @@ struct Established {
 pub fn run(command: KekCommand) -> CliResult {
     match command {
         KekCommand::Establish(args) => establish(args),
+        KekCommand::Credentials { target, json } => credentials(&target, json),
     }
+}
+
+fn credentials(target: &Target, json: bool) -> CliResult {
+    let mut loader = target.open(LoaderConfig::default()).map_err(describe)?;
+    let reader = loader.krd_credentials().map_err(describe_kek)?;
+    loader.close();
+    let nonce = hex::encode_upper(&reader.nonce);
+    if json {
+        #[derive(Serialize)]
+        struct Credentials<'a> {
+            certificate: &'a str,
+            nonce: &'a str,
+        }
+        return print_json(&Credentials {
+            certificate: reader.certificate.pem(),
+            nonce: &nonce,
+        });
+    }
+    println!("nonce          {nonce}");
+    println!("reader         {}", reader.certificate.subject());
+    print!("{}", reader.certificate.pem());
+    Ok(())
 }
 
 fn establish(args: EstablishArgs) -> CliResult {

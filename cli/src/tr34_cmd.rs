@@ -5,7 +5,7 @@ use keybridge::SecretBytes;
 use keybridge::crypto::CipherFamily;
 use keybridge::kcv::{self, KcvMethod};
 use keybridge::tr34::{
-    self, Certificate, ContentCipher, Expected, Kdh, Krd, Payload, PrivateKey, Shape, Summary, Tr34Token,
+    self, Certificate, ContentCipher, Expected, Kdh, Krd, Payload, PrivateKey, SdkEnvelope, Shape, Summary, Tr34Token,
     decode_hex_token,
 };
 use serde::Serialize;
@@ -273,8 +273,9 @@ fn given_by(check: keybridge::tr34::Check) -> &'static str {
     }
 }
 
-/// The KDH side; prints the token in hex (what `inspect` and `unwrap` read), and its key's KCV
-/// with `--json`.
+/// The KDH side; prints the token in hex (what `inspect` and `unwrap` read), and with `--json`
+/// its key's KCV and the vendor SDK's envelope of the token (what `loadSessionKeyByTR_34` takes;
+/// null for AES content, which the envelope does not carry).
 fn build(args: &BuildArgs) -> CliResult {
     let kdh_key =
         PrivateKey::from_pem("KDH private key", &read(&args.kdh_key)?).map_err(|e| format!("{}: {e}", args.kdh_key))?;
@@ -316,6 +317,11 @@ fn build(args: &BuildArgs) -> CliResult {
             },
         },
     )?;
+    // The SDK envelope carries TDES content only: none for a token with AES content.
+    let envelope = SdkEnvelope::from_token(&Tr34Token::parse(&token)?)
+        .and_then(|e| e.encode())
+        .ok()
+        .map(hex::encode_upper);
     let token = hex::encode_upper(token);
     if args.json {
         #[derive(Serialize)]
@@ -323,11 +329,14 @@ fn build(args: &BuildArgs) -> CliResult {
             token: &'a str,
             header: &'a str,
             kcv: String,
+            /// `null` when the envelope cannot carry the token (AES content).
+            envelope: Option<String>,
         }
         return print_json(&BuildJson {
             token: &token,
             header,
             kcv: hex::encode_upper(&kcv),
+            envelope,
         });
     }
     println!("{token}");

@@ -115,3 +115,64 @@ fn kek_establish_names_the_readers_refusal() {
     assert_eq!(refusals[0].check, Some(keybridge::tr34::Check::KdhChain));
     assert_eq!(reader.finish(), vec![]);
 }
+
+/// A KDH other than AWS (here `tr34 build` with the emulator's KDH key, which the reader trusts)
+/// gets what it needs from `kek credentials`: the reader's certificate and a nonce the reader then
+/// accepts; `tr34 build --json`'s envelope is what the vendor's `loadSessionKeyByTR_34` sends.
+#[test]
+fn kek_credentials_give_a_kdh_what_it_needs_for_the_readers_next_envelope() {
+    let reader = simulator::start_tcp("127.0.0.1:0", SimulatorConfig::default()).unwrap();
+    let out = Command::new(BIN)
+        .args(["kek", "credentials", "--tcp", reader.endpoint(), "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let credentials: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let certificate = credentials["certificate"].as_str().unwrap();
+    assert_eq!(
+        certificate.trim(),
+        include_str!("../../testkit/src/simulator/krd_pki/krd-01.pem").trim()
+    );
+    let nonce = credentials["nonce"].as_str().unwrap();
+    assert_eq!(nonce.len(), 2 * simulator::DEFAULT_NONCE_LEN);
+
+    let krd_cert = std::env::temp_dir().join(format!("keybridge-kek-cli-krd-{}.pem", std::process::id()));
+    std::fs::write(&krd_cert, certificate).unwrap();
+    let pki = concat!(env!("CARGO_MANIFEST_DIR"), "/../testkit/src/emulator/tr34_pki");
+    let out = Command::new(BIN)
+        .args([
+            "tr34",
+            "build",
+            "--json",
+            "--header",
+            "D0000K0TB00E0000",
+            "--nonce",
+            nonce,
+        ])
+        .args(["--key", "00112233445566778899AABBCCDDEEFF"])
+        .args([
+            "--kdh-key",
+            &format!("{pki}/kdh.key"),
+            "--kdh-cert",
+            &format!("{pki}/kdh.pem"),
+        ])
+        .arg("--krd-cert")
+        .arg(&krd_cert)
+        .output()
+        .unwrap();
+    std::fs::remove_file(&krd_cert).unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let built: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    let envelope = hex::decode(built["envelope"].as_str().unwrap()).unwrap();
+    let mut loader =
+        keybridge::loader::KeyLoader::open_tcp(reader.endpoint(), keybridge::loader::LoaderConfig::default()).unwrap();
+    loader.send_tr34_envelope(&envelope).unwrap();
+    loader.close();
+    assert_eq!(
+        reader.check_value(0, 0).map(hex::encode_upper).as_deref(),
+        built["kcv"].as_str(),
+        "the reader holds the KEK of the token built for its nonce"
+    );
+    assert_eq!(reader.finish(), vec![]);
+}

@@ -197,6 +197,8 @@ fn build_writes_a_token_of_either_shape_that_unwrap_opens_to_the_key_and_kcv_it_
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let built: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let token = built["token"].as_str().unwrap();
+        // The vendor SDK's envelope carries TDES content only.
+        assert_eq!(built["envelope"].is_string(), cipher == "tdes", "{built}");
 
         let inspected = run(&["tr34", "inspect", "--json", token]);
         let summary: serde_json::Value = serde_json::from_slice(&inspected.stdout).unwrap();
