@@ -106,7 +106,7 @@ public class KeyInjection {
         public void onGetKeyCheckValue(Hashtable<String, String> checkValue) {
             super.onGetKeyCheckValue(checkValue);
             String tmk = "MKSK_TMK_KCV : " + checkValue.get("MKSK_TMK_KCV");
-            show("key check value: " + checkValue.get("kcv") + " (" + tmk + ")");
+            show("key check value: " + checkValue.get("MKSK_PIK_KCV") + " (" + tmk + ")");
         }
 
         @Override

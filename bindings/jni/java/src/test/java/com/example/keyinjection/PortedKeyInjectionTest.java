@@ -35,7 +35,9 @@ class PortedKeyInjectionTest {
                     "send TR31 key success! The keyType is P0",
                     "update key by TR31: true",
                     "send TR31 key: true",
-                    "key check value: " + TestBlocks.getPinKeyKcv() + " (MKSK_TMK_KCV : null)",
+                    // All types (0x23/0x20, 0xFF): the vendor's table, the PIN key under MKSK_PIK_KCV, an
+                    // empty TMK as zeros.
+                    "key check value: " + TestBlocks.getPinKeyKcv() + " (MKSK_TMK_KCV : 000000)",
                     "posId: 3131313131313131 psamId: " + "11".repeat(10),
                     "posInfo: posId 3131313131313131 firmware ''",
                     "error: input invalid"), ui.awaitMessages(7, 20_000));

@@ -308,6 +308,8 @@ class QPOSServiceTest {
     @Test
     void misuseAfterCloseThrowsAndLeavesNoThreads() throws Exception {
         try (Simulator sim = Simulator.tcp()) {
+            // Workers of services other tests left running in this JVM are not this service's.
+            Set<Thread> before = workerThreads();
             QPOSService pos = jni(sim);
             Recorder listener = new Recorder();
             pos.initListener(listener);
@@ -321,14 +323,23 @@ class QPOSServiceTest {
             assertThrows(IllegalArgumentException.class, () -> new JniKeyLoaderBackend(null));
             // A pool's worker thread is still ending for a moment after the pool reports termination.
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            long workers;
+            Set<Thread> left;
             do {
-                workers = Thread.getAllStackTraces().keySet().stream()
-                        .filter(t -> t.getName().startsWith("keybridge-qpos-") && t.isAlive())
-                        .count();
-            } while (workers > 0 && System.nanoTime() < deadline && sleep(10));
-            assertEquals(0, workers, "worker threads left after close");
+                left = workerThreads();
+                left.removeAll(before);
+            } while (!left.isEmpty() && System.nanoTime() < deadline && sleep(10));
+            assertEquals(Set.of(), left, "worker threads left after close");
         }
+    }
+
+    private static Set<Thread> workerThreads() {
+        Set<Thread> workers = new java.util.HashSet<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("keybridge-qpos-") && t.isAlive()) {
+                workers.add(t);
+            }
+        }
+        return workers;
     }
 
     private static boolean sleep(long ms) throws InterruptedException {
