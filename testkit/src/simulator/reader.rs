@@ -750,6 +750,18 @@ mod tests {
         )
     }
 
+    /// A TDES DUKPT initial key (B1, version B) with no KSN of its own, wrapped under `kek`.
+    fn tdes_dukpt_block(kek: &[u8]) -> String {
+        let b1 = Header::new(
+            Version::B,
+            KeyUsage::B1,
+            Algorithm::Tdes,
+            ModeOfUse::DeriveKeys,
+            Exportability::NonExportable,
+        );
+        tr31::wrap(kek, &b1, &[0x22; 16], &WrapOptions::default()).unwrap()
+    }
+
     /// Handles a frame and delivers its answer intact.
     fn exchange(reader: &mut Reader, frame: &Frame) -> Frame {
         let answer = reader.handle(frame);
@@ -804,14 +816,7 @@ mod tests {
     fn deviations_name_the_fact() {
         let kek = [0x11; 16];
         let mut r = reader(&kek);
-        let b1 = Header::new(
-            Version::B,
-            KeyUsage::B1,
-            Algorithm::Tdes,
-            ModeOfUse::DeriveKeys,
-            Exportability::NonExportable,
-        );
-        let block = tr31::wrap(&kek, &b1, &[0x22; 16], &WrapOptions::default()).unwrap();
+        let block = tdes_dukpt_block(&kek);
         let cases: Vec<(Vec<Frame>, Fact)> = vec![
             (vec![command((0x10, 0x46), 5, vec![0])], Fact::UnknownCommand),
             (vec![command(facts::LOAD, 5, vec![1, 0, 9, b'D'])], Fact::LoadLayout),
@@ -856,14 +861,7 @@ mod tests {
     fn dukpt_keys_take_their_ksn_from_the_ksn_frame_or_the_block() {
         let kek = [0x11; 16];
         let mut r = reader(&kek);
-        let b1 = Header::new(
-            Version::B,
-            KeyUsage::B1,
-            Algorithm::Tdes,
-            ModeOfUse::DeriveKeys,
-            Exportability::NonExportable,
-        );
-        let block = tr31::wrap(&kek, &b1, &[0x22; 16], &WrapOptions::default()).unwrap();
+        let block = tdes_dukpt_block(&kek);
         let ksn = hex::decode("FFFF9876543210E00000").unwrap();
         let mut data = vec![0, 0, 0, 4];
         for _ in 0..3 {
