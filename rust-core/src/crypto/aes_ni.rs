@@ -17,6 +17,8 @@ use std::arch::x86_64::{
     _mm_xor_si128,
 };
 
+use std::mem::MaybeUninit;
+
 use zeroize::{Zeroize, Zeroizing};
 
 /// Proof that this CPU has AES-NI: the only way to get one is [`Present::detect`].
@@ -36,25 +38,64 @@ impl Present {
 /// The decryption schedule is not kept: in TR-31 only the KBEK ever decrypts, once per block, so
 /// [`AesNi::cbc_decrypt`] derives it per call. That halves what every key costs to build and move.
 pub(crate) struct AesNi {
-    keys: [__m128i; 15],
-    /// 10 for AES-128, 14 for AES-256.
+    /// Round keys `0..=rounds` are set; the rest are never read.
+    keys: [MaybeUninit<__m128i>; 15],
+    /// 10 for AES-128, 14 for AES-256, 0 until [`Self::set_key`].
     rounds: usize,
 }
 
 impl AesNi {
-    /// An AES-128 key. (Returned by value, not in an `Option`: every wrapper is one more copy of
-    /// the schedule, and an unwrap moves three of them.)
+    /// Whether this module does keys of `key_len` bytes (AES-128 and AES-256).
     #[inline(always)]
-    pub(crate) fn new_128(_: Present, key: &[u8; 16]) -> Self {
-        // SAFETY: `Present` shows the AES instructions are there.
-        unsafe { Self::expand_128(key) }
+    pub(crate) fn takes(key_len: usize) -> bool {
+        matches!(key_len, 16 | 32)
     }
 
-    /// An AES-256 key.
+    /// A schedule with no key yet, to be keyed in place by [`Self::set_key`]; until then it has
+    /// no round keys (`rounds` 0), and using it panics on a bounds check.
+    ///
+    /// Built unset and keyed where it lies because a schedule is 240 bytes and returning a keyed
+    /// one by value, or in an `Option`, cost copies of it per key (LLVM does not build a callee's
+    /// result in the caller's enum), as did a zeroed one: 4 % of a version D unwrap, which
+    /// keys three. Moving an uninitialised array copies nothing.
     #[inline(always)]
-    pub(crate) fn new_256(_: Present, key: &[u8; 32]) -> Self {
-        // SAFETY: `Present` shows the AES instructions are there.
-        unsafe { Self::expand_256(key) }
+    pub(crate) fn empty(_: Present) -> Self {
+        Self {
+            keys: [MaybeUninit::uninit(); 15],
+            rounds: 0,
+        }
+    }
+
+    /// Expands `key` (16 or 32 bytes, see [`Self::takes`]) into this schedule.
+    #[inline(always)]
+    pub(crate) fn set_key(&mut self, key: &[u8]) {
+        if let Ok(key) = key.try_into() {
+            // SAFETY: an `AesNi` is only built with a `Present`: the AES instructions are there.
+            unsafe { self.expand_128(key) }
+        } else if let Ok(key) = key.try_into() {
+            // SAFETY: as above.
+            unsafe { self.expand_256(key) }
+        } else {
+            panic!("AES-NI keys are 16 or 32 bytes, not {}", key.len());
+        }
+    }
+
+    /// The round keys `0..=rounds`: empty until a key is set.
+    #[inline(always)]
+    fn round_keys(&self) -> &[__m128i] {
+        let set = if self.rounds == 0 { 0 } else { self.rounds + 1 };
+        // SAFETY: `expand_128`/`expand_256` wrote keys `0..=rounds` before setting `rounds`, and
+        // `MaybeUninit<T>` has `T`'s layout.
+        unsafe { std::slice::from_raw_parts(self.keys.as_ptr().cast::<__m128i>(), set) }
+    }
+
+    /// Stores a freshly expanded schedule; `rounds` last, so that only written keys are read.
+    #[inline(always)]
+    fn store_schedule(&mut self, keys: &[__m128i]) {
+        for (slot, key) in self.keys.iter_mut().zip(keys) {
+            slot.write(*key);
+        }
+        self.rounds = keys.len() - 1;
     }
 
     /// Encrypts one 16-byte block in place.
@@ -81,8 +122,8 @@ impl AesNi {
     }
 
     #[target_feature(enable = "aes")]
-    fn expand_128(key: &[u8; 16]) -> Self {
-        let mut k = [_mm_setzero_si128(); 15];
+    fn expand_128(&mut self, key: &[u8; 16]) {
+        let mut k = [_mm_setzero_si128(); 11];
         k[0] = load(key);
         k[1] = next_words::<0x01, 0xFF>(k[0], k[0]);
         k[2] = next_words::<0x02, 0xFF>(k[1], k[1]);
@@ -94,13 +135,13 @@ impl AesNi {
         k[8] = next_words::<0x80, 0xFF>(k[7], k[7]);
         k[9] = next_words::<0x1B, 0xFF>(k[8], k[8]);
         k[10] = next_words::<0x36, 0xFF>(k[9], k[9]);
-        Self { keys: k, rounds: 10 }
+        self.store_schedule(&k);
     }
 
     /// AES-256 alternates two steps: words 8i..8i+3 take RotWord/SubWord/Rcon of the last word,
     /// words 8i+4..8i+7 take SubWord alone (FIPS-197 5.2, the `Nk > 6` case).
     #[target_feature(enable = "aes")]
-    fn expand_256(key: &[u8; 32]) -> Self {
+    fn expand_256(&mut self, key: &[u8; 32]) {
         let mut k = [_mm_setzero_si128(); 15];
         k[0] = load(&key[..16]);
         k[1] = load(&key[16..]);
@@ -117,12 +158,12 @@ impl AesNi {
         k[12] = next_words::<0x20, 0xFF>(k[10], k[11]);
         k[13] = next_words::<0x00, 0xAA>(k[11], k[12]);
         k[14] = next_words::<0x40, 0xFF>(k[12], k[13]);
-        Self { keys: k, rounds: 14 }
+        self.store_schedule(&k);
     }
 
     #[target_feature(enable = "aes")]
     fn encrypt_raw(&self, block: &mut [u8; 16]) {
-        let keys = &self.keys[..=self.rounds];
+        let keys = self.round_keys();
         let mut state = _mm_xor_si128(load(block), keys[0]);
         for key in &keys[1..self.rounds] {
             state = _mm_aesenc_si128(state, *key);
@@ -132,7 +173,7 @@ impl AesNi {
 
     #[target_feature(enable = "aes")]
     fn encrypt_blocks_raw(&self, blocks: &mut [[u8; 16]]) {
-        let keys = &self.keys[..=self.rounds];
+        let keys = self.round_keys();
         let (groups, rest) = blocks.as_chunks_mut::<4>();
         for group in groups {
             let mut state = [0, 1, 2, 3].map(|i| _mm_xor_si128(load(&group[i]), keys[0]));
@@ -153,13 +194,14 @@ impl AesNi {
     /// overlaps them.
     #[target_feature(enable = "aes")]
     fn cbc_decrypt_raw(&self, iv: &[u8; 16], data: &mut [u8]) {
+        let keys = self.round_keys();
         let rounds = self.rounds;
         let mut inverse = Zeroizing::new([_mm_setzero_si128(); 15]);
-        inverse[0] = self.keys[rounds];
+        inverse[0] = keys[rounds];
         for round in 1..rounds {
-            inverse[round] = _mm_aesimc_si128(self.keys[rounds - round]);
+            inverse[round] = _mm_aesimc_si128(keys[rounds - round]);
         }
-        inverse[rounds] = self.keys[0];
+        inverse[rounds] = keys[0];
         let mut chain = load(iv);
         for block in data.as_chunks_mut::<16>().0 {
             let cipher = load(block);
@@ -176,7 +218,7 @@ impl AesNi {
 
 impl Drop for AesNi {
     fn drop(&mut self) {
-        self.keys.zeroize();
+        self.keys.as_mut_slice().zeroize();
     }
 }
 
@@ -246,11 +288,9 @@ mod tests {
     }
 
     fn keyed(key: &[u8]) -> Option<AesNi> {
-        let present = Present::detect()?;
-        Some(match key.len() {
-            16 => AesNi::new_128(present, key.try_into().unwrap()),
-            _ => AesNi::new_256(present, key.try_into().unwrap()),
-        })
+        let mut aes = AesNi::empty(Present::detect()?);
+        aes.set_key(key);
+        Some(aes)
     }
 
     /// Encrypts the first block of `data` with both implementations, and CBC-decrypts all of it;

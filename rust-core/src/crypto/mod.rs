@@ -52,19 +52,52 @@ pub struct BadKeyLength {
 }
 
 impl BlockCipher {
-    #[inline(always)]
+    /// A cipher keyed with `key`, to keep. Where a key is used for a few blocks and dropped, as
+    /// every TR-31 key is, [`Self::with`] avoids moving its schedule.
     pub fn new(family: CipherFamily, key: &[u8]) -> Result<Self, BadKeyLength> {
         #[cfg(target_arch = "x86_64")]
-        if family == CipherFamily::Aes
-            && let Some(present) = aes_ni::Present::detect()
-        {
-            if let Ok(key) = key.try_into() {
-                return Ok(Self(Keyed::AesNi(aes_ni::AesNi::new_128(present, key))));
-            }
-            if let Ok(key) = key.try_into() {
-                return Ok(Self(Keyed::AesNi(aes_ni::AesNi::new_256(present, key))));
-            }
+        if let Some(present) = Self::aes_ni_for(family, key.len()) {
+            let mut cipher = Self(Keyed::AesNi(aes_ni::AesNi::empty(present)));
+            cipher.set_aes_ni_key(key);
+            return Ok(cipher);
         }
+        Self::new_portable(family, key)
+    }
+
+    /// Keys a cipher in the caller's frame and lends it to `f`: a hardware AES schedule is built
+    /// where it lies and never moved (see [`aes_ni::AesNi::empty`]).
+    #[inline(always)]
+    pub fn with<R>(family: CipherFamily, key: &[u8], f: impl FnOnce(&Self) -> R) -> Result<R, BadKeyLength> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(present) = Self::aes_ni_for(family, key.len()) {
+            let mut cipher = Self(Keyed::AesNi(aes_ni::AesNi::empty(present)));
+            cipher.set_aes_ni_key(key);
+            return Ok(f(&cipher));
+        }
+        Ok(f(&Self::new_portable(family, key)?))
+    }
+
+    /// Whether [`aes_ni`] does this key on this CPU.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn aes_ni_for(family: CipherFamily, key_len: usize) -> Option<aes_ni::Present> {
+        if family == CipherFamily::Aes && aes_ni::AesNi::takes(key_len) {
+            aes_ni::Present::detect()
+        } else {
+            None
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn set_aes_ni_key(&mut self, key: &[u8]) {
+        if let Keyed::AesNi(keys) = &mut self.0 {
+            keys.set_key(key);
+        }
+    }
+
+    /// The RustCrypto ciphers (every key length and CPU).
+    fn new_portable(family: CipherFamily, key: &[u8]) -> Result<Self, BadKeyLength> {
         // The lengths are matched here, so the infallible `new` applies.
         Ok(Self(match (family, key.len()) {
             (CipherFamily::Des, 8) => Keyed::Des(Box::new(Des::new(GenericArray::from_slice(key)))),

@@ -46,55 +46,53 @@ impl BindingKeys {
         let (kbek, kbak) = match version {
             Version::A | Version::C => (variant(kbpk, 0x45), variant(kbpk, 0x4D)),
             Version::B | Version::D | Version::E => {
-                let kbpk_cipher = BlockCipher::new(family, kbpk).expect("KBPK length checked by the caller");
-                let subkeys = kbpk_cipher.cmac_subkeys();
                 let algorithm = derivation_algorithm(family, kbpk.len());
                 let enc_usage = if version == Version::E {
                     USAGE_ENCRYPTION_CTR
                 } else {
                     USAGE_ENCRYPTION_CBC
                 };
-                derive_pair(&kbpk_cipher, &subkeys, [enc_usage, USAGE_MAC], algorithm, kbpk.len())
+                BlockCipher::with(family, kbpk, |kbpk_cipher| {
+                    let subkeys = kbpk_cipher.cmac_subkeys();
+                    derive_pair(kbpk_cipher, &subkeys, [enc_usage, USAGE_MAC], algorithm, kbpk.len())
+                })
+                .expect("KBPK length checked by the caller")
             }
         };
         Self { version, kbek, kbak }
     }
 
-    /// `key` keyed for this version's cipher family.
+    /// Runs `f` with `key` keyed for this version's cipher family.
     #[inline(always)]
-    fn cipher(&self, key: &DerivedKey) -> BlockCipher {
-        BlockCipher::new(self.version.kbpk_family(), key).expect("derived key has the KBPK's length")
+    fn keyed<R>(&self, key: &DerivedKey, f: impl FnOnce(&BlockCipher) -> R) -> R {
+        BlockCipher::with(self.version.kbpk_family(), key, f).expect("derived key has the KBPK's length")
     }
 
     /// The MAC of a block. For A/C `payload` is the ciphertext, otherwise the clear payload.
     pub(crate) fn mac(&self, header: &[u8], payload: &[u8]) -> SecretArray<[u8; 16]> {
-        let kbak = self.cipher(&self.kbak);
-        let full = match self.version {
+        SecretArray(self.keyed(&self.kbak, |kbak| match self.version {
             Version::A | Version::C => kbak.cbc_mac(&[header, payload]),
             // The KBAK is used for this one CMAC: its subkeys come with the first block.
             Version::B | Version::D | Version::E => kbak.cmac_once(&[header, payload]),
-        };
-        SecretArray(full)
+        }))
     }
 
     /// Encrypts the payload in place. `mac` is the block's MAC (the IV or counter for B/D/E).
     pub(crate) fn encrypt(&self, header: &[u8], mac: &[u8], payload: &mut [u8]) {
-        let kbek = self.cipher(&self.kbek);
-        match self.version {
+        self.keyed(&self.kbek, |kbek| match self.version {
             Version::A | Version::C => kbek.cbc_encrypt(&header[..8], payload),
             Version::B | Version::D => kbek.cbc_encrypt(mac, payload),
             Version::E => kbek.ctr_apply(mac, payload),
-        }
+        })
     }
 
     /// Decrypts the payload in place (the inverse of [`Self::encrypt`]).
     pub(crate) fn decrypt(&self, header: &[u8], mac: &[u8], payload: &mut [u8]) {
-        let kbek = self.cipher(&self.kbek);
-        match self.version {
+        self.keyed(&self.kbek, |kbek| match self.version {
             Version::A | Version::C => kbek.cbc_decrypt(&header[..8], payload),
             Version::B | Version::D => kbek.cbc_decrypt(mac, payload),
             Version::E => kbek.ctr_apply(mac, payload),
-        }
+        })
     }
 }
 
@@ -144,8 +142,15 @@ fn derive_pair(
     kbpk.cmac_short_messages(subkeys, blocks, DERIVATION_DATA_LEN);
     let key = |outputs: &[[u8; 16]]| {
         let mut bytes = SecretArray([0u8; 32]);
-        for (chunk, output) in bytes[..length].chunks_mut(bs).zip(outputs) {
-            chunk.copy_from_slice(&output[..chunk.len()]);
+        if bs == 16 {
+            // Whole AES blocks (an AES-192 key uses half of its second): fixed-size moves.
+            for (chunk, output) in bytes.as_chunks_mut::<16>().0.iter_mut().zip(outputs) {
+                *chunk = *output;
+            }
+        } else {
+            for (chunk, output) in bytes[..length].chunks_mut(bs).zip(outputs) {
+                chunk.copy_from_slice(&output[..chunk.len()]);
+            }
         }
         DerivedKey { bytes, len: length }
     };

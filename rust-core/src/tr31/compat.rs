@@ -81,11 +81,20 @@ pub const TABLE: &[Rule] = &[
 
 /// The row for a usage. Every usage has exactly one (checked by a test).
 pub fn rule(usage: KeyUsage) -> &'static Rule {
-    TABLE
-        .iter()
-        .find(|r| r.usage == usage)
-        .expect("every key usage has a row in the compatibility table")
+    &TABLE[ROW_OF_USAGE[usage as usize]]
 }
+
+/// The index of each usage's row in [`TABLE`], by the usage's discriminant, computed when
+/// compiling: every unwrap looks its usage up, and a search goes row by row through the table.
+const ROW_OF_USAGE: [usize; KeyUsage::ALL.len()] = {
+    let mut rows = [usize::MAX; KeyUsage::ALL.len()];
+    let mut row = 0;
+    while row < TABLE.len() {
+        rows[TABLE[row].usage as usize] = row;
+        row += 1;
+    }
+    rows
+};
 
 /// Which part of the combination the table refuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +123,7 @@ mod tests {
     fn every_usage_has_exactly_one_row() {
         for usage in KeyUsage::ALL {
             assert_eq!(TABLE.iter().filter(|r| r.usage == *usage).count(), 1, "{usage}");
+            assert_eq!(rule(*usage).usage, *usage);
         }
     }
 

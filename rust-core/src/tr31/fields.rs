@@ -5,6 +5,20 @@
 
 use serde::Serialize;
 
+/// A code of up to 7 characters as one number (its length in the top byte), `None` if longer.
+pub(crate) const fn pack_code(code: &[u8]) -> Option<u64> {
+    if code.len() > 7 {
+        return None;
+    }
+    let mut packed = (code.len() as u64) << 56;
+    let mut i = 0;
+    while i < code.len() {
+        packed |= (code[i] as u64) << (8 * i);
+        i += 1;
+    }
+    Some(packed)
+}
+
 /// Declares a header-field enum from a table of `Variant = "code", "meaning"` rows.
 macro_rules! code_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:literal, $meaning:literal;)+ }) => {
@@ -20,10 +34,13 @@ macro_rules! code_enum {
 
             /// Parses the field's characters (exact, case-sensitive as the standard requires).
             pub fn from_code(code: &[u8]) -> Option<Self> {
-                match code {
-                    $(c if c == $code.as_bytes() => Some(Self::$variant),)+
-                    _ => None,
-                }
+                // Codes as numbers: a chain of comparisons with constants becomes a jump table
+                // (comparing slices one after another was most of a header's parse).
+                let code = $crate::tr31::fields::pack_code(code)?;
+                $(if code == const { $crate::tr31::fields::pack_code($code.as_bytes()).unwrap() } {
+                    return Some(Self::$variant);
+                })+
+                None
             }
 
             /// The characters that stand for this value in a header.
