@@ -9,6 +9,7 @@ use keybridge::export::{
     self, AwsConfig, Credentials, ExportError, ExportHeaders, ExportedKeyBlock, StaticCredentials,
 };
 
+use crate::AwsKcvAlgorithm;
 use crate::runtime::runtime;
 
 /// How to reach AWS Payment Cryptography. `None` keeps the SDK's / keybridge's default.
@@ -87,7 +88,7 @@ pub struct ExportedKey {
     /// KCV of the wrapped key as AWS reports it (hex).
     pub kcv: String,
     /// `ANSI_X9_24` or `CMAC`.
-    pub kcv_algorithm: String,
+    pub kcv_algorithm: AwsKcvAlgorithm,
     pub wrapping_key_arn: String,
     pub key_arn: String,
     /// The KCV a reader reports for this key, when AWS's KCV is comparable (TDES keys); give it
@@ -99,11 +100,7 @@ impl From<ExportedKeyBlock> for ExportedKey {
     fn from(e: ExportedKeyBlock) -> Self {
         Self {
             reader_comparable_kcv: e.reader_comparable_kcv(),
-            kcv_algorithm: match e.kcv_algorithm {
-                export::KcvAlgorithm::AnsiX924 => "ANSI_X9_24",
-                export::KcvAlgorithm::Cmac => "CMAC",
-            }
-            .into(),
+            kcv_algorithm: e.kcv_algorithm,
             key_block: e.key_block,
             kcv: e.kcv,
             wrapping_key_arn: e.wrapping_key_arn,

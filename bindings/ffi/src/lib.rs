@@ -15,6 +15,8 @@ use keybridge_jni as _;
 
 #[cfg(feature = "aws")]
 mod aws;
+#[cfg(any(feature = "aws", feature = "service-client"))]
+mod aws_kcv;
 mod error;
 mod keyblock;
 mod loader;
@@ -26,6 +28,8 @@ mod service;
 
 #[cfg(feature = "aws")]
 pub use aws::{AwsError, AwsExporterConfig, AwsKeyExporter, ExportedKey};
+#[cfg(any(feature = "aws", feature = "service-client"))]
+pub use aws_kcv::AwsKcvAlgorithm;
 pub use error::{KeyBlockError, LoadFailureKind, ReaderError, ReaderTransportError};
 pub use keyblock::{
     KcvAlgorithm, KcvMethod, Tr31Header, Tr31Key, Tr31KeyBlock, Tr31OptionalBlock, Tr31Profile, Tr31WrapOptions,
@@ -39,9 +43,6 @@ pub use loader::{
 #[cfg(feature = "service-client")]
 pub use provision::{ProvisionOptions, ProvisionProgress, ProvisionReport, ProvisionedSlot};
 #[cfg(feature = "service-client")]
-pub use service::{
-    DeviceSlot, DeviceView, KeyServiceClient, KeyServiceConfig, KeyServiceError, RequestSummary, ServiceFailure,
-    ServiceFailureKind, SlotReportView,
-};
+pub use service::{KeyServiceClient, KeyServiceConfig, KeyServiceError, ServiceFailure, ServiceFailureKind};
 
 uniffi::setup_scaffolding!();

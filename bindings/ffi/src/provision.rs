@@ -18,7 +18,7 @@ use keybridge::service_api::{SlotOutcome, Verdict};
 use crate::error::{LoadFailureKind, ReaderError};
 use crate::loader::milliseconds;
 use crate::service::{KeyServiceClient, KeyServiceError, ServiceFailure};
-use crate::{KeyLoadResult, KeyLoader, LoadFailure};
+use crate::{AwsKcvAlgorithm, KeyLoadResult, KeyLoader, LoadFailure};
 
 /// Per-call options of [`KeyLoader::provision`].
 #[derive(Debug, Clone, Default, uniffi::Record)]
@@ -82,7 +82,7 @@ pub struct ProvisionedSlot {
     /// AWS's KCV of the exported key (hex) and how AWS computed it: `ANSI_X9_24` (comparable with
     /// the reader's) or `CMAC` (AES keys: not comparable, such a slot loads unverified).
     pub service_kcv: String,
-    pub service_kcv_algorithm: String,
+    pub service_kcv_algorithm: AwsKcvAlgorithm,
     /// What was reported to the service: loaded, failed, or indeterminate (the reader may hold
     /// the key: read its KCV before loading again).
     pub outcome: SlotOutcome,
@@ -111,7 +111,7 @@ impl From<&provision::ProvisionedSlot> for ProvisionedSlot {
             key_arn: s.key_arn.clone(),
             ksn: s.ksn.clone(),
             service_kcv: s.service_kcv.clone(),
-            service_kcv_algorithm: s.service_kcv_algorithm.aws_name().into(),
+            service_kcv_algorithm: s.service_kcv_algorithm,
             outcome: s.outcome(),
             reader_kcv_hex: s.reader_kcv(),
             verified: s.result.as_ref().is_ok_and(KeyLoadOutcome::is_verified),

@@ -10,12 +10,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use keybridge::service_api::{self as api, DeviceStatus, RequestState, SlotOutcome, Verdict};
+use keybridge::service_api::{
+    DeviceSlot, DeviceStatus, DeviceView, RequestState, RequestSummary, SlotOutcome, SlotReportView, Verdict,
+};
 use keybridge::service_client::{self, ServiceClientConfig, ServiceError};
 use zeroize::Zeroizing;
 
-use crate::LoadFailure;
 use crate::runtime::runtime;
+use crate::{AwsKcvAlgorithm, LoadFailure};
 
 /// How to reach the key service. `None` keeps keybridge's default (5 s to connect, 60 s per call,
 /// 4 attempts, back-off from 500 ms to 10 s, the platform's root CAs). Numbers are signed so that
@@ -270,9 +272,14 @@ pub enum RequestState {
     Failed,
 }
 
+// The device view (`GET /v1/devices/{posId}`) is rust-core's `service_api` types themselves:
+// these remote declarations only tell uniffi their shape (it checks them against the real
+// types at compile time), so the service, its client and the bindings share one definition.
+// Slots are the wire's `u8` (`UByte` in Kotlin, `UInt8` in Swift).
+
 /// What the service knows about a reader (`GET /v1/devices/{posId}`): what each slot should
 /// hold and what the reader reported. Times are RFC 3339 in UTC.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::remote(Record)]
 pub struct DeviceView {
     pub pos_id: String,
     pub group: String,
@@ -285,7 +292,7 @@ pub struct DeviceView {
     pub slots: Vec<DeviceSlot>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::remote(Record)]
 pub struct RequestSummary {
     pub request_id: String,
     pub state: RequestState,
@@ -293,62 +300,26 @@ pub struct RequestSummary {
 }
 
 /// A slot as the service last issued it.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::remote(Record)]
 pub struct DeviceSlot {
-    pub slot: i32,
+    pub slot: u8,
     pub request_id: String,
     pub issued_at: String,
     pub key_arn: String,
     /// AWS's KCV of the key (hex) and how AWS computed it: `ANSI_X9_24` or `CMAC`.
     pub kcv: String,
-    pub kcv_algorithm: String,
+    pub kcv_algorithm: AwsKcvAlgorithm,
     pub ksn: Option<String>,
     /// What the reader reported for the slot; `None` if nothing was reported.
     pub report: Option<SlotReportView>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::remote(Record)]
 pub struct SlotReportView {
     pub outcome: SlotOutcome,
     pub reader_kcv: Option<String>,
     pub verdict: Option<Verdict>,
     pub reported_at: String,
-}
-
-impl From<api::DeviceView> for DeviceView {
-    fn from(v: api::DeviceView) -> Self {
-        Self {
-            pos_id: v.pos_id,
-            group: v.group,
-            profile: v.profile,
-            status: v.status,
-            registered_at: v.registered_at,
-            last_request: v.last_request.map(|r| RequestSummary {
-                request_id: r.request_id,
-                state: r.state,
-                created_at: r.created_at,
-            }),
-            slots: v
-                .slots
-                .into_iter()
-                .map(|s| DeviceSlot {
-                    slot: s.slot.into(),
-                    request_id: s.request_id,
-                    issued_at: s.issued_at,
-                    key_arn: s.key_arn,
-                    kcv: s.kcv,
-                    kcv_algorithm: s.kcv_algorithm.aws_name().into(),
-                    ksn: s.ksn,
-                    report: s.report.map(|r| SlotReportView {
-                        outcome: r.outcome,
-                        reader_kcv: r.reader_kcv,
-                        verdict: r.verdict,
-                        reported_at: r.reported_at,
-                    }),
-                })
-                .collect(),
-        }
-    }
 }
 
 /// A client of one key service. Share it between the readers of a station: calls are
@@ -379,7 +350,6 @@ impl KeyServiceClient {
             .map_err(|e| KeyServiceError::Protocol {
                 reason: format!("the call did not complete: {e}"),
             })?
-            .map(Into::into)
             .map_err(Into::into)
     }
 }

@@ -471,6 +471,22 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
+    typealias FfiType = UInt8
+    typealias SwiftType = UInt8
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
     typealias FfiType = Int32
     typealias SwiftType = Int32
@@ -2648,7 +2664,7 @@ public func FfiConverterTypeDeviceInfoReport_lower(_ value: DeviceInfoReport) ->
  * A slot as the service last issued it.
  */
 public struct DeviceSlot: Equatable, Hashable {
-    public var slot: Int32
+    public var slot: UInt8
     public var requestId: String
     public var issuedAt: String
     public var keyArn: String
@@ -2656,7 +2672,7 @@ public struct DeviceSlot: Equatable, Hashable {
      * AWS's KCV of the key (hex) and how AWS computed it: `ANSI_X9_24` or `CMAC`.
      */
     public var kcv: String
-    public var kcvAlgorithm: String
+    public var kcvAlgorithm: AwsKcvAlgorithm
     public var ksn: String?
     /**
      * What the reader reported for the slot; `None` if nothing was reported.
@@ -2665,10 +2681,10 @@ public struct DeviceSlot: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(slot: Int32, requestId: String, issuedAt: String, keyArn: String, 
+    public init(slot: UInt8, requestId: String, issuedAt: String, keyArn: String, 
         /**
          * AWS's KCV of the key (hex) and how AWS computed it: `ANSI_X9_24` or `CMAC`.
-         */kcv: String, kcvAlgorithm: String, ksn: String?, 
+         */kcv: String, kcvAlgorithm: AwsKcvAlgorithm, ksn: String?, 
         /**
          * What the reader reported for the slot; `None` if nothing was reported.
          */report: SlotReportView?) {
@@ -2698,24 +2714,24 @@ public struct FfiConverterTypeDeviceSlot: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceSlot {
         return
             try DeviceSlot(
-                slot: FfiConverterInt32.read(from: &buf), 
+                slot: FfiConverterUInt8.read(from: &buf), 
                 requestId: FfiConverterString.read(from: &buf), 
                 issuedAt: FfiConverterString.read(from: &buf), 
                 keyArn: FfiConverterString.read(from: &buf), 
                 kcv: FfiConverterString.read(from: &buf), 
-                kcvAlgorithm: FfiConverterString.read(from: &buf), 
+                kcvAlgorithm: FfiConverterTypeAwsKcvAlgorithm.read(from: &buf), 
                 ksn: FfiConverterOptionString.read(from: &buf), 
                 report: FfiConverterOptionTypeSlotReportView.read(from: &buf)
         )
     }
 
     public static func write(_ value: DeviceSlot, into buf: inout [UInt8]) {
-        FfiConverterInt32.write(value.slot, into: &buf)
+        FfiConverterUInt8.write(value.slot, into: &buf)
         FfiConverterString.write(value.requestId, into: &buf)
         FfiConverterString.write(value.issuedAt, into: &buf)
         FfiConverterString.write(value.keyArn, into: &buf)
         FfiConverterString.write(value.kcv, into: &buf)
-        FfiConverterString.write(value.kcvAlgorithm, into: &buf)
+        FfiConverterTypeAwsKcvAlgorithm.write(value.kcvAlgorithm, into: &buf)
         FfiConverterOptionString.write(value.ksn, into: &buf)
         FfiConverterOptionTypeSlotReportView.write(value.report, into: &buf)
     }
@@ -2842,7 +2858,7 @@ public struct ExportedKey: Equatable, Hashable {
     /**
      * `ANSI_X9_24` or `CMAC`.
      */
-    public var kcvAlgorithm: String
+    public var kcvAlgorithm: AwsKcvAlgorithm
     public var wrappingKeyArn: String
     public var keyArn: String
     /**
@@ -2862,7 +2878,7 @@ public struct ExportedKey: Equatable, Hashable {
          */kcv: String, 
         /**
          * `ANSI_X9_24` or `CMAC`.
-         */kcvAlgorithm: String, wrappingKeyArn: String, keyArn: String, 
+         */kcvAlgorithm: AwsKcvAlgorithm, wrappingKeyArn: String, keyArn: String, 
         /**
          * The KCV a reader reports for this key, when AWS's KCV is comparable (TDES keys); give it
          * as `LoadRequest.expectedKcv`.
@@ -2893,7 +2909,7 @@ public struct FfiConverterTypeExportedKey: FfiConverterRustBuffer {
             try ExportedKey(
                 keyBlock: FfiConverterString.read(from: &buf), 
                 kcv: FfiConverterString.read(from: &buf), 
-                kcvAlgorithm: FfiConverterString.read(from: &buf), 
+                kcvAlgorithm: FfiConverterTypeAwsKcvAlgorithm.read(from: &buf), 
                 wrappingKeyArn: FfiConverterString.read(from: &buf), 
                 keyArn: FfiConverterString.read(from: &buf), 
                 readerComparableKcv: FfiConverterOptionData.read(from: &buf)
@@ -2903,7 +2919,7 @@ public struct FfiConverterTypeExportedKey: FfiConverterRustBuffer {
     public static func write(_ value: ExportedKey, into buf: inout [UInt8]) {
         FfiConverterString.write(value.keyBlock, into: &buf)
         FfiConverterString.write(value.kcv, into: &buf)
-        FfiConverterString.write(value.kcvAlgorithm, into: &buf)
+        FfiConverterTypeAwsKcvAlgorithm.write(value.kcvAlgorithm, into: &buf)
         FfiConverterString.write(value.wrappingKeyArn, into: &buf)
         FfiConverterString.write(value.keyArn, into: &buf)
         FfiConverterOptionData.write(value.readerComparableKcv, into: &buf)
@@ -3801,7 +3817,7 @@ public struct ProvisionedSlot: Equatable, Hashable {
      * the reader's) or `CMAC` (AES keys: not comparable, such a slot loads unverified).
      */
     public var serviceKcv: String
-    public var serviceKcvAlgorithm: String
+    public var serviceKcvAlgorithm: AwsKcvAlgorithm
     /**
      * What was reported to the service: loaded, failed, or indeterminate (the reader may hold
      * the key: read its KCV before loading again).
@@ -3842,7 +3858,7 @@ public struct ProvisionedSlot: Equatable, Hashable {
         /**
          * AWS's KCV of the exported key (hex) and how AWS computed it: `ANSI_X9_24` (comparable with
          * the reader's) or `CMAC` (AES keys: not comparable, such a slot loads unverified).
-         */serviceKcv: String, serviceKcvAlgorithm: String, 
+         */serviceKcv: String, serviceKcvAlgorithm: AwsKcvAlgorithm, 
         /**
          * What was reported to the service: loaded, failed, or indeterminate (the reader may hold
          * the key: read its KCV before loading again).
@@ -3897,7 +3913,7 @@ public struct FfiConverterTypeProvisionedSlot: FfiConverterRustBuffer {
                 keyArn: FfiConverterString.read(from: &buf), 
                 ksn: FfiConverterOptionString.read(from: &buf), 
                 serviceKcv: FfiConverterString.read(from: &buf), 
-                serviceKcvAlgorithm: FfiConverterString.read(from: &buf), 
+                serviceKcvAlgorithm: FfiConverterTypeAwsKcvAlgorithm.read(from: &buf), 
                 outcome: FfiConverterTypeSlotOutcome.read(from: &buf), 
                 readerKcvHex: FfiConverterOptionString.read(from: &buf), 
                 verified: FfiConverterBool.read(from: &buf), 
@@ -3912,7 +3928,7 @@ public struct FfiConverterTypeProvisionedSlot: FfiConverterRustBuffer {
         FfiConverterString.write(value.keyArn, into: &buf)
         FfiConverterOptionString.write(value.ksn, into: &buf)
         FfiConverterString.write(value.serviceKcv, into: &buf)
-        FfiConverterString.write(value.serviceKcvAlgorithm, into: &buf)
+        FfiConverterTypeAwsKcvAlgorithm.write(value.serviceKcvAlgorithm, into: &buf)
         FfiConverterTypeSlotOutcome.write(value.outcome, into: &buf)
         FfiConverterOptionString.write(value.readerKcvHex, into: &buf)
         FfiConverterBool.write(value.verified, into: &buf)
@@ -6470,6 +6486,46 @@ fileprivate struct FfiConverterSequenceTypeTr31OptionalBlock: FfiConverterRustBu
         return seq
     }
 }
+
+
+public typealias AwsKcvAlgorithm = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAwsKcvAlgorithm: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AwsKcvAlgorithm {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: AwsKcvAlgorithm, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> AwsKcvAlgorithm {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: AwsKcvAlgorithm) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAwsKcvAlgorithm_lift(_ value: RustBuffer) throws -> AwsKcvAlgorithm {
+    return try FfiConverterTypeAwsKcvAlgorithm.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAwsKcvAlgorithm_lower(_ value: AwsKcvAlgorithm) -> RustBuffer {
+    return FfiConverterTypeAwsKcvAlgorithm.lower(value)
+}
+
 private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
 private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
 

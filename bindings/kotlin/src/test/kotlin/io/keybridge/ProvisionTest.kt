@@ -100,6 +100,10 @@ class ProvisionTest {
         assertEquals(report.slots.map { it.verdict }, view.slots.map { it.report?.verdict })
         assertEquals(report.slots.map { it.readerKcvHex }, view.slots.map { it.report?.readerKcv })
         assertEquals(report.slots.map { it.ksn }, view.slots.map { it.ksn })
+        // The view is rust-core's own record: the wire's u8 slot, AWS's name for the KCV method.
+        assertEquals(listOf<UByte>(0u, 1u, 2u, 3u), view.slots.map { it.slot })
+        assertEquals(listOf("CMAC", "ANSI_X9_24", "ANSI_X9_24", "CMAC"), view.slots.map { it.kcvAlgorithm })
+        assertEquals(report.slots.map { it.serviceKcvAlgorithm }, view.slots.map { it.kcvAlgorithm })
     }
 
     @Test
