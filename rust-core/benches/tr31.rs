@@ -54,24 +54,28 @@ fn cases() -> Vec<Case> {
     ]
 }
 
+fn unwrap(case: &Case, block: &str) -> tr31::Unwrapped {
+    tr31::unwrap(black_box(&case.kbpk), black_box(block), &Profile::STRICT).unwrap()
+}
+
+fn wrap(case: &Case) -> String {
+    tr31::wrap(
+        black_box(&case.kbpk),
+        &case.header,
+        black_box(&case.key),
+        &WrapOptions::default(),
+    )
+    .unwrap()
+}
+
 fn bench(c: &mut Criterion) {
     for case in cases() {
         let block = tr31::wrap(&case.kbpk, &case.header, &case.key, &WrapOptions::default()).unwrap();
         assert_eq!(block.len(), 144, "{block}");
         c.bench_function(&format!("unwrap {} (144 chars)", case.name), |b| {
-            b.iter(|| tr31::unwrap(black_box(&case.kbpk), black_box(&block), &Profile::STRICT).unwrap())
+            b.iter(|| unwrap(&case, &block))
         });
-        c.bench_function(&format!("wrap {} (144 chars)", case.name), |b| {
-            b.iter(|| {
-                tr31::wrap(
-                    black_box(&case.kbpk),
-                    &case.header,
-                    black_box(&case.key),
-                    &WrapOptions::default(),
-                )
-                .unwrap()
-            })
-        });
+        c.bench_function(&format!("wrap {} (144 chars)", case.name), |b| b.iter(|| wrap(&case)));
     }
 }
 
@@ -106,34 +110,7 @@ fn peer(c: &mut Criterion) {
     let seed = [0x5Cu8; 32];
     // The peer takes its header by value and it is not Clone: it is built outside the timing.
     let header = || KeyBlockHeader::new_with_values("D", "P0", "A", "E", "00", "N").unwrap();
-    c.bench_function("peer paysec-keyblock 0.2.1: wrap D (144 chars)", |b| {
-        b.iter_batched(
-            header,
-            |header| {
-                tr31_wrap(
-                    &provider,
-                    black_box(case.kbpk.as_slice()),
-                    AesKeySize::Bits256,
-                    header,
-                    black_box(&case.key),
-                    32,
-                    &seed,
-                )
-                .unwrap()
-            },
-            criterion::BatchSize::SmallInput,
-        )
-    });
-    // Only when benchmarking: `cargo test --benches` runs each function once, as a test.
-    if !std::env::args().any(|arg| arg == "--bench") {
-        return;
-    }
-    let ours_unwrap = || tr31::unwrap(black_box(&case.kbpk), black_box(&block), &Profile::STRICT).unwrap();
-    print_ratio("unwrap D (144 chars)", ours_unwrap, peer_unwrap, |_| {});
-    // The peer's headers are built before each batch, outside its timing, as in its bench above.
-    let headers = std::cell::RefCell::new(Vec::new());
-    let peer_wrap = || {
-        let header = headers.borrow_mut().pop().expect("a header per call");
+    let peer_wrap = |header| {
         tr31_wrap(
             &provider,
             black_box(case.kbpk.as_slice()),
@@ -145,18 +122,23 @@ fn peer(c: &mut Criterion) {
         )
         .unwrap()
     };
-    let ours_wrap = || {
-        tr31::wrap(
-            black_box(&case.kbpk),
-            &case.header,
-            black_box(&case.key),
-            &WrapOptions::default(),
-        )
-        .unwrap()
-    };
-    print_ratio("wrap D (144 chars)", ours_wrap, peer_wrap, |calls| {
-        headers.borrow_mut().extend(std::iter::repeat_with(header).take(calls))
+    c.bench_function("peer paysec-keyblock 0.2.1: wrap D (144 chars)", |b| {
+        b.iter_batched(header, peer_wrap, criterion::BatchSize::SmallInput)
     });
+    // Only when benchmarking: `cargo test --benches` runs each function once, as a test.
+    if !std::env::args().any(|arg| arg == "--bench") {
+        return;
+    }
+    print_ratio("unwrap D (144 chars)", || unwrap(&case, &block), peer_unwrap, |_| {});
+    // The peer's headers are built before each batch, outside its timing, as in its bench above.
+    let headers = std::cell::RefCell::new(Vec::new());
+    let next_header = || headers.borrow_mut().pop().expect("a header per call");
+    print_ratio(
+        "wrap D (144 chars)",
+        || wrap(&case),
+        || peer_wrap(next_header()),
+        |calls| headers.borrow_mut().extend(std::iter::repeat_with(header).take(calls)),
+    );
 }
 
 /// Prints the peer's time over keybridge's for one operation, as the median of interleaved
