@@ -133,40 +133,42 @@ fn unverified_slots_need_the_opt_in_and_refusals_keep_the_service_code() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("KEYBRIDGE_SERVICE_TOKEN"));
 }
 
-#[test]
-fn the_fleet_demo_provisions_every_reader_with_distinct_ksns() {
-    let out = Command::new(BIN).args(["demo", "--fleet", "6"]).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+/// Runs `keybridge demo` with `args`, fails the test unless it succeeded, and returns its stdout.
+fn fleet_demo(args: &[&str]) -> String {
+    let out = Command::new(BIN).arg("demo").args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    stdout
+}
+
+/// The `column`th word of every reader row (the rows start with the readers' POS ids, `4B42…`).
+fn reader_column(stdout: &str, column: usize) -> std::collections::BTreeSet<&str> {
+    stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("4B42"))
+        .filter_map(|l| l.split_whitespace().nth(column))
+        .collect()
+}
+
+#[test]
+fn the_fleet_demo_provisions_every_reader_with_distinct_ksns() {
+    let stdout = fleet_demo(&["--fleet", "6"]);
     assert!(
         stdout.contains("VERDICT: OK: 6 readers hold the keys AWS exported"),
         "{stdout}"
     );
-    let ksns: std::collections::BTreeSet<&str> = stdout
-        .lines()
-        .filter(|l| l.trim_start().starts_with("4B42"))
-        .filter_map(|l| l.split_whitespace().nth(2))
-        .collect();
+    let ksns = reader_column(&stdout, 2);
     assert_eq!(ksns.len(), 6, "{stdout}");
     assert!(stdout.contains("12 export") && stdout.contains("12 report"), "{stdout}");
 }
 
 #[test]
 fn the_fleet_demo_rotates_and_leaves_no_reader_stale() {
-    let out = Command::new(BIN)
-        .args(["demo", "--fleet", "4", "--rotate"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = fleet_demo(&["--fleet", "4", "--rotate"]);
     for line in [
         "rotated profile \"fleet\" to generation 2",
         "stale readers (GET /v1/devices?stale=true): 4 of 4",
@@ -182,26 +184,13 @@ fn the_fleet_demo_rotates_and_leaves_no_reader_stale() {
 
 #[test]
 fn the_fleet_demo_with_tr34_gives_every_reader_its_own_kek() {
-    let out = Command::new(BIN)
-        .args(["demo", "--fleet", "3", "--tr34"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = fleet_demo(&["--fleet", "3", "--tr34"]);
     assert!(
         stdout.contains("each under its own KEK (3 KEK check values, all different)"),
         "{stdout}"
     );
     // reader, KEK, slots, KSN, …: three rows, three different KEK check values.
-    let keks: std::collections::BTreeSet<&str> = stdout
-        .lines()
-        .filter(|l| l.trim_start().starts_with("4B42"))
-        .filter_map(|l| l.split_whitespace().nth(1))
-        .collect();
+    let keks = reader_column(&stdout, 1);
     assert_eq!(keks.len(), 3, "{stdout}");
     assert!(
         keks.iter()
